@@ -1,0 +1,44 @@
+# Every target creates and uses the local virtual environment in .venv/.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CLI := $(PY) -m bike_bench.cli.main
+PYTEST_ARGS ?=
+
+# Optional inputs of `make reproduce`.
+DATA_ROOT ?=
+CHECKPOINTS ?=
+
+.PHONY: install test reproduce tables bench ci-regression doctor clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -c "import bike_bench.models"
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+reproduce: install
+	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS))
+
+tables: install
+	$(CLI) tables
+
+bench: install
+	$(CLI) bench
+
+ci-regression: install
+	$(CLI) ci-regression
+
+doctor: install
+	$(CLI) doctor
+
+clean:
+	rm -rf $(VENV) work_dirs .pytest_cache

@@ -1,0 +1,173 @@
+"""Fixes for the known frictions of the pinned stack, applied once on import.
+
+Each fix is a small function that is safe to call twice and records itself in
+``ACTIVE_FIXES`` so ``bike-bench doctor`` can say what is in effect. Nothing
+here edits files in site-packages.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+import warnings
+from typing import Dict
+
+import numpy as np
+
+ACTIVE_FIXES: Dict[str, str] = {}
+
+
+def ensure_importlib_metadata() -> None:
+    """mmaction2 imports ``importlib_metadata`` but does not declare it.
+
+    When the backport is missing, the standard library's ``importlib.metadata``
+    offers the two names mmaction uses (``distribution`` and
+    ``PackageNotFoundError``).
+    """
+    try:
+        import importlib_metadata  # noqa: F401
+    except ImportError:
+        import importlib.metadata as stdlib_metadata
+        sys.modules['importlib_metadata'] = stdlib_metadata
+        ACTIVE_FIXES['importlib_metadata'] = 'aliased to importlib.metadata'
+
+
+def provide_missing_drn() -> None:
+    """The mmaction2 1.2.0 wheel lacks ``mmaction/models/localizers/drn``.
+
+    ``mmaction.models.localizers`` imports ``DRN`` from it, so without the
+    module ``import mmaction.models`` fails. A placeholder package is put in
+    ``sys.modules``; building a DRN model from it raises a clear error.
+    """
+    name = 'mmaction.models.localizers.drn'
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        return
+    import os
+    for location in spec.submodule_search_locations:
+        if os.path.isdir(os.path.join(location, 'models', 'localizers', 'drn')):
+            return  # a complete mmaction install; nothing to provide
+
+    class DRN:  # noqa: D401 - placeholder with the upstream name
+        """Placeholder for the localizer missing from the mmaction2 wheel."""
+
+        def __init__(self, *args, **kwargs):
+            raise ImportError(
+                'DRN is not included in the mmaction2 1.2.0 wheel; install '
+                'mmaction2 from source to use temporal grounding models.')
+
+    package = types.ModuleType(name)
+    package.__path__ = []  # mark as a package
+    package.__doc__ = 'bike_bench placeholder: the wheel ships no DRN.'
+    module = types.ModuleType(name + '.drn')
+    module.DRN = DRN
+    package.drn = module
+    package.DRN = DRN
+    sys.modules[name] = package
+    sys.modules[name + '.drn'] = module
+    ACTIVE_FIXES['mmaction_drn'] = 'placeholder mmaction.models.localizers.drn'
+
+
+def _robust_mean_class_accuracy(scores, labels) -> float:
+    """Mean over classes of per-class recall, for any integer label type.
+
+    mmaction's version insists on int64/int32 arrays and breaks on numpy-2
+    scalar types and one-element label arrays; this one normalises first.
+    Classes are those that occur as a label or as a prediction (as upstream).
+    """
+    scores = np.asarray([np.asarray(s, dtype=np.float64).reshape(-1)
+                         for s in scores])
+    labels = np.asarray([int(np.asarray(x).reshape(-1)[0]) for x in labels],
+                        dtype=np.int64)
+    pred = scores.argmax(axis=1).astype(np.int64)
+    classes = np.union1d(pred, labels)
+    recalls = []
+    for cls in classes:
+        mask = labels == cls
+        count = int(mask.sum())
+        recalls.append(float((pred[mask] == cls).sum()) / count if count else 0.0)
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+def patch_mean_class_accuracy() -> None:
+    """Swap mmaction's mean-class accuracy for the numpy-2 safe version."""
+    if 'mean_class_accuracy' in ACTIVE_FIXES:
+        return
+    from mmaction.evaluation.functional import accuracy as acc_module
+    acc_module.mean_class_accuracy = _robust_mean_class_accuracy
+    import mmaction.evaluation.functional as functional
+    functional.mean_class_accuracy = _robust_mean_class_accuracy
+    try:
+        from mmaction.evaluation.metrics import acc_metric
+        acc_metric.mean_class_accuracy = _robust_mean_class_accuracy
+    except ImportError:  # pragma: no cover - metrics need mmaction.models
+        pass
+    ACTIVE_FIXES['mean_class_accuracy'] = 'numpy-2 safe mean class accuracy'
+
+
+def mmengine_safe_globals() -> list:
+    """Types MMEngine writes into its own checkpoints (message hub, meta).
+
+    Since torch 2.6 ``torch.load`` defaults to ``weights_only=True``, which
+    refuses any class not explicitly allowed. These are the plain-data types
+    MMEngine itself stores; nothing that can run code on load.
+    """
+    from mmengine.logging import HistoryBuffer
+    from mmengine.logging.message_hub import MessageHub  # noqa: F401
+    allowed = [HistoryBuffer]
+    # numpy scalars and arrays as pickled by numpy 2 (and numpy 1 layout).
+    import numpy.core.multiarray as legacy_multiarray  # noqa: F401
+    allowed.append(np._core.multiarray._reconstruct)
+    allowed.append(np._core.multiarray.scalar)
+    allowed.append(np.ndarray)
+    allowed.append(np.dtype)
+    for dtype_name in ('Float64DType', 'Float32DType', 'Float16DType',
+                       'Int64DType', 'Int32DType', 'Int16DType', 'Int8DType',
+                       'UInt8DType', 'BoolDType', 'ObjectDType', 'StrDType',
+                       'BytesDType', 'LongDType', 'LongLongDType',
+                       'ULongDType', 'ULongLongDType', 'UInt16DType',
+                       'UInt32DType', 'UInt64DType'):
+        dtype_cls = getattr(np.dtypes, dtype_name, None)
+        if dtype_cls is not None:
+            allowed.append(dtype_cls)
+    return allowed
+
+
+def allow_mmengine_checkpoint_types() -> None:
+    """Let ``weights_only`` loading accept MMEngine's own checkpoint types.
+
+    Registers the explicit allow-list with ``torch.serialization`` so resume
+    works on torch >= 2.6 while arbitrary pickled objects are still refused.
+    """
+    import torch
+    if 'mmengine_safe_globals' in ACTIVE_FIXES:
+        return
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return  # torch < 2.4 loads full pickles anyway
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    ACTIVE_FIXES['mmengine_safe_globals'] = (
+        'HistoryBuffer and numpy types allowed for weights_only loading')
+
+
+_APPLIED = False
+
+
+def apply() -> Dict[str, str]:
+    """Apply every fix (idempotent) and return what is active."""
+    global _APPLIED
+    if _APPLIED:
+        return ACTIVE_FIXES
+    ensure_importlib_metadata()
+    provide_missing_drn()
+    allow_mmengine_checkpoint_types()
+    with warnings.catch_warnings():
+        # mmcv-lite has no compiled ops; mmaction warns about one it never
+        # needs for recognition.
+        warnings.filterwarnings('ignore', message='Fail to import')
+        importlib.import_module('mmaction.models')
+    patch_mean_class_accuracy()
+    _APPLIED = True
+    return ACTIVE_FIXES

@@ -1,0 +1,3 @@
+from .bike_recognizer import BIKERecognizer, aggregate_views
+
+__all__ = ['BIKERecognizer', 'aggregate_views']

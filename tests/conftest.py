@@ -1,0 +1,66 @@
+"""Shared fixtures: the reference data beside the checkout, tiny models."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import bike_bench.models  # noqa: F401  (registers modules, applies compat)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get('BIKE_SHARED', REPO_ROOT.parent / 'shared'))
+REFERENCE = SHARED / 'reference'
+
+# The tiny CLIP of the parity fixtures (embed 64, visual 128x2 @ 64 px / 16,
+# text 64x2), as an open_clip model config.
+TINY_CLIP = dict(
+    embed_dim=64,
+    vision_cfg=dict(image_size=64, layers=2, width=128, patch_size=16),
+    text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1,
+                  layers=2),
+)
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f'reference data not found at {path} (../shared is only '
+                    'present in the development and CI checkouts)')
+    return path
+
+
+@pytest.fixture(scope='session')
+def reference_dir() -> Path:
+    return _need(REFERENCE)
+
+
+@pytest.fixture(scope='session')
+def parity_dir(reference_dir) -> Path:
+    return _need(reference_dir / 'parity')
+
+
+@pytest.fixture(scope='session')
+def lists_dir(reference_dir) -> Path:
+    return _need(reference_dir / 'lists')
+
+
+@pytest.fixture(scope='session')
+def logs_dir(reference_dir) -> Path:
+    return _need(reference_dir / 'logs')
+
+
+@pytest.fixture(scope='session')
+def parity_outputs(parity_dir):
+    import torch
+    return torch.load(parity_dir / 'tiny_bike_outputs.pt', weights_only=True)
+
+
+@pytest.fixture(scope='session')
+def protocol_indices(parity_dir):
+    return json.loads((parity_dir / 'protocol_indices.json').read_text())
+
+
+@pytest.fixture(scope='session')
+def tiny_clip_config():
+    return TINY_CLIP
