@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import pickle
 import sys
 import types
 import warnings
@@ -108,6 +109,23 @@ def patch_mean_class_accuracy() -> None:
     ACTIVE_FIXES['mean_class_accuracy'] = 'numpy-2 safe mean class accuracy'
 
 
+def _history_buffer_getattr(obj, name, *default):
+    """``getattr`` as MMEngine's pickled ``HistoryBuffer`` uses it.
+
+    A ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. Allowing the real ``getattr`` would
+    let a checkpoint reach any attribute of any allowed object, so only
+    public attributes of ``HistoryBuffer`` itself are served.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) \
+            and not name.startswith('_'):
+        return getattr(obj, name, *default)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}), which is not '
+        'part of MMEngine\'s own checkpoint state')
+
+
 def mmengine_safe_globals() -> list:
     """Types MMEngine writes into its own checkpoints (message hub, meta).
 
@@ -117,7 +135,8 @@ def mmengine_safe_globals() -> list:
     """
     from mmengine.logging import HistoryBuffer
     from mmengine.logging.message_hub import MessageHub  # noqa: F401
-    allowed = [HistoryBuffer]
+    allowed = [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+               (_history_buffer_getattr, '__builtin__.getattr')]
     # numpy scalars and arrays as pickled by numpy 2 (and numpy 1 layout).
     import numpy.core.multiarray as legacy_multiarray  # noqa: F401
     allowed.append(np._core.multiarray._reconstruct)

@@ -1,0 +1,212 @@
+"""A deterministic synthetic video set whose classes have word names.
+
+Each class is a coloured shape with a motion ("red circle moving left"), so
+it can be recognised from appearance and motion, and its name gives CLIP's
+text tower something to work with. Videos are real, decodable mp4 files (or
+JPEG frame folders) generated from a seed: the same arguments always give
+the same pixels.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from typing import Iterable, List, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+COLORS = {  # RGB
+    'red': (220, 40, 40), 'green': (40, 190, 60), 'blue': (50, 80, 230),
+    'yellow': (230, 210, 40), 'purple': (150, 60, 200), 'white': (235, 235, 235),
+    'orange': (240, 130, 30), 'cyan': (40, 200, 210),
+}
+SHAPES = ('circle', 'square', 'triangle')
+MOTIONS = ('moving left', 'moving right', 'moving up', 'moving down',
+           'growing', 'shrinking')
+
+
+@dataclasses.dataclass(frozen=True)
+class SyntheticClass:
+    color: str
+    shape: str
+    motion: str
+
+    @property
+    def name(self) -> str:
+        return f'{self.color} {self.shape} {self.motion}'
+
+    @classmethod
+    def parse(cls, name: str) -> 'SyntheticClass':
+        color, shape, motion = name.split(' ', 2)
+        if color not in COLORS or shape not in SHAPES or motion not in MOTIONS:
+            raise ValueError(f'{name!r} is not a synthetic class name')
+        return cls(color, shape, motion)
+
+
+def class_vocabulary(seed: int = 0) -> List[SyntheticClass]:
+    """All colour x shape x motion classes in a seeded, fixed order."""
+    every = [SyntheticClass(c, s, m) for c in COLORS for s in SHAPES
+             for m in MOTIONS]
+    random.Random(seed).shuffle(every)
+    return every
+
+
+def choose_classes(num_classes: int, seed: int = 0,
+                   exclude: Iterable[str] = ()) -> List[SyntheticClass]:
+    """``num_classes`` classes, varied in colour, shape and motion."""
+    excluded = set(exclude)
+    pool = [c for c in class_vocabulary(seed) if c.name not in excluded]
+    if num_classes > len(pool):
+        raise ValueError(f'only {len(pool)} synthetic classes available, '
+                         f'asked for {num_classes}')
+    # Prefer classes that differ from those already chosen in every attribute
+    # so small sets stay easy to tell apart.
+    chosen: List[SyntheticClass] = []
+    for strictness in (3, 2, 1, 0):
+        for candidate in pool:
+            if len(chosen) == num_classes:
+                return chosen
+            if candidate in chosen:
+                continue
+            if all(sum(a != b for a, b in zip(dataclasses.astuple(candidate),
+                                              dataclasses.astuple(other)))
+                   >= strictness for other in chosen):
+                chosen.append(candidate)
+    return chosen
+
+
+def _shape_mask(shape: str, height: int, width: int, cx: float, cy: float,
+                radius: float) -> np.ndarray:
+    canvas = np.zeros((height, width), np.uint8)
+    if shape == 'circle':
+        cv2.circle(canvas, (int(round(cx)), int(round(cy))), max(2, int(radius)), 1, -1)
+    elif shape == 'square':
+        r = max(2, int(radius * 0.9))
+        cv2.rectangle(canvas, (int(cx) - r, int(cy) - r), (int(cx) + r, int(cy) + r), 1, -1)
+    else:
+        r = max(3, radius * 1.1)
+        points = np.array([[cx, cy - r], [cx - r, cy + r * 0.8],
+                           [cx + r, cy + r * 0.8]], np.int32)
+        cv2.fillPoly(canvas, [points], 1)
+    return canvas.astype(bool)
+
+
+def render_video(spec: SyntheticClass, seed: int, num_frames: int = 16,
+                 size: Tuple[int, int] = (72, 96)) -> np.ndarray:
+    """``(T, H, W, 3)`` uint8 RGB frames of one video of class ``spec``."""
+    height, width = size
+    rng = np.random.default_rng(seed)
+    background = rng.integers(20, 70, size=3)
+    noise = rng.integers(-12, 13, size=(num_frames, height, width, 3))
+    radius = min(height, width) * rng.uniform(0.14, 0.2)
+    cx = width * rng.uniform(0.35, 0.65)
+    cy = height * rng.uniform(0.35, 0.65)
+    travel = min(height, width) * rng.uniform(0.35, 0.5)
+    color = np.array(COLORS[spec.color]) + rng.integers(-15, 16, size=3)
+    frames = np.empty((num_frames, height, width, 3), np.uint8)
+    for t in range(num_frames):
+        phase = t / max(1, num_frames - 1) - 0.5  # -0.5 .. 0.5
+        x, y, r = cx, cy, radius
+        if spec.motion == 'moving left':
+            x = cx - phase * travel
+        elif spec.motion == 'moving right':
+            x = cx + phase * travel
+        elif spec.motion == 'moving up':
+            y = cy - phase * travel
+        elif spec.motion == 'moving down':
+            y = cy + phase * travel
+        elif spec.motion == 'growing':
+            r = radius * (1.0 + 1.2 * (phase + 0.5))
+        else:  # shrinking
+            r = radius * (2.2 - 1.2 * (phase + 0.5))
+        frame = np.clip(background + noise[t], 0, 255)
+        mask = _shape_mask(spec.shape, height, width, x, y, r)
+        frame[mask] = np.clip(color, 0, 255)
+        frames[t] = frame
+    return frames
+
+
+def write_mp4(path: str, frames: np.ndarray, fps: int = 8) -> None:
+    """Write RGB frames as an MPEG-4 (mp4v) file decord can read."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    height, width = frames.shape[1:3]
+    # Written under a temporary name and renamed, so an interrupted run never
+    # leaves a truncated video that a re-run would take as done.
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
+                       '.tmp-' + os.path.basename(path))
+    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f'OpenCV cannot write mp4 files here ({path})')
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    os.replace(tmp, path)
+
+
+def write_frame_folder(folder: str, frames: np.ndarray,
+                       filename_tmpl: str = 'img_{:05d}.jpg',
+                       start_index: int = 1) -> None:
+    folder = os.path.abspath(folder)
+    tmp = os.path.join(os.path.dirname(folder), '.tmp-' + os.path.basename(folder))
+    os.makedirs(tmp, exist_ok=True)
+    for offset, frame in enumerate(frames):
+        cv2.imwrite(os.path.join(tmp, filename_tmpl.format(start_index + offset)),
+                    cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+    os.replace(tmp, folder)
+
+
+def video_seed(base_seed: int, class_name: str, index: int) -> int:
+    """A stable per-video seed (independent of Python's hash salt)."""
+    text = f'{base_seed}|{class_name}|{index}'.encode()
+    value = 0
+    for byte in text:
+        value = (value * 131 + byte) % (2 ** 32 - 5)
+    return value
+
+
+@dataclasses.dataclass
+class SyntheticVideo:
+    relpath: str
+    label: int
+    class_name: str
+    num_frames: int
+
+
+def generate_videos(out_dir: str, classes: Sequence[SyntheticClass],
+                    videos_per_class: int, seed: int = 0, num_frames: int = 16,
+                    size: Tuple[int, int] = (72, 96), as_frames: bool = False,
+                    subdir: str = '', index_offset: int = 0,
+                    name_fn=None) -> List[SyntheticVideo]:
+    """Render ``videos_per_class`` videos of each class under ``out_dir``.
+
+    Existing files are kept (generation is deterministic), so an interrupted
+    run can simply be repeated.
+
+    Args:
+        name_fn: ``(class_index, class, video_index) -> relative path`` of a
+            video (without extension for frame folders); default
+            ``{subdir}/{class_slug}/{class_slug}_{index:03d}.mp4``.
+    """
+    videos = []
+    for label, spec in enumerate(classes):
+        slug = spec.name.replace(' ', '_')
+        for index in range(index_offset, index_offset + videos_per_class):
+            if name_fn is not None:
+                relpath = name_fn(label, spec, index)
+            else:
+                relpath = os.path.join(subdir, slug, f'{slug}_{index:03d}')
+                relpath += '' if as_frames else '.mp4'
+            target = os.path.join(out_dir, relpath)
+            done = os.path.isdir(target) if as_frames else os.path.isfile(target)
+            if not done:
+                frames = render_video(spec, video_seed(seed, spec.name, index),
+                                      num_frames, size)
+                if as_frames:
+                    write_frame_folder(target, frames)
+                else:
+                    write_mp4(target, frames)
+            videos.append(SyntheticVideo(relpath, label, spec.name, num_frames))
+    return videos

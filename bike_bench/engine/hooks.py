@@ -1,0 +1,50 @@
+"""MMEngine hooks that connect datasets and the BIKE model."""
+from __future__ import annotations
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmaction.registry import HOOKS
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+@HOOKS.register_module()
+class ClassNamesHook(Hook):
+    """Give the model the class names of the dataset it is run on.
+
+    Prompts come from the dataset's class table, so the same checkpoint can
+    be trained on one class set and evaluated (zero-shot) on another; text
+    features are re-encoded only when the class set changes.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def _sync(self, runner, loader) -> None:
+        model = _unwrap(runner.model)
+        if not hasattr(model, 'set_class_names'):
+            return
+        dataset = loader.dataset
+        classes = dataset.metainfo.get('classes')
+        if not classes:
+            raise ValueError(f'{type(dataset).__name__} exposes no class names '
+                             '(metainfo["classes"])')
+        source = dataset.metainfo.get('manifest') or type(dataset).__name__
+        model.set_class_names(list(classes), source=f'class table of {source}')
+
+    def before_train(self, runner) -> None:
+        self._sync(runner, runner.train_dataloader)
+
+    def before_val(self, runner) -> None:
+        self._sync(runner, runner.val_dataloader)
+
+    def after_val(self, runner) -> None:
+        # Back to the training classes for the next epoch.
+        if runner.train_loop is not None and hasattr(runner, '_train_loop') \
+                and not isinstance(runner._train_loop, dict):
+            self._sync(runner, runner.train_dataloader)
+
+    def before_test(self, runner) -> None:
+        self._sync(runner, runner.test_dataloader)

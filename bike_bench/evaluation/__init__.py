@@ -1,0 +1,4 @@
+"""Evaluation: metrics, multi-view aggregation and protocols."""
+from bike_bench import compat as _compat
+
+_compat.apply()

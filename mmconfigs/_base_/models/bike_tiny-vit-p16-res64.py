@@ -1,0 +1,17 @@
+# A tiny random CLIP (the parity fixtures' shape) for smoke runs and tests:
+# embed 64, ViT 128 wide x 2 layers on 64 px with 16 px patches, text 64 x 2.
+tiny_clip = dict(
+    embed_dim=64,
+    vision_cfg=dict(image_size=64, layers=2, width=128, patch_size=16),
+    text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1,
+                  layers=2))
+model = dict(
+    type='BIKERecognizer',
+    backbone=dict(type='CLIPEncoder', arch=tiny_clip, pretrained=None,
+                  freeze_text=True),
+    video_head=dict(type='BIKEVideoHead', header='Transf', interaction='VCS',
+                    num_layers=6),
+    loss='NCE',
+    prompt_template='This is a video about {}',
+    aggregation='official',
+    data_preprocessor=dict(type='CLIPDataPreprocessor', format_shape='NCTHW'))

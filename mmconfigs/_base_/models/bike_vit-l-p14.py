@@ -1,0 +1,11 @@
+# BIKE video branch on CLIP ViT-L-14 (open_clip name), OpenAI weights.
+model = dict(
+    type='BIKERecognizer',
+    backbone=dict(type='CLIPEncoder', arch='ViT-L-14', pretrained='openai',
+                  freeze_text=True),
+    video_head=dict(type='BIKEVideoHead', header='Transf', interaction='VCS',
+                    num_layers=6),
+    loss='NCE',
+    prompt_template='This is a video about {}',
+    aggregation='official',
+    data_preprocessor=dict(type='CLIPDataPreprocessor', format_shape='NCTHW'))
