@@ -43,3 +43,39 @@ def load_untrusted(path: str, map_location: str = 'cpu',
             f'not plain tensors or MMEngine state ({detail.strip()}). Loading '
             'it could run code from the file. If you trust where it came '
             'from, pass --trust-checkpoint.') from None
+
+
+def state_dict_of(checkpoint: Any) -> dict:
+    """The model weights inside an MMEngine (or plain) checkpoint."""
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+        return checkpoint['state_dict']
+    if isinstance(checkpoint, dict):
+        return checkpoint
+    raise ValueError('checkpoint holds no state dict')
+
+
+def load_model_checkpoint(model: torch.nn.Module, path: str, strict: bool = True,
+                          trust: bool = False) -> dict:
+    """Load weights into ``model``; missing or unexpected keys are an error.
+
+    MMEngine's ``load_checkpoint`` only logs key mismatches, so an evaluation
+    could silently run with randomly initialised layers; this names them.
+    Returns the checkpoint's ``meta`` (empty if none).
+    """
+    checkpoint = load_untrusted(path, trust=trust)
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in state_dict_of(checkpoint).items()}
+    result = model.load_state_dict(state, strict=False)
+    missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
+    if strict and (missing or unexpected):
+        parts = []
+        if missing:
+            parts.append(f'missing keys {missing[:10]}'
+                         + (f' and {len(missing) - 10} more' if len(missing) > 10 else ''))
+        if unexpected:
+            parts.append(f'unexpected keys {unexpected[:10]}'
+                         + (f' and {len(unexpected) - 10} more'
+                            if len(unexpected) > 10 else ''))
+        raise ValueError(f'{path} does not match the model: ' + '; '.join(parts))
+    meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
+    return meta if isinstance(meta, dict) else {}

@@ -1,6 +1,114 @@
-"""``bike-bench doctor``."""
+"""``bike-bench doctor``: what is installed, fixed, and usable here.
+
+The first thing to run when an install misbehaves: versions of the stack,
+which compatibility fixes are active, the devices torch sees, whether the
+paper's CLIP weights are available offline, and a video write/decode check.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import tempfile
+
+PACKAGES = [('torch', 'torch'), ('torchvision', 'torchvision'),
+            ('mmengine', 'mmengine'), ('mmcv', 'mmcv'),
+            ('mmaction2', 'mmaction'), ('open_clip_torch', 'open_clip'),
+            ('decord', 'decord'), ('numpy', 'numpy'), ('opencv', 'cv2'),
+            ('pandas', 'pandas')]
+PAPER_ARCHS = ('ViT-B-32', 'ViT-B-16', 'ViT-L-14', 'ViT-L-14-336')
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser('doctor', help='(not yet available)')
-    parser.set_defaults(func=lambda args: print('doctor: not yet available') or 1)
+    parser = subparsers.add_parser(
+        'doctor', help='report versions, compat fixes, devices and weights')
+    parser.add_argument('--json', action='store_true', help='print JSON')
+    parser.set_defaults(func=run)
+
+
+def _version(module_name: str) -> str:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # noqa: BLE001 - report, don't crash
+        return f'NOT IMPORTABLE ({type(error).__name__}: {error})'
+    return str(getattr(module, '__version__', 'unknown'))
+
+
+def _devices() -> dict:
+    import torch
+    info = {'cuda_available': torch.cuda.is_available(),
+            'cuda_build': torch.version.cuda or 'none'}
+    if torch.cuda.is_available():
+        info['gpus'] = [torch.cuda.get_device_name(i)
+                        for i in range(torch.cuda.device_count())]
+    info['cpu_threads'] = torch.get_num_threads()
+    return info
+
+
+def _video_roundtrip() -> str:
+    import numpy as np
+    from bike_bench.datasets.synthetic import write_mp4
+    from bike_bench.datasets.transforms.decoding import open_video
+    with tempfile.TemporaryDirectory() as folder:
+        path = f'{folder}/check.mp4'
+        write_mp4(path, np.zeros((4, 32, 32, 3), np.uint8))
+        frames = len(open_video(path))
+    return 'ok' if frames == 4 else f'decoded {frames} of 4 frames'
+
+
+def collect() -> dict:
+    report = {'python': platform.python_version(),
+              'platform': platform.platform(),
+              'packages': {name: _version(module) for name, module in PACKAGES}}
+    try:
+        from bike_bench import compat
+        report['compat_fixes'] = dict(compat.apply())
+        report['mmaction_models_import'] = 'ok'
+    except Exception as error:  # noqa: BLE001
+        report['compat_fixes'] = {}
+        report['mmaction_models_import'] = f'FAILED: {error}'
+    report['devices'] = _devices()
+    try:
+        from bike_bench.models.clip_adapter import pretrained_weights_status
+        report['openai_weights'] = {arch: pretrained_weights_status(arch)
+                                    for arch in PAPER_ARCHS}
+    except Exception as error:  # noqa: BLE001
+        report['openai_weights'] = f'cannot check: {error}'
+    try:
+        report['video_write_decode'] = _video_roundtrip()
+    except Exception as error:  # noqa: BLE001
+        report['video_write_decode'] = f'FAILED: {error}'
+    return report
+
+
+def run(args) -> int:
+    report = collect()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"Python {report['python']} on {report['platform']}")
+        print('Packages:')
+        for name, version in report['packages'].items():
+            print(f'  {name:16s} {version}')
+        print('Compatibility fixes active:')
+        for name, what in report['compat_fixes'].items():
+            print(f'  {name:22s} {what}')
+        if not report['compat_fixes']:
+            print('  none')
+        print(f"import mmaction.models: {report['mmaction_models_import']}")
+        devices = report['devices']
+        print(f"Devices: CUDA available={devices['cuda_available']} "
+              f"(build {devices['cuda_build']}), "
+              f"GPUs={devices.get('gpus', [])}, CPU threads={devices['cpu_threads']}")
+        print("OpenAI CLIP weights (open_clip, offline):")
+        weights = report['openai_weights']
+        if isinstance(weights, dict):
+            for arch, status in weights.items():
+                print(f'  {arch:14s} {status}')
+        else:
+            print(f'  {weights}')
+        print(f"Video write + decode: {report['video_write_decode']}")
+    broken = [n for n, v in report['packages'].items() if v.startswith('NOT')]
+    ok = not broken and report['mmaction_models_import'] == 'ok' \
+        and report['video_write_decode'] == 'ok'
+    return 0 if ok else 1
