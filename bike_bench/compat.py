@@ -93,11 +93,15 @@ def _robust_mean_class_accuracy(scores, labels) -> float:
     return float(np.mean(recalls)) if recalls else 0.0
 
 
+ORIGINALS: Dict[str, object] = {}
+
+
 def patch_mean_class_accuracy() -> None:
     """Swap mmaction's mean-class accuracy for the numpy-2 safe version."""
     if 'mean_class_accuracy' in ACTIVE_FIXES:
         return
     from mmaction.evaluation.functional import accuracy as acc_module
+    ORIGINALS['mean_class_accuracy'] = acc_module.mean_class_accuracy
     acc_module.mean_class_accuracy = _robust_mean_class_accuracy
     import mmaction.evaluation.functional as functional
     functional.mean_class_accuracy = _robust_mean_class_accuracy

@@ -105,6 +105,13 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
                 dict(state), quick_gelu=True, cast_dtype=None)
             return model.float()
         model = build_clip(arch, None)
+        expected = model.state_dict()
+        wrong_shape = [f'{k} {tuple(v.shape)} vs {tuple(expected[k].shape)}'
+                       for k, v in state.items()
+                       if k in expected and v.shape != expected[k].shape]
+        if wrong_shape:
+            raise ValueError(f'{pretrained} does not match architecture '
+                             f'{arch!r}: shapes differ for {wrong_shape[:4]}')
         result = model.load_state_dict(state, strict=False)
         problems = [k for k in result.missing_keys
                     if k not in ('logit_bias', 'attn_mask')]
