@@ -341,8 +341,11 @@ def _parse_row(table: str, raw: Any, metrics: Tuple[str, ...],
     return PaperRow(
         table=table, id=raw['id'], method=raw['method'],
         name_as_printed=raw['name_as_printed'], name_missing=name_missing,
-        source=raw['source'], views=raw['views'], metrics=cells,
-        fields={k: v for k, v in raw.items() if k not in common},
+        source=raw['source'], views=raw['views'],
+        # read-only: tables are cached and shared between callers
+        metrics=types.MappingProxyType(cells),
+        fields=types.MappingProxyType(
+            {k: v for k, v in raw.items() if k not in common}),
         flops=flops, line=line)
 
 
