@@ -128,8 +128,11 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
             'ViT-B-32, ViT-B-16, ViT-L-14, ViT-L-14-336 (see '
             'open_clip.list_models()), or pass a dict model config')
     # OpenAI's CLIP uses QuickGELU; open_clip's plain configs do not.
+    # Honour a `torch.device(...)` context (e.g. 'meta' to inspect shapes).
+    device = torch.empty(0).device
     model = open_clip.create_model(arch, pretrained=pretrained,
-                                   force_quick_gelu=True, precision='fp32')
+                                   force_quick_gelu=True, precision='fp32',
+                                   device=device)
     return model.float()
 
 
