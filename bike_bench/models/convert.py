@@ -21,6 +21,7 @@ allows it.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import tempfile
@@ -358,11 +359,13 @@ def build_model_from_config(config: Any, device: str = 'meta',
     import bike_bench.models  # noqa: F401  (registers the BIKE modules)
     from mmaction.registry import MODELS
 
-    cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) \
-        else config.copy()
+    if isinstance(config, (str, os.PathLike)):
+        cfg = Config.fromfile(os.fspath(config))
+    else:
+        cfg = copy.deepcopy(config)  # the caller's config stays untouched
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    model_cfg = cfg.model.copy()
+    model_cfg = cfg.model
     model_cfg.backbone.pretrained = None
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     with torch.device(device):

@@ -1,0 +1,1 @@
+"""Reproduction harness: the model registry and the runs built on it."""
