@@ -1,1 +1,1 @@
-"""Reproduction harness: the model registry and the runs built on it."""
+"""Reproduction harness: reference figures, official logs, result tables."""
