@@ -18,6 +18,7 @@ COMMANDS = {
     'train': 'train',
     'test': 'test',
     'compare-logs': 'compare_logs',
+    'convert': 'convert',
 }
 
 

@@ -9,6 +9,7 @@ num_segments = 8
 input_size = 64
 scale_size = 64
 num_test_clips = 1
+num_test_crops = 1
 
 train_pipeline = [
     dict(type='VideoInit'),
