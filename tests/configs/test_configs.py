@@ -132,6 +132,13 @@ def test_datasets_build_and_pipelines_run(path, configs, synthetic_set):
         assert inputs.dtype == torch.uint8
 
 
+def _official_loss_name(loss) -> str:
+    from bike_bench.models.losses import LOSS_ALIASES
+    name = loss if isinstance(loss, str) else loss['type']
+    by_class = {cls: alias for alias, cls in LOSS_ALIASES.items()}
+    return by_class.get(name, name)
+
+
 def _log_header(path: Path) -> dict:
     """The config dict the official training script prints at the top."""
     lines = path.read_text(encoding='utf-8', errors='replace').splitlines()
@@ -165,7 +172,7 @@ def _official_view(cfg: Config, records) -> dict:
         'sim_header': cfg.model.video_head.header,
         'interaction': cfg.model.video_head.interaction,
         'fix_text': cfg.model.backbone.freeze_text,
-        'loss_type': cfg.model.loss,
+        'loss_type': _official_loss_name(cfg.model.loss),
         'optim': optimizer.type.lower(),
         'lr': optimizer.lr,
         'weight_decay': optimizer.weight_decay,
