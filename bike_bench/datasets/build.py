@@ -106,6 +106,10 @@ def build_dataset(dataset: str, fmt: Optional[str] = None, source: Optional[str]
         frames=fspec.frames if frames is None else frames,
         min_frames=min_frames, out_dir=out, data_root=data_root)
     result = get_builder(fspec.builder)(ctx)
+    skipped.update(result.skipped)
+    if only and result.skipped:
+        raise SourceError(f'{dataset}/{fmt}: cannot build ' + '; '.join(
+            f'{name} (missing {", ".join(what)})' for name, what in result.skipped.items()))
     outcome = BuildOutcome(dataset, fmt, out, result, skipped)
     if write:
         write_result(outcome)

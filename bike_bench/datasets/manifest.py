@@ -182,8 +182,10 @@ def read_manifest(path: str, check_labels: bool = True,
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'manifest not found: {path}')
-    with open(path, 'r', encoding='utf-8-sig') as handle:
-        lines = handle.read().splitlines()
+    with open(path, 'r', encoding='utf-8-sig', newline='') as handle:
+        # Split on newlines only: str.splitlines() would also split inside
+        # JSON strings holding U+2028 and the like.
+        lines = [line.rstrip('\r') for line in handle.read().split('\n')]
     if not lines or not lines[0].strip():
         raise ManifestError(f'{path}:1: empty manifest (no header line)')
     try:

@@ -64,9 +64,11 @@ class SynthConfig:
     frames: bool = False               # UCF/HMDB as frame folders
 
     def __post_init__(self):
-        if self.classes < 2 or self.videos_per_class < 2:
+        # Three videos per class give every one of the three UCF/HMDB splits
+        # a test video of each class.
+        if self.classes < 2 or self.videos_per_class < 3:
             raise ValueError('the synthetic benchmark needs at least 2 classes '
-                             'and 2 videos per class')
+                             'and 3 videos per class')
 
 
 class _Writer:

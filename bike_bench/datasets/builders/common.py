@@ -275,6 +275,8 @@ class BuildResult:
     manifests: List[BuiltManifest] = dataclasses.field(default_factory=list)
     class_tables: Dict[str, List[str]] = dataclasses.field(default_factory=dict)
     dropped: List[Dropped] = dataclasses.field(default_factory=list)
+    # manifest -> what is missing, for manifests a builder could not make
+    skipped: Dict[str, List[str]] = dataclasses.field(default_factory=dict)
 
     def add_table(self, name: str, classes: List[str]) -> None:
         known = self.class_tables.get(name)

@@ -72,6 +72,9 @@ def build_hmdb51_splits(ctx: BuildContext) -> BuildResult:
     for build in ctx.builds:
         split = int(build.options.get('split', 1))
         flags = FLAGS[str(build.options.get('flags', build.role))]
+        if not any(key[1] == split for key in files):
+            result.skipped[build.name] = [f'{folder}/*_test_split{split}.txt']
+            continue
         entries: List[ManifestEntry] = []
         for cls in order:
             path = files.get((cls, split))
