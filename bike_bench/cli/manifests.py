@@ -45,8 +45,8 @@ def add_parser(subparsers):
                        help='folder (in the dataset folder) entry paths go under; '
                        'MANIFEST may be * (repeatable)')
     build.add_argument('--pattern', help='video path pattern (Kinetics CSV, '
-                       'ActivityNet JSON, Charades), e.g. '
-                       '"{split}/{label_slug}/{youtube_id}_{time_start:06d}_{time_end:06d}.mp4"')
+                       'ActivityNet JSON, Charades), e.g. "{split}/{label_slug}/'
+                       '{youtube_id}_{time_start:06d}_{time_end:06d}.mp4"')
     build.add_argument('--filename-tmpl', help='frame file name template')
     build.add_argument('--frames', action='store_true', default=None,
                        help='frame folders instead of videos (Charades)')

@@ -39,9 +39,9 @@ class BuildOutcome:
         for built in self.result.manifests:
             manifest = built.manifest
             covered = len({label for entry in manifest.entries for label in entry.labels})
+            dropped = sum(d.manifest == built.name for d in self.result.dropped)
             rows.append({'manifest': built.name, 'entries': len(manifest.entries),
-                         'expected': built.expected,
-                         'dropped': sum(d.manifest == built.name for d in self.result.dropped),
+                         'expected': built.expected, 'dropped': dropped,
                          'classes': manifest.num_classes, 'covered': covered,
                          'path': self.written.get(built.name, '')})
         for name, missing in self.skipped.items():

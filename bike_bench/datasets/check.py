@@ -287,9 +287,10 @@ def issue_lines(report: CheckReport, per_kind: int = 10) -> List[str]:
         label = 'error' if issue.is_error else 'warning'
         if issue.kind == 'empty_class':
             names = issue.message.splitlines()
+            more = ' ...' if len(names) > per_kind else ''
             lines.append(f'{label} [empty_class] {report.manifest_path}: '
                          f'{len(names)} class(es) without entries: '
-                         + ', '.join(names[:per_kind]) + (' ...' if len(names) > per_kind else ''))
+                         + ', '.join(names[:per_kind]) + more)
         elif shown[issue.kind] <= per_kind:
             lines.append(f'{label} [{issue.kind}] {issue.message}')
         elif shown[issue.kind] == per_kind + 1:

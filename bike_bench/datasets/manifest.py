@@ -1,28 +1,41 @@
 """The one manifest format every dataset is turned into.
 
-A manifest is a JSON Lines file. Line 1 is the header::
+A manifest is a JSON Lines file (UTF-8, one JSON object per line, lines
+split on ``\n`` only). Line 1 is the header::
 
     {"bike_bench_manifest": 1, "dataset": "kinetics400", "split": "val",
-     "class_table": "kinetics_400_labels.csv", "classes": ["abseiling", ...],
-     "multi_label": false, "data_root": "videos_val", "source": {...}}
+     "class_table": "../classes.csv", "classes": ["abseiling", ...],
+     "multi_label": false, "data_root": "..", "source": {...},
+     "num_entries": 19796, "content_hash": "3f2a..."}
 
-Every further line is one entry::
+``split`` is the manifest's name (``val``, ``val_split1``,
+``zeroshot_split2``); ``class_table`` is the dataset's ``id,name`` table,
+relative to the manifest's folder, and ``classes`` its names in id order;
+``source`` holds free-form provenance from the builder (builder, source
+files with their SHA-256, ``expected_entries``: records in the source for
+this split, ``dropped_entries``: records left out, with the reasons in
+``<name>.dropped.csv`` beside the manifest). Every further line is one
+entry (manifest line number = entry index + 2)::
 
-    {"path": "abseiling/xyz.mp4", "label": 0, "split": "val"}
+    {"path": "val/abseiling/xyz.mp4", "label": 0, "split": "val"}
     {"path": "frames/xyz", "num_frames": 300, "filename_tmpl": "img_{:05d}.jpg",
      "start_index": 1, "label": [3, 17], "split": "test"}
 
 ``path`` is relative to ``data_root`` (itself relative to the manifest's
 folder unless absolute, or overridden when the manifest is loaded). An entry
-with ``num_frames`` and ``filename_tmpl`` is a frame folder, otherwise a
-video file. ``label`` is a class id, or a list of ids for multi-label
-datasets (Charades). Optional fields: ``id`` (the dataset's video id),
-``segment`` ([start_s, end_s], a trimmed instance of an untrimmed video),
-``fps``, ``source_line`` (the line of the source list it came from).
+with a ``filename_tmpl`` is a frame folder: ``num_frames`` frames named
+``filename_tmpl.format(i)`` from ``i = start_index``; otherwise it is a
+video file (a ``num_frames`` there is the expected decoded count). The entry
+``split`` is its role: ``train``, ``val`` or ``test``. ``label`` is a class
+id, or a list of ids (possibly empty) for multi-label datasets (Charades).
+Optional fields: ``id`` (the dataset's video id), ``segment`` ([start_s,
+end_s], a trimmed instance of an untrimmed video), ``fps`` (frames per
+second of a frame folder, to turn a segment into frame indices),
+``source_line`` (the line of the source file it came from).
 
-The manifest's content hash (``Manifest.content_hash``) covers the classes
-and the entries (not the header's free-form ``source`` notes), and is what
-results files record as provenance.
+The manifest's content hash (``Manifest.content_hash``) covers the classes,
+``multi_label`` and the entries (not the header's free-form ``source``
+notes), and is what results files record as provenance.
 """
 from __future__ import annotations
 

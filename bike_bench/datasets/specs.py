@@ -103,7 +103,8 @@ def _check_keys(where: str, data: dict, allowed: set) -> None:
         raise SpecError(f'{where}: unknown key(s) {sorted(unknown)}')
 
 
-def _format(path: str, name: str, data: dict, manifests: Dict[str, ManifestSpec]) -> FormatSpec:
+def _format(path: str, name: str, data: dict,
+            manifests: Dict[str, ManifestSpec]) -> FormatSpec:
     where = f'{path}: formats.{name}'
     _check_keys(where, data, _FORMAT)
     files = {}
@@ -281,23 +282,36 @@ def _describe(fmt: FormatSpec, need: str) -> str:
     return ' | '.join(parts)
 
 
-def describe_missing(statuses: Sequence[ManifestStatus], spec_dir: Optional[str] = None) -> str:
-    """What a user must add to build each manifest that is not built yet."""
-    lines = []
+def describe_missing(statuses: Sequence[ManifestStatus],
+                     spec_dir: Optional[str] = None) -> str:
+    """What a user must add to build each manifest that is not built yet.
+
+    Grouped by dataset; for manifests that no format can build yet, the
+    missing files of the default format (or the first format that builds the
+    manifest) and where the official release puts them.
+    """
+    lines: List[str] = []
+    by_dataset: Dict[str, List[ManifestStatus]] = {}
     for status in statuses:
-        if status.built:
-            continue
-        if status.buildable:
-            lines.append(f'{status.dataset}/{status.manifest}: not built; run `bike-bench '
-                         f'manifests build {status.dataset} --format '
-                         f'{status.buildable[0]}`')
-            continue
-        spec = load_spec(status.dataset, spec_dir)
-        fmt = spec.default_format if spec.default_format in status.missing else \
-            next(iter(status.missing), None)
-        if fmt is None:
-            continue
-        lines.append(f'{status.dataset}/{status.manifest}: missing (format {fmt}, '
-                     f'under <data root>/{spec.folder}/): ' +
-                     '; '.join(status.missing[fmt]))
+        if not status.built:
+            by_dataset.setdefault(status.dataset, []).append(status)
+    for dataset, pending in by_dataset.items():
+        spec = load_spec(dataset, spec_dir)
+        lines.append(f'{dataset} (files under <data root>/{spec.folder}/):')
+        wheres = {}
+        for status in pending:
+            if status.buildable:
+                lines.append(f'  {status.manifest}: not built yet; run `bike-bench '
+                             f'manifests build {dataset} --format '
+                             f'{status.buildable[0]}`')
+                continue
+            fmt = spec.default_format if spec.default_format in status.missing \
+                else next(iter(status.missing), None)
+            if fmt is None:
+                continue
+            lines.append(f'  {status.manifest}: missing (format {fmt}): '
+                         + '; '.join(status.missing[fmt]))
+            wheres[fmt] = spec.formats[fmt].where
+        for fmt, where in wheres.items():
+            lines.append(f'  where to get the {fmt} files: {where}')
     return '\n'.join(lines)

@@ -315,7 +315,8 @@ FORMATS = {'kinetics400': 'kinetics-csv', 'kinetics600': 'official',
 
 
 def write_benchmark(out: str, cfg: SynthConfig = SynthConfig(),
-                    flavours: Sequence[str] = FLAVOURS, smoke: bool = True) -> Dict[str, object]:
+                    flavours: Sequence[str] = FLAVOURS,
+                    smoke: bool = True) -> Dict[str, object]:
     """Write the chosen flavours (sources, media, manifests) under ``out``.
 
     Returns ``{flavour: BuildOutcome}`` (and ``'smoke'``: its paths).

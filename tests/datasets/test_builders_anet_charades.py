@@ -70,7 +70,8 @@ def test_activitynet_errors(tmp_path, write):
 
 
 CLASSES = 'c000 Holding some clothes\nc001 Putting clothes somewhere\nc002 Opening a door\n'
-COLUMNS = 'id,subject,scene,quality,relevance,verified,script,objects,descriptions,actions,length\n'
+COLUMNS = ('id,subject,scene,quality,relevance,verified,script,objects,descriptions,'
+           'actions,length\n')
 TEST = COLUMNS + ('YSKX3,CP6Y,Bedroom,5,6,Yes,"A person, then ""another"".",bed,'
                   '"Two lines\nof text",c002 0.00 5.10;c000 1.00 2.00;c002 6.00 7.00,8.5\n'
                   'EMPTY,CP6Y,Bedroom,5,6,Yes,Nothing.,bed,none,,3.0\n')

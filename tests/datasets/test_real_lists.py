@@ -42,9 +42,10 @@ def test_kinetics400_val(built, lists_dir, tmp_path):
     table = read_class_table(str(lists_dir / 'k400' / 'kinetics_400_labels.csv'))
     assert table == sorted(table) == val.classes
     assert built['kinetics400']['_outcome'].skipped == {'train': ['train']}
+    k400 = lists_dir / 'k400'
     videos = build_dataset('kinetics400', 'official', out=str(tmp_path),
-                           files={'val': str(lists_dir / 'k400' / 'kinetics_video_val_se320.txt'),
-                                  'classes': str(lists_dir / 'k400' / 'kinetics_400_labels.csv')},
+                           files={'val': str(k400 / 'kinetics_video_val_se320.txt'),
+                                  'classes': str(k400 / 'kinetics_400_labels.csv')},
                            only=['val'], write=False).result.manifests[0].manifest
     assert not videos.entries[0].is_frame_folder
     by_id = {e.id: e.label for e in val.entries}

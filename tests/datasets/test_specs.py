@@ -40,7 +40,8 @@ def test_all_six_specs_load_and_name_registered_builders():
 
 
 @pytest.mark.parametrize('data, message', [
-    ({'dataset': 'x', 'manifests': {}, 'formats': {}, 'colour': 1}, "unknown key(s) ['colour']"),
+    ({'dataset': 'x', 'manifests': {}, 'formats': {}, 'colour': 1},
+     "unknown key(s) ['colour']"),
     ({'dataset': 'x', 'manifests': {'a': {}},
       'formats': {'f': {'builder': 'b', 'files': {}, 'builds': {'a': {'needs': ['k']}}}}},
      "needs 'k', which is not in its files"),
@@ -66,9 +67,11 @@ def test_status_says_what_is_missing(tmp_path):
     statuses = source_status(str(tmp_path), ['ucf101', 'charades'])
     assert not any(s.built or s.buildable for s in statuses)
     text = describe_missing(statuses)
-    assert 'ucf101/val_split3: missing (format ucf101-splits, under <data root>/ucf101/): ' \
+    assert 'ucf101 (files under <data root>/ucf101/):\n' in text
+    assert '  val_split3: missing (format ucf101-splits): ' \
         'ucfTrainTestlist/classInd.txt; ucfTrainTestlist/testlist03.txt' in text
-    assert 'charades/train: missing' in text and \
+    assert 'UCF101TrainTestSplits-RecognitionTask.zip' in text
+    assert '  train: missing (format charades-csv)' in text and \
         'lists/Charades_train_split_label.csv | Charades/Charades_v1_train.csv' in text
     (tmp_path / 'ucf101' / 'lists').mkdir(parents=True)
     for name in ('ucf_labels.csv', 'val_rgb_split_1.txt'):

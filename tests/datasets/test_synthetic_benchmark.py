@@ -68,7 +68,8 @@ def test_flavour_contents(synth_root, synth_config):
     assert max(len(e.label) for e in charades['test'].entries) >= 2
     assert sum(not e.label for e in charades['test'].entries) == 1
     assert charades['train'].source['dropped_entries'] == 1
-    classes_txt = (synth_root / 'charades' / 'Charades' / 'Charades_v1_classes.txt').read_bytes()
+    classes_txt = (synth_root / 'charades' / 'Charades' /
+                   'Charades_v1_classes.txt').read_bytes()
     assert classes_txt.startswith(b'c000 ') and b'\r\n' in classes_txt
 
 
