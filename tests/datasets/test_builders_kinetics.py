@@ -87,3 +87,12 @@ def test_kinetics600_zeroshot_from_csv(tmp_path, write):
     assert split1.source['rows_of_other_classes'] == 1
     assert split1.class_table == '../classes_split1.csv'
     assert (out / 'classes_split2.csv').read_text() == 'id,name\n0,waxing legs\n'
+
+
+def test_building_one_split_still_uses_the_labels_of_all_csvs(tmp_path, write):
+    write('annotations/train.csv', TRAIN)
+    write('annotations/val.csv', VAL)
+    out = tmp_path / 'only_val'
+    build_dataset('kinetics400', source=str(tmp_path), out=str(out), only=['val'])
+    val = read_manifest(str(out / 'manifests' / 'val.jsonl'))
+    assert val.num_classes == 3 and val.entries[0].label == 2

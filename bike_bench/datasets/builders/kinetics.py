@@ -89,8 +89,9 @@ def _check_known(rows: List[KineticsRow], index: Dict[str, int], path: str,
 def build_kinetics_csv(ctx: BuildContext) -> BuildResult:
     """Kinetics-400 (or -700) train/val manifests from the dataset's CSVs."""
     result = BuildResult()
-    csv_keys = sorted({need for build in ctx.builds for need in build.needs
-                       if need != 'classes' and need in ctx.files})
+    # Every CSV present counts, so train and val get the same ids even when
+    # only one of them is built.
+    csv_keys = sorted(key for key in ctx.files if key != 'classes')
     tables = {key: read_kinetics_csv(ctx.files[key]) for key in csv_keys}
     if 'classes' in ctx.files:
         classes: List[str] = load_classes(ctx, 'classes')
