@@ -19,6 +19,8 @@ COMMANDS = {
     'test': 'test',
     'compare-logs': 'compare_logs',
     'convert': 'convert',
+    'manifests': 'manifests',
+    'synth': 'synth',
 }
 
 
