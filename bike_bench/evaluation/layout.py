@@ -40,9 +40,11 @@ def zeroshot_manifests(name: str, data_root: str = 'data',
                        protocol: str = 'full') -> Tuple[List[str], List[Optional[str]]]:
     """Manifests and class tables of a dataset's zero-shot evaluation."""
     folder = dataset_folder(name, data_root)
-    if os.path.basename(folder) == 'kinetics600' or protocol == 'k600':
-        if os.path.basename(folder) != 'kinetics600':
-            raise ValueError(f'protocol k600 is for Kinetics-600, not {name}')
+    is_k600 = os.path.basename(folder) == 'kinetics600'
+    if is_k600 != (protocol == 'k600'):
+        raise ValueError('the k600 protocol is Kinetics-600\'s zero-shot '
+                         f'evaluation (got dataset {name}, protocol {protocol})')
+    if is_k600:
         manifests = [_existing(os.path.join(folder, 'manifests',
                                             f'zeroshot_split{n}.jsonl'),
                                'zero-shot manifest') for n in (1, 2, 3)]
