@@ -90,7 +90,6 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
                    max_epochs: Optional[int] = None) -> Dict[str, Any]:
     """Train on one few-shot manifest, test the last checkpoint."""
     from bike_bench.cli.common import build_runner
-    from bike_bench.datasets.manifest import read_manifest as read
     from bike_bench.evaluation.harness import run_test
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
@@ -109,7 +108,7 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     build_runner(cfg).train()
     checkpoint = _last_checkpoint(work_dir)
-    manifest = read(fewshot_manifest)
+    manifest = read_manifest(fewshot_manifest)
     protocol = dict(name='fewshot', shots=shots, seed=seed,
                     fewshot_manifest=os.path.abspath(fewshot_manifest),
                     fewshot_manifest_hash=manifest.content_hash,

@@ -58,15 +58,13 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
         raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '
                          f'config\'s {loader} uses {dataset.get("type")}')
     dataloader['collate_fn'] = dict(type='skip_aware_collate')
-    loop_key = 'test_cfg' if loader == 'test_dataloader' else 'val_cfg'
+    loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
+                       else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
-    wanted = 'SkipAwareTestLoop' if loop_key == 'test_cfg' else 'SkipAwareValLoop'
-    if loop.get('type', wanted.replace('SkipAware', '')) in (
-            wanted, wanted.replace('SkipAware', '')):
-        loop['type'] = wanted
-    else:
+    if loop.get('type', plain) not in (plain, f'SkipAware{plain}'):
         raise ValueError(f'{loop_key} uses the custom loop {loop["type"]}; '
-                         f'bike-bench evaluation needs {wanted}')
+                         f'bike-bench evaluation needs SkipAware{plain}')
+    loop['type'] = f'SkipAware{plain}'
     cfg[loop_key] = loop
     evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
     metrics = _as_list(cfg.get(evaluator_key))
@@ -154,7 +152,8 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
 
     cfg = copy.deepcopy(cfg)
     start = time.time()
-    ckpt = checkpoint_record(checkpoint)
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     cfg.load_from = checkpoint
     views_used, aggregation_used = prepare_eval_config(
         cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
@@ -163,6 +162,7 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
     wall = time.time() - start
     if not is_main_process():
         return None
+    ckpt = checkpoint_record(checkpoint)
     details = metric_details(runner.test_loop.evaluator.metrics)
     dataset = dataset_record(runner.test_loop.dataloader.dataset)
     run_id = run_id or default_run_id('test', dataset, views_used.label,

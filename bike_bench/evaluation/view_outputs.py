@@ -22,7 +22,7 @@ from bike_bench.evaluation.metrics.base import merge_records
 from bike_bench.evaluation.skipping import model_batch
 
 
-def _unwrap(model):
+def unwrap_model(model):
     return model.module if is_model_wrapper(model) else model
 
 
@@ -75,7 +75,7 @@ class ViewOutputsTestLoop(TestLoop):
         batch = model_batch(data_batch)
         if not batch.get('data_samples'):
             return records
-        model = _unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         data = model.data_preprocessor(batch, False)
         inputs = data['inputs']
         if self.outputs == 'logits':

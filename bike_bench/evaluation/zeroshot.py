@@ -122,7 +122,7 @@ def collect_outputs(cfg, checkpoint: str, manifest: str, *, scoring: str,
     """One pass over ``manifest``: records, text features and provenance."""
     from bike_bench.cli.common import build_runner
     from bike_bench.evaluation.harness import dataset_record, prepare_eval_config
-    from bike_bench.evaluation.view_outputs import _unwrap
+    from bike_bench.evaluation.view_outputs import unwrap_model
     cfg = copy.deepcopy(cfg)
     cfg.load_from = checkpoint
     dataset = cfg.test_dataloader.dataset
@@ -137,7 +137,7 @@ def collect_outputs(cfg, checkpoint: str, manifest: str, *, scoring: str,
                         outputs='logits' if scoring == 'head' else 'frames')
     runner = build_runner(cfg)
     runner.test()
-    model = _unwrap(runner.model)
+    model = unwrap_model(runner.model)
     class_features = None
     if scoring == 'official-frame':
         with torch.no_grad():
@@ -187,13 +187,15 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
         raise ValueError('no manifest to evaluate')
     class_tables = list(class_tables or [None] * len(manifests))
     start = time.time()
-    ckpt = checkpoint_record(checkpoint)
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     passes = [collect_outputs(cfg, checkpoint, manifest, scoring=scoring, views=views,
                               aggregation=aggregation, skip_bad_videos=skip_bad_videos,
                               class_table=table)
               for manifest, table in zip(manifests, class_tables)]
     if not is_main_process():
         return None
+    ckpt = checkpoint_record(checkpoint)
     first = passes[0]
     aggregation_used = first['aggregation'] if scoring == 'head' else 'frame-softmax-mean'
     metrics: Dict[str, float] = {}

@@ -124,3 +124,23 @@ def test_k600_three_splits(trained, zeroshot_root, tmp_path):
     assert data['metrics']['k600/top1_mean'] == pytest.approx(np.mean([s['top1'] for s in splits]))
     assert data['metrics']['k600/top1_std'] == pytest.approx(np.std([s['top1'] for s in splits]))
     assert data['counts']['expected'] == 24 and len(data['dataset']['manifest']) == 3
+
+
+@pytest.mark.slow
+def test_zero_shot_skips_an_unreadable_video_only_when_asked(trained, zeroshot_root, tmp_path):
+    from bike_bench.datasets.manifest import read_manifest, write_manifest
+    from bike_bench.datasets.transforms.decoding import VideoReadError
+    manifest = read_manifest(f'{zeroshot_root}/ucf101/manifests/zeroshot_full.jsonl')
+    manifest.data_root = manifest.resolve_root()
+    manifest.entries[5].path = 'missing/video.mp4'
+    path = str(tmp_path / 'with_missing.jsonl')
+    write_manifest(manifest, path)
+    cfg = smoke_config(tmp_path, trained['train'], trained['val'])
+    with pytest.raises(VideoReadError, match='missing/video.mp4'):
+        run_zeroshot(cfg, trained['checkpoint'], [path], protocol='half')
+    data = run_zeroshot(cfg, trained['checkpoint'], [path], protocol='half',
+                        skip_bad_videos=True)
+    assert data['counts'] == dict(expected=24, evaluated=23, skipped=1)
+    assert data['skipped'][0]['index'] == 5
+    assert data['skipped'][0]['path'].endswith('missing/video.mp4')
+    assert sum(s['videos'] for s in data['protocol']['splits']) < 24 * 10
