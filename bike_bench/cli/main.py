@@ -21,6 +21,8 @@ COMMANDS = {
     'convert': 'convert',
     'manifests': 'manifests',
     'synth': 'synth',
+    'zeroshot': 'zeroshot',
+    'fewshot': 'fewshot',
 }
 
 

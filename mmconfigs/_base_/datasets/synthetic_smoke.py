@@ -65,6 +65,6 @@ test_dataloader = dict(
     dataset=dict(type=dataset_type, ann_file=ann_file_test,
                  pipeline=test_pipeline, test_mode=True))
 
-val_evaluator = dict(type='AccMetric',
-                     metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+# Counts every video exactly once, also on several ranks (bike_bench.evaluation).
+val_evaluator = dict(type='BIKEAccMetric', topk=(1, 5))
 test_evaluator = val_evaluator
