@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 
 import numpy as np
 import pytest
@@ -14,15 +12,10 @@ import torch.multiprocessing as mp
 SIZE, BAD = 13, {4, 11}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _worker(rank: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
+def _worker(rank: int, rendezvous: str, out: str) -> None:
+    # A file rendezvous: no TCP port that another process could take first.
+    dist.init_process_group('gloo', init_method=f'file://{rendezvous}',
+                            rank=rank, world_size=2)
     try:
         from mmengine.dataset import DefaultSampler
         from mmaction.registry import METRICS
@@ -49,7 +42,7 @@ def _worker(rank: int, port: int, out: str) -> None:
 @pytest.mark.skipif(not dist.is_available(), reason='torch.distributed unavailable')
 def test_two_ranks_count_every_video_once(tmp_path):
     out = str(tmp_path / 'rank0.json')
-    mp.spawn(_worker, args=(_free_port(), out), nprocs=2, join=True)
+    mp.spawn(_worker, args=(str(tmp_path / 'rendezvous'), out), nprocs=2, join=True)
     result = json.loads(open(out).read())
     assert result['padded'] == 14  # the sampler repeats one video
     assert result['details']['counts'] == dict(expected=13, evaluated=11, skipped=2)
