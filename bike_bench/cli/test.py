@@ -34,6 +34,9 @@ def add_parser(subparsers):
     parser.add_argument('--out', help='results JSON (default: '
                         '<work_dir>/results/<run_id>.json)')
     parser.add_argument('--dump', help='also save per-video scores to this .pkl')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load a checkpoint holding arbitrary pickled '
+                        'objects (only for files whose origin you trust)')
     add_config_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -49,7 +52,8 @@ def run(args) -> int:
                               else [evaluators]) + [dump]
     results = run_test(cfg, args.checkpoint, views=args.views,
                        aggregation=args.aggregation,
-                       skip_bad_videos=args.skip_bad_videos, out=args.out)
+                       skip_bad_videos=args.skip_bad_videos, out=args.out,
+                       trust_checkpoint=args.trust_checkpoint)
     if results is not None:
         print(format_metrics(results))
         print(f'results: {results["path"]}')

@@ -29,6 +29,9 @@ def add_parser(subparsers):
     parser.add_argument('--splits', type=int, default=10,
                         help='number of half-class splits (default 10)')
     add_evaluation_arguments(parser)
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load a checkpoint holding arbitrary pickled '
+                        'objects (only for files whose origin you trust)')
     parser.add_argument('--out', help='results JSON (default: '
                         '<work_dir>/results/<run_id>.json)')
     add_config_arguments(parser)
@@ -51,7 +54,8 @@ def run(args) -> int:
                            scoring=args.scoring, views=args.views,
                            aggregation=args.aggregation, num_splits=args.splits,
                            skip_bad_videos=args.skip_bad_videos, class_tables=tables,
-                           dataset_name=dataset, out=args.out)
+                           dataset_name=dataset, out=args.out,
+                           trust_checkpoint=args.trust_checkpoint)
     if results is not None:
         print(format_metrics(results))
         print(f'results: {results["path"]}')

@@ -126,11 +126,38 @@ def _plain(metrics: Dict[str, Any]) -> Dict[str, Any]:
             else value for key, value in metrics.items()}
 
 
+def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
+    """A Runner for ``cfg`` whose model holds ``checkpoint``, loaded strictly.
+
+    Official-layout checkpoints are converted first (once, under the work
+    dir). MMEngine's own ``load_from`` only warns about missing or
+    unexpected keys; here they are an error naming the keys.
+    """
+    from mmengine.model import is_model_wrapper
+    from bike_bench.checkpoint_io import load_model_checkpoint
+    from bike_bench.cli.common import build_runner
+    from bike_bench.models.convert import prepare_checkpoint_for_test
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir)
+    cfg.load_from = None
+    cfg.resume = False
+    runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    load_model_checkpoint(model, loadable, strict=True, trust=trust)
+    return runner
+
+
 def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
              aggregation: Optional[str] = None, skip_bad_videos: bool = False,
              out: Optional[str] = None, run_id: Optional[str] = None,
-             protocol: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+             protocol: Optional[Dict[str, Any]] = None,
+             trust_checkpoint: bool = False) -> Optional[Dict[str, Any]]:
     """Evaluate ``checkpoint`` on the config's test set; write a results file.
+
+    The checkpoint may be an MMEngine checkpoint or one in the official BIKE
+    release layout (converted on the fly). It is loaded strictly: a missing
+    or unexpected key is an error naming it, not a warning.
 
     Args:
         cfg: an MMEngine ``Config`` (copied, not modified).
@@ -141,23 +168,21 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
             instead of stopping at the first one.
         out: results file; default ``<work_dir>/results/<run_id>.json``.
         protocol: protocol description to record (default ``{'name': 'test'}``).
+        trust_checkpoint: load a checkpoint that holds arbitrary pickled
+            objects (can run code from the file); refused by default.
 
     Returns:
         The results dict (main process; ``None`` on other ranks). Its path
         is under the ``'path'`` key.
     """
     from mmengine.dist import is_main_process
-    from bike_bench.cli.common import build_runner
     from bike_bench.evaluation.provenance import config_record, environment_record
 
     cfg = copy.deepcopy(cfg)
     start = time.time()
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    cfg.load_from = checkpoint
     views_used, aggregation_used = prepare_eval_config(
         cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
-    runner = build_runner(cfg)
+    runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
     metrics = runner.test()
     wall = time.time() - start
     if not is_main_process():

@@ -118,13 +118,13 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
 
 def collect_outputs(cfg, checkpoint: str, manifest: str, *, scoring: str,
                     views: Optional[str], aggregation: Optional[str],
-                    skip_bad_videos: bool, class_table: Optional[str] = None):
+                    skip_bad_videos: bool, class_table: Optional[str] = None,
+                    trust_checkpoint: bool = False):
     """One pass over ``manifest``: records, text features and provenance."""
-    from bike_bench.cli.common import build_runner
-    from bike_bench.evaluation.harness import dataset_record, prepare_eval_config
+    from bike_bench.evaluation.harness import (build_runner_with_checkpoint,
+                                               dataset_record, prepare_eval_config)
     from bike_bench.evaluation.view_outputs import unwrap_model
     cfg = copy.deepcopy(cfg)
-    cfg.load_from = checkpoint
     dataset = cfg.test_dataloader.dataset
     dataset.ann_file = manifest
     dataset.class_table = class_table
@@ -135,7 +135,7 @@ def collect_outputs(cfg, checkpoint: str, manifest: str, *, scoring: str,
         cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
     cfg.test_cfg = dict(type='ViewOutputsTestLoop',
                         outputs='logits' if scoring == 'head' else 'frames')
-    runner = build_runner(cfg)
+    runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
     runner.test()
     model = unwrap_model(runner.model)
     class_features = None
@@ -159,7 +159,8 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
                  num_splits: int = 10, skip_bad_videos: bool = False,
                  class_tables: Optional[Sequence[Optional[str]]] = None,
                  dataset_name: Optional[str] = None, out: Optional[str] = None,
-                 run_id: Optional[str] = None) -> Optional[Dict[str, Any]]:
+                 run_id: Optional[str] = None,
+                 trust_checkpoint: bool = False) -> Optional[Dict[str, Any]]:
     """Evaluate a checkpoint zero-shot and write one results file.
 
     Args:
@@ -191,7 +192,7 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     passes = [collect_outputs(cfg, checkpoint, manifest, scoring=scoring, views=views,
                               aggregation=aggregation, skip_bad_videos=skip_bad_videos,
-                              class_table=table)
+                              class_table=table, trust_checkpoint=trust_checkpoint)
               for manifest, table in zip(manifests, class_tables)]
     if not is_main_process():
         return None
