@@ -28,7 +28,7 @@ train_pipeline = [
     dict(type='RandomHorizontalFlip', p=0.5),
     dict(type='RandomGrayscale', p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 val_pipeline = [
@@ -38,7 +38,7 @@ val_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 # 4x3 views: 4 temporal clips x left, right and centre crops.
@@ -50,7 +50,7 @@ test_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='OfficialThreeCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 # 32 GPUs x 8 videos = global batch 256.

@@ -35,7 +35,7 @@ test_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 test_dataloader = dict(

@@ -284,3 +284,17 @@ def test_kinetics600_splits_use_their_class_tables(configs):
         dataset = cfg.test_dataloader.dataset
         assert dataset.ann_file == f'data/kinetics600/manifests/zeroshot_split{split}.jsonl'
         assert dataset.class_table == f'data/kinetics600/classes_split{split}.csv'
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=IDS)
+def test_evaluators_build(path, configs):
+    """Every val/test evaluator names registered metrics with valid options."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import DefaultScope
+    import bike_bench.evaluation  # noqa: F401  (registers the metrics)
+    cfg = configs[path.stem]
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        for key in ('val_evaluator', 'test_evaluator'):
+            if cfg.get(key):
+                evaluator = Evaluator(cfg[key])
+                assert evaluator.metrics, f'{key} of {path} has no metric'

@@ -25,7 +25,7 @@ train_pipeline = [
     dict(type='RandomHorizontalFlip', p=0.5),
     dict(type='RandomGrayscale', p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 val_pipeline = [
@@ -35,7 +35,7 @@ val_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 # 4x3 views: 4 temporal clips x left, right and centre crops.
@@ -47,7 +47,7 @@ test_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='OfficialThreeCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 train_dataloader = dict(
@@ -75,6 +75,5 @@ test_dataloader = dict(
                  class_table=class_table, pipeline=test_pipeline,
                  test_mode=True))
 
-val_evaluator = dict(type='AccMetric',
-                     metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+val_evaluator = dict(type='BIKEAccMetric')
 test_evaluator = val_evaluator

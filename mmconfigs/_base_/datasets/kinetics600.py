@@ -24,7 +24,7 @@ test_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 test_dataloader = dict(
@@ -35,5 +35,4 @@ test_dataloader = dict(
     dataset=dict(type=dataset_type, ann_file=ann_file_test,
                  class_table=class_table, pipeline=test_pipeline,
                  test_mode=True))
-test_evaluator = dict(type='AccMetric',
-                     metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+test_evaluator = dict(type='BIKEAccMetric')

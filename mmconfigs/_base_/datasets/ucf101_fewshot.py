@@ -29,7 +29,7 @@ train_pipeline = [
     dict(type='RandomHorizontalFlip', p=0.5),
     dict(type='RandomGrayscale', p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 val_pipeline = [
@@ -39,7 +39,7 @@ val_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 # 1x1 views: 1 temporal clip x one centre crop.
@@ -51,7 +51,7 @@ test_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 train_dataloader = dict(
