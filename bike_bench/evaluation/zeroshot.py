@@ -215,6 +215,8 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
         for k in (1, 5):
             metrics[f'k600/top{k}_mean'], metrics[f'k600/top{k}_std'] = mean_std(
                 [s[f'top{k}'] for s in splits])
+        for split in splits:
+            metrics[f'k600/split{split["split"]}_top1'] = split['top1']
         details['splits'] = splits
     else:
         run = first
