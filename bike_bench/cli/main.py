@@ -23,6 +23,8 @@ COMMANDS = {
     'synth': 'synth',
     'zeroshot': 'zeroshot',
     'fewshot': 'fewshot',
+    'reproduce': 'reproduce',
+    'tables': 'reproduce',
 }
 
 
