@@ -60,6 +60,10 @@ def _finish(results: dict, path: str, *, key: str, scale: str,
     """Add the reproduce section and write the results file atomically."""
     from bike_bench.evaluation.results import write_results
     data = {k: v for k, v in results.items() if k != 'path'}
+    # One run id per results file (few-shot runs of different datasets share
+    # the protocol's own "fewshot_<K>shot_seed<S>").
+    data['protocol'] = dict(data['protocol'], run_id=data['run_id'])
+    data['run_id'] = twin or entries[0].id
     data['reproduce'] = dict(
         key=key, scale=scale, twin=twin,
         experiments=[e.id for e in entries],

@@ -34,8 +34,8 @@ SCALES = ('full', 'smoke')  # preference order
 SMOKE_NOTE = ('smoke: a tiny random CLIP trained for seconds on the synthetic '
               'benchmark; it checks that the protocol runs end to end and is '
               'not a reproduction of the paper\'s figure.')
-PROVENANCE_FIELDS = ('run_id', 'created', 'environment.git_commit',
-                     'environment.device')
+EXTRA_COLUMNS = ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
+                 'resolution', 'shot')
 
 
 class Measurement(dict):
@@ -114,8 +114,7 @@ def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement
     records = []
     for row in table.rows:
         record = {'method': row.method or '(name missing in the poster)'}
-        for extra in ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
-                      'resolution', 'shot'):
+        for extra in EXTRA_COLUMNS:
             if extra in row.fields and row.fields[extra] is not None:
                 record[extra] = row.fields[extra]
         record['views'] = row.views or ''
@@ -128,13 +127,13 @@ def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement
                 record[f'{metric} measured'] = ''
                 record[f'{metric} diff'] = ''
                 continue
-            if measured['run_id'] not in note_of:
+            if measured['path'] not in note_of:
                 notes.append(f'{measured["run_id"]} ({measured["scale"]}): commit '
                              f'{measured["commit"]}, {measured["date"]}, '
                              f'{measured["device"]}, {measured["views"]} views, '
                              f'{measured["path"]}')
-                note_of[measured['run_id']] = len(notes)
-            ref = note_of[measured['run_id']]
+                note_of[measured['path']] = len(notes)
+            ref = note_of[measured['path']]
             refs.append(ref)
             record[f'{metric} measured'] = f'{_fmt(measured["value"], measured["std"])} [{ref}]'
             full = measured['scale'] == 'full' and cell is not None
@@ -143,7 +142,11 @@ def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement
         record['scale'] = '/'.join(sorted(scales))
         record['source'] = row.source
         records.append(record)
-    frame = pd.DataFrame.from_records(records).fillna('')
+    columns = ['method'] + [c for c in EXTRA_COLUMNS if any(c in r for r in records)]
+    columns += ['views'] + [f'{m} {kind}' for m in table.metrics
+                            for kind in ('paper', 'measured', 'diff')]
+    columns += ['scale', 'source']
+    frame = pd.DataFrame.from_records(records, columns=columns).fillna('')
     # Columns empty in every row (a metric nobody reports here, differences
     # of smoke-only measurements) only widen the table.
     empty = [c for c in frame.columns
