@@ -17,6 +17,8 @@ COMMANDS = {
     'doctor': 'doctor',
     'train': 'train',
     'test': 'test',
+    'attributes': 'attributes',
+    'visualize': 'visualize',
 }
 
 
