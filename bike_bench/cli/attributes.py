@@ -1,14 +1,17 @@
-"""``bike-bench attributes generate``: video attributes with a frozen CLIP.
+"""``bike-bench attributes``: the attributes branch's data and checkpoints.
 
-Example::
+``generate`` names every video with its top-k lexicon phrases (frozen CLIP)::
 
     bike-bench attributes generate CONFIG --manifest data/k400/manifests/val.jsonl \\
         --lexicon classes --topk 5 --pretrained openai --arch ViT-L-14 \\
         --out data/k400/attributes/val.json
 
-Writes the official JSON layout (``{path: {"classname_topk": [...],
+It writes the official JSON layout (``{path: {"classname_topk": [...],
 "scores": [...]}}``) plus ``<out>.meta.json``; re-running the same command
 after an interruption continues from the entries already written.
+
+``combine VIDEO.pth ATTRIBUTES.pth --out VA.pth`` joins separately trained
+branches (the official protocol) into one checkpoint for a V+A config.
 """
 from __future__ import annotations
 
@@ -56,6 +59,15 @@ def add_parser(subparsers):
     gen.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                      metavar='KEY=VALUE', help='override config entries')
     gen.set_defaults(func=run_generate)
+    comb = commands.add_parser(
+        'combine', help='one V+A checkpoint from a video checkpoint and an '
+        'attributes-only checkpoint trained separately (the official way)')
+    comb.add_argument('video', help='checkpoint of a video model')
+    comb.add_argument('attributes', help='checkpoint of an attributes-only model')
+    comb.add_argument('--out', required=True, help='V+A checkpoint to write')
+    comb.add_argument('--trust-checkpoint', action='store_true',
+                      help='load checkpoints holding arbitrary pickled objects')
+    comb.set_defaults(func=run_combine)
 
 
 def run_generate(args) -> int:
@@ -73,5 +85,13 @@ def run_generate(args) -> int:
         num_workers=args.num_workers, flush_every=args.flush_every,
         device=args.device, media_root=args.media_root, seed=args.seed,
         progress=not args.no_progress, trust_checkpoint=args.trust_checkpoint)
+    print(json.dumps(dict(out=args.out, **stats)))
+    return 0
+
+
+def run_combine(args) -> int:
+    from bike_bench.attributes.combine import combine_checkpoints
+    stats = combine_checkpoints(args.video, args.attributes, args.out,
+                                trust=args.trust_checkpoint)
     print(json.dumps(dict(out=args.out, **stats)))
     return 0

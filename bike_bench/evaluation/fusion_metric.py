@@ -49,7 +49,7 @@ class FusionAccMetric(BaseMetric):
                     result[name] = sample[field].float().cpu().numpy()
             self.results.append(result)
 
-    def _topk(self, scores: List[np.ndarray], labels: List[int]) -> List[float]:
+    def _topk(self, scores: List[np.ndarray], labels: List[int]) -> Dict[int, float]:
         num_classes = scores[0].shape[-1]
         ks = [k for k in self.topk if k <= num_classes]
         return dict(zip(ks, top_k_accuracy(np.stack(scores), labels, ks)))

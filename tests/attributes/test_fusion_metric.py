@@ -18,9 +18,12 @@ def test_reports_video_attributes_and_fused():
     metric = FusionAccMetric(topk=(1, 2))
     metric.dataset_meta = {}
     samples = [
-        sample(0, [0.7, 0.2, 0.1], [0.1, 0.8, 0.1]),   # video right, attr wrong, fused right
-        sample(1, [0.45, 0.4, 0.15], [0.0, 1.0, 0.0]),  # video wrong, attr right, fused right
-        sample(2, [0.2, 0.5, 0.3], [0.5, 0.4, 0.1]),   # all wrong at top-1
+        # video right, attributes wrong, fused right
+        sample(0, [0.7, 0.2, 0.1], [0.1, 0.8, 0.1]),
+        # video wrong, attributes right, fused right
+        sample(1, [0.45, 0.4, 0.15], [0.0, 1.0, 0.0]),
+        # all wrong at top-1
+        sample(2, [0.2, 0.5, 0.3], [0.5, 0.4, 0.1]),
     ]
     metric.process({}, samples)
     result = metric.evaluate(3)

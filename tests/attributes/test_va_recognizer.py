@@ -122,7 +122,8 @@ def test_attributes_only_model(tiny_clip_config):
 def test_official_head_weights_load_under_attribute_head(tiny_clip_config):
     model = build(tiny_clip_config)
     head_keys = {k for k in model.state_dict() if k.startswith('attribute_head.')}
-    assert head_keys == {f'attribute_head.{fc}.{i}.{p}' for fc in ('query_fc', 'sentence_fc')
+    assert head_keys == {f'attribute_head.{fc}.{i}.{p}'
+                         for fc in ('query_fc', 'sentence_fc')
                          for i in (0, 2) for p in ('weight', 'bias')}
 
 

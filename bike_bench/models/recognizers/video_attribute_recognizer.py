@@ -26,6 +26,7 @@ DEFAULT_FUSION_WEIGHTS = (0.7, 0.3)
 # A head with no parameters; stands in for the video head while the parent
 # class is built for an attributes-only model, then dropped.
 _PLACEHOLDER_HEAD = dict(header='None', interaction='DP')
+TextFeatures = Tuple[torch.Tensor, torch.Tensor]
 
 
 @MODELS.register_module()
@@ -161,7 +162,7 @@ class BIKEVideoAttributeRecognizer(BIKERecognizer):
         return torch.stack([cache[k] if k in cache else found[k] for k in keys])
 
     def attribute_logits(self, data_samples: List[ActionDataSample],
-                         class_features: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+                         class_features: Optional[TextFeatures] = None
                          ) -> torch.Tensor:
         """Raw cosine logits ``(B, A)`` of each sample's sentence vs every class."""
         cls = (class_features or self.class_text_features())[0]
@@ -180,7 +181,8 @@ class BIKEVideoAttributeRecognizer(BIKERecognizer):
             return outputs
         return super().forward(inputs, data_samples, mode)
 
-    def loss(self, inputs, data_samples: List[ActionDataSample]) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs, data_samples: List[ActionDataSample]
+             ) -> Dict[str, torch.Tensor]:
         losses = {}
         if self.with_video:
             video = super().loss(inputs, data_samples)['loss']

@@ -1,7 +1,8 @@
 # The synthetic smoke set with attribute sentences (video + attributes
-# branches). The attributes JSONs are written by
-#   bike-bench attributes generate CONFIG --manifest data/synthetic/manifests/smoke_{train,val}.jsonl \
-#       --out data/synthetic/attributes/smoke_{train,val}.json
+# branches). The attributes JSONs are written, for SPLIT in train and val, by
+#   bike-bench attributes generate CONFIG \
+#       --manifest data/synthetic/manifests/smoke_SPLIT.jsonl \
+#       --out data/synthetic/attributes/smoke_SPLIT.json
 dataset_type = 'AttributeVideoDataset'
 data_root = 'data/synthetic'
 ann_file_train = f'{data_root}/manifests/smoke_train.jsonl'
