@@ -9,6 +9,7 @@ missing video fails before any training step.
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Dict, List, Union
 
 from mmengine.logging import MMLogger
@@ -19,6 +20,21 @@ from bike_bench.attributes.sentences import (PHRASES_KEY, SENTENCE_PREFIX,
                                              AttributesFileError,
                                              build_sentence, read_attributes)
 from bike_bench.datasets.video_dataset import ManifestVideoDataset
+
+# How a video is named in the attributes file: its manifest path (what
+# `bike-bench attributes generate` writes), its manifest id, or the file or
+# folder name with or without extension (the official release's files use
+# the names in its frame or video lists).
+def _basename(info: dict) -> str:
+    return os.path.basename(info['path'].rstrip('/'))
+
+
+KEYS = {
+    'path': lambda info: info['path'],
+    'id': lambda info: info['video_id'],
+    'basename': _basename,
+    'stem': lambda info: os.path.splitext(_basename(info))[0],
+}
 
 
 @DATASETS.register_module()
@@ -38,13 +54,17 @@ class AttributeVideoDataset(ManifestVideoDataset):
         separator: between phrases (the official ``','``, no space).
         context_length: token ids per sentence (CLIP: 77; longer sentences
             are truncated, keeping the end-of-text token).
+        key: how videos are named in the file: ``'path'`` (default, as
+            generated), ``'id'``, ``'basename'`` or ``'stem'``.
         **kwargs: ``ManifestVideoDataset`` arguments.
     """
 
     def __init__(self, ann_file: str, pipeline: List[Union[dict, Callable]],
                  attributes_file: str, topk: int = 5, on_missing: str = 'raise',
                  sentence_prefix: str = SENTENCE_PREFIX, separator: str = ',',
-                 context_length: int = 77, **kwargs):
+                 context_length: int = 77, key: str = 'path', **kwargs):
+        if key not in KEYS:
+            raise ValueError(f'key must be one of {sorted(KEYS)}, not {key!r}')
         if on_missing not in ('raise', 'skip'):
             raise ValueError(f'on_missing must be raise or skip, not {on_missing!r}')
         if topk < 1:
@@ -55,16 +75,19 @@ class AttributeVideoDataset(ManifestVideoDataset):
         self.sentence_prefix = sentence_prefix
         self.separator = separator
         self.context_length = context_length
+        self.key = key
         self.skipped_videos: List[str] = []
         super().__init__(ann_file, pipeline=pipeline, **kwargs)
 
     def load_data_list(self) -> List[Dict]:
         attributes = read_attributes(self.attributes_file)
         kept, self.skipped_videos = [], []
+        name_of = KEYS[self.key]
         for info in super().load_data_list():
-            problem = self._problem(attributes.get(info['path']))
+            name = name_of(info)
+            problem = self._problem(attributes.get(name))
             if problem is None:
-                phrases = attributes[info['path']][PHRASES_KEY]
+                phrases = attributes[name][PHRASES_KEY]
                 info['attribute_sentence'] = build_sentence(
                     phrases, self.topk, self.sentence_prefix, self.separator)
                 kept.append(info)
@@ -72,7 +95,7 @@ class AttributeVideoDataset(ManifestVideoDataset):
                 self.skipped_videos.append(info['path'])
             else:
                 raise AttributesFileError(
-                    f'{self.attributes_file}: video {info["path"]!r} of '
+                    f'{self.attributes_file}: video {name!r} ({self.key}) of '
                     f'{self.ann_file} {problem}; generate attributes for this '
                     'manifest with `bike-bench attributes generate`, or set '
                     "on_missing='skip' to leave such videos out")

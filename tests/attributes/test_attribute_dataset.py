@@ -65,6 +65,19 @@ def test_missing_videos_can_be_skipped_and_counted(smoke_set, one_missing):
     assert data.skipped_videos == [missing]
 
 
+def test_official_files_keyed_by_file_name(smoke_set, smoke_attributes, tmp_path):
+    entries = json.loads(Path(smoke_attributes['val']).read_text())
+    by_stem = {Path(path).stem: entry for path, entry in entries.items()}
+    official = tmp_path / 'official.json'
+    official.write_text(json.dumps(by_stem))
+    data = dataset(smoke_set['val'], official, key='stem')
+    info = data.get_data_info(0)
+    assert info['attribute_sentence'] == build_sentence(
+        entries[info['path']]['classname_topk'])
+    with pytest.raises(AttributesFileError, match=r'\(path\).*has no entry'):
+        dataset(smoke_set['val'], official)
+
+
 def test_too_few_phrases_is_an_error(smoke_set, smoke_attributes):
     with pytest.raises(AttributesFileError, match='fewer than topk=6'):
         dataset(smoke_set['val'], smoke_attributes['val'], topk=6)

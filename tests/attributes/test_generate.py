@@ -117,3 +117,25 @@ def test_duplicate_video_paths_are_refused(smoke_set, tmp_path):
     write_manifest(manifest, path)
     with pytest.raises(AttributesFileError, match='dup.jsonl:34.*also on line 2'):
         cli(generate_args(path, tmp_path / 'dup.json'))
+
+
+def test_clip_from_a_checkpoint(smoke_set, tmp_path):
+    import torch
+    from mmengine.config import Config
+    from mmaction.registry import MODELS
+    torch.manual_seed(3)
+    model = MODELS.build(Config.fromfile(VA_CONFIG).model)
+    checkpoint = tmp_path / 'model.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    out = tmp_path / 'from_checkpoint.json'
+    assert cli(generate_args(smoke_set['val'], out, '--checkpoint', str(checkpoint))) == 0
+    assert read_meta(str(out))['clip']['source'] == 'checkpoint'
+
+
+def test_clip_from_a_pretrained_file(smoke_set, parity_dir, tmp_path):
+    out = tmp_path / 'from_file.json'
+    clip_file = str(parity_dir / 'tiny_clip_openai.pt')
+    assert cli(generate_args(smoke_set['val'], out, '--pretrained', clip_file)) == 0
+    clip = read_meta(str(out))['clip']
+    assert clip['source'] == 'pretrained' and clip['pretrained'] == clip_file
+    assert 'random_init_seed' not in clip
