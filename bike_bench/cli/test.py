@@ -1,26 +1,60 @@
-"""``bike-bench test CONFIG CHECKPOINT``: MMAction2's tools/test.py for BIKE."""
+"""``bike-bench test CONFIG CHECKPOINT``: evaluate and write a results file.
+
+MMAction2's tools/test.py for BIKE, plus the evaluation protocol options:
+``--views 4x3`` (C clips x S crops), ``--aggregation official|mean``,
+``--skip-bad-videos`` and ``--out results.json``. The results file
+(``bike_bench.evaluation.results``) records metrics, views, aggregation,
+dataset and checkpoint hashes, the resolved config, environment and counts.
+"""
 from __future__ import annotations
 
-from bike_bench.cli.common import add_config_arguments, build_runner, load_config
+from bike_bench.cli.common import add_config_arguments, load_config
+
+
+def add_evaluation_arguments(parser) -> None:
+    """Options shared by test, zeroshot and fewshot."""
+    parser.add_argument('--views', metavar='CxS',
+                        help='test views: C temporal clips x S spatial crops '
+                        '(S = 1 centre crop or 3 official crops), e.g. 4x3; '
+                        'default: the config\'s test pipeline')
+    parser.add_argument('--aggregation', choices=['official', 'mean'],
+                        help='multi-view scores: official (softmax per view, '
+                        'mean, softmax) or mean of probabilities; default: '
+                        'the config\'s (official)')
+    parser.add_argument('--skip-bad-videos', action='store_true',
+                        help='skip unreadable videos and list them in the '
+                        'results file (default: stop with an error naming it)')
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('test', help='evaluate a checkpoint')
     parser.add_argument('config', help='config file (mmconfigs/...)')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--dump', help='save per-video scores to this .pkl')
+    add_evaluation_arguments(parser)
+    parser.add_argument('--out', help='results JSON (default: '
+                        '<work_dir>/results/<run_id>.json)')
+    parser.add_argument('--dump', help='also save per-video scores to this .pkl')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load a checkpoint holding arbitrary pickled '
+                        'objects (only for files whose origin you trust)')
     add_config_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from bike_bench.evaluation.harness import run_test
+    from bike_bench.evaluation.results import format_metrics
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
     if args.dump:
         dump = dict(type='DumpResults', out_file_path=args.dump)
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
-    runner = build_runner(cfg)
-    runner.test()
+    results = run_test(cfg, args.checkpoint, views=args.views,
+                       aggregation=args.aggregation,
+                       skip_bad_videos=args.skip_bad_videos, out=args.out,
+                       trust_checkpoint=args.trust_checkpoint)
+    if results is not None:
+        print(format_metrics(results))
+        print(f'results: {results["path"]}')
     return 0

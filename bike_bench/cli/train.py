@@ -24,6 +24,10 @@ def add_parser(subparsers):
     parser.add_argument('--seed', type=int, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic cuDNN / algorithms')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='allow --resume / load_from checkpoints that hold '
+                        'arbitrary pickled objects (only for files whose '
+                        'origin you trust); by default they are refused')
     add_config_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -54,7 +58,18 @@ def apply_train_options(cfg, args):
 
 
 def run(args) -> int:
+    import os
+    import pickle
     cfg = apply_train_options(load_config(args), args)
+    if args.trust_checkpoint:
+        # torch.load's weights_only default is flipped for this process only.
+        os.environ['TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'] = '1'
     runner = build_runner(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except pickle.UnpicklingError as error:
+        raise SystemExit(
+            f'refusing to load a checkpoint that holds pickled objects other '
+            f'than tensors and MMEngine state ({str(error).splitlines()[-1][:200]}). '
+            'If you trust its origin, pass --trust-checkpoint.') from None
     return 0

@@ -4,6 +4,8 @@ Formats read:
 - CSV with an ``id,name`` header (the official BIKE lists; names may be
   quoted and contain commas, parentheses and quotes);
 - ``Charades_v1_classes.txt`` style lines ``c000 Holding some clothes``;
+- UCF-101 ``classInd.txt`` style lines ``1 ApplyEyeMakeup`` (every line an
+  integer id, a space and a name; ids contiguous from 0 or from 1);
 - plain text, one name per line (ids are line order).
 UTF-8 BOMs, CRLF line endings and trailing spaces are tolerated; anything
 else that is off (a missing name, duplicate or non-contiguous ids) is an
@@ -18,6 +20,7 @@ import re
 from typing import List, Sequence, Union
 
 _CHARADES_LINE = re.compile(r'^c(\d{3})\s+(.+)$')
+_INDEX_LINE = re.compile(r'^(\d+)\s+(\S.*)$')
 
 
 class ClassTableError(ValueError):
@@ -43,6 +46,8 @@ def read_class_table(path: str) -> List[str]:
         return _read_id_name_csv(path, text)
     if _CHARADES_LINE.match(first.strip()):
         return _read_charades_classes(path, lines)
+    if all(_INDEX_LINE.match(line.strip()) for line in lines if line.strip()):
+        return _read_index_lines(path, lines)
     names = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
@@ -91,6 +96,21 @@ def _read_charades_classes(path: str, lines: Sequence[str]) -> List[str]:
             raise ClassTableError(f'{path}:{number}: duplicate class id '
                                   f'c{class_id:03d}')
         by_id[class_id] = match.group(2).strip()
+    return _contiguous(path, by_id)
+
+
+def _read_index_lines(path: str, lines: Sequence[str]) -> List[str]:
+    by_id = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        match = _INDEX_LINE.match(line.strip())
+        class_id = int(match.group(1))
+        if class_id in by_id:
+            raise ClassTableError(f'{path}:{number}: duplicate class id {class_id}')
+        by_id[class_id] = match.group(2).strip()
+    if by_id and min(by_id) == 1:  # classInd.txt counts from 1
+        by_id = {class_id - 1: name for class_id, name in by_id.items()}
     return _contiguous(path, by_id)
 
 

@@ -1,28 +1,41 @@
 """The one manifest format every dataset is turned into.
 
-A manifest is a JSON Lines file. Line 1 is the header::
+A manifest is a JSON Lines file (UTF-8, one JSON object per line, lines
+split on ``\n`` only). Line 1 is the header::
 
     {"bike_bench_manifest": 1, "dataset": "kinetics400", "split": "val",
-     "class_table": "kinetics_400_labels.csv", "classes": ["abseiling", ...],
-     "multi_label": false, "data_root": "videos_val", "source": {...}}
+     "class_table": "../classes.csv", "classes": ["abseiling", ...],
+     "multi_label": false, "data_root": "..", "source": {...},
+     "num_entries": 19796, "content_hash": "3f2a..."}
 
-Every further line is one entry::
+``split`` is the manifest's name (``val``, ``val_split1``,
+``zeroshot_split2``); ``class_table`` is the dataset's ``id,name`` table,
+relative to the manifest's folder, and ``classes`` its names in id order;
+``source`` holds free-form provenance from the builder (builder, source
+files with their SHA-256, ``expected_entries``: records in the source for
+this split, ``dropped_entries``: records left out, with the reasons in
+``<name>.dropped.csv`` beside the manifest). Every further line is one
+entry (manifest line number = entry index + 2)::
 
-    {"path": "abseiling/xyz.mp4", "label": 0, "split": "val"}
+    {"path": "val/abseiling/xyz.mp4", "label": 0, "split": "val"}
     {"path": "frames/xyz", "num_frames": 300, "filename_tmpl": "img_{:05d}.jpg",
      "start_index": 1, "label": [3, 17], "split": "test"}
 
 ``path`` is relative to ``data_root`` (itself relative to the manifest's
 folder unless absolute, or overridden when the manifest is loaded). An entry
-with ``num_frames`` and ``filename_tmpl`` is a frame folder, otherwise a
-video file. ``label`` is a class id, or a list of ids for multi-label
-datasets (Charades). Optional fields: ``id`` (the dataset's video id),
-``segment`` ([start_s, end_s], a trimmed instance of an untrimmed video),
-``fps``, ``source_line`` (the line of the source list it came from).
+with a ``filename_tmpl`` is a frame folder: ``num_frames`` frames named
+``filename_tmpl.format(i)`` from ``i = start_index``; otherwise it is a
+video file (a ``num_frames`` there is the expected decoded count). The entry
+``split`` is its role: ``train``, ``val`` or ``test``. ``label`` is a class
+id, or a list of ids (possibly empty) for multi-label datasets (Charades).
+Optional fields: ``id`` (the dataset's video id), ``segment`` ([start_s,
+end_s], a trimmed instance of an untrimmed video), ``fps`` (frames per
+second of a frame folder, to turn a segment into frame indices),
+``source_line`` (the line of the source file it came from).
 
-The manifest's content hash (``Manifest.content_hash``) covers the classes
-and the entries (not the header's free-form ``source`` notes), and is what
-results files record as provenance.
+The manifest's content hash (``Manifest.content_hash``) covers the classes,
+``multi_label`` and the entries (not the header's free-form ``source``
+notes), and is what results files record as provenance.
 """
 from __future__ import annotations
 
@@ -170,12 +183,22 @@ def write_manifest(manifest: Manifest, path: str) -> str:
     return manifest.content_hash
 
 
-def read_manifest(path: str, check_labels: bool = True) -> Manifest:
-    """Read and validate a manifest; errors name the file and line."""
+def read_manifest(path: str, check_labels: bool = True,
+                  verify_hash: bool = True) -> Manifest:
+    """Read and validate a manifest; errors name the file and line.
+
+    Args:
+        check_labels: every label must be a class id of the header's classes.
+        verify_hash: the header's ``content_hash`` (when present) must match
+            the entries (``manifests check`` turns both off to report every
+            problem instead of stopping at the first).
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'manifest not found: {path}')
-    with open(path, 'r', encoding='utf-8-sig') as handle:
-        lines = handle.read().splitlines()
+    with open(path, 'r', encoding='utf-8-sig', newline='') as handle:
+        # Split on newlines only: str.splitlines() would also split inside
+        # JSON strings holding U+2028 and the like.
+        lines = [line.rstrip('\r') for line in handle.read().split('\n')]
     if not lines or not lines[0].strip():
         raise ManifestError(f'{path}:1: empty manifest (no header line)')
     try:
@@ -206,7 +229,7 @@ def read_manifest(path: str, check_labels: bool = True) -> Manifest:
     if check_labels:
         manifest.check_labels()
     recorded = header.get('content_hash')
-    if recorded and recorded != manifest.content_hash:
+    if verify_hash and recorded and recorded != manifest.content_hash:
         raise ManifestError(
             f'{path}:1: the header\'s content_hash does not match the entries '
             '(edited by hand?); rebuild the manifest with `bike-bench '

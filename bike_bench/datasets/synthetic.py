@@ -24,6 +24,10 @@ COLORS = {  # RGB
 SHAPES = ('circle', 'square', 'triangle')
 MOTIONS = ('moving left', 'moving right', 'moving up', 'moving down',
            'growing', 'shrinking')
+# Used only once the base vocabulary (144 classes) runs out, so class sets
+# drawn from it (the smoke split) stay as they were.
+EXTRA_COLORS = {'pink': (245, 140, 190), 'brown': (150, 90, 40)}
+EXTRA_SHAPES = ('diamond', 'ring')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,19 +40,35 @@ class SyntheticClass:
     def name(self) -> str:
         return f'{self.color} {self.shape} {self.motion}'
 
+    @property
+    def camel_name(self) -> str:
+        """``RedCircleMovingLeft``: the name without spaces (UCF-101 style)."""
+        return ''.join(word.capitalize() for word in self.name.split())
+
     @classmethod
     def parse(cls, name: str) -> 'SyntheticClass':
         color, shape, motion = name.split(' ', 2)
-        if color not in COLORS or shape not in SHAPES or motion not in MOTIONS:
+        if color not in {**COLORS, **EXTRA_COLORS} or \
+                shape not in SHAPES + EXTRA_SHAPES or motion not in MOTIONS:
             raise ValueError(f'{name!r} is not a synthetic class name')
         return cls(color, shape, motion)
 
 
-def class_vocabulary(seed: int = 0) -> List[SyntheticClass]:
-    """All colour x shape x motion classes in a seeded, fixed order."""
+def class_vocabulary(seed: int = 0, extended: bool = False) -> List[SyntheticClass]:
+    """All colour x shape x motion classes in a seeded, fixed order.
+
+    With ``extended``, the classes that use the extra colours and shapes
+    follow the base ones (300 classes in all).
+    """
     every = [SyntheticClass(c, s, m) for c in COLORS for s in SHAPES
              for m in MOTIONS]
     random.Random(seed).shuffle(every)
+    if extended:
+        extra = [SyntheticClass(c, s, m) for c in {**COLORS, **EXTRA_COLORS}
+                 for s in SHAPES + EXTRA_SHAPES for m in MOTIONS]
+        extra = [c for c in extra if c.color not in COLORS or c.shape not in SHAPES]
+        random.Random(seed + 1).shuffle(extra)
+        every += extra
     return every
 
 
@@ -57,6 +77,9 @@ def choose_classes(num_classes: int, seed: int = 0,
     """``num_classes`` classes, varied in colour, shape and motion."""
     excluded = set(exclude)
     pool = [c for c in class_vocabulary(seed) if c.name not in excluded]
+    if num_classes > len(pool):
+        pool = [c for c in class_vocabulary(seed, extended=True)
+                if c.name not in excluded]
     if num_classes > len(pool):
         raise ValueError(f'only {len(pool)} synthetic classes available, '
                          f'asked for {num_classes}')
@@ -84,12 +107,44 @@ def _shape_mask(shape: str, height: int, width: int, cx: float, cy: float,
     elif shape == 'square':
         r = max(2, int(radius * 0.9))
         cv2.rectangle(canvas, (int(cx) - r, int(cy) - r), (int(cx) + r, int(cy) + r), 1, -1)
-    else:
+    elif shape == 'triangle':
         r = max(3, radius * 1.1)
         points = np.array([[cx, cy - r], [cx - r, cy + r * 0.8],
                            [cx + r, cy + r * 0.8]], np.int32)
         cv2.fillPoly(canvas, [points], 1)
+    elif shape == 'diamond':
+        r = max(3, radius * 1.2)
+        points = np.array([[cx, cy - r], [cx - r, cy], [cx, cy + r],
+                           [cx + r, cy]], np.int32)
+        cv2.fillPoly(canvas, [points], 1)
+    else:  # ring
+        r = max(3, int(radius))
+        cv2.circle(canvas, (int(round(cx)), int(round(cy))), r, 1,
+                   max(2, r // 3))
     return canvas.astype(bool)
+
+
+def _pose(motion: str, phase: float, cx: float, cy: float, radius: float,
+          travel: float) -> Tuple[float, float, float]:
+    """Centre and radius at ``phase`` (-0.5 .. 0.5) of a motion."""
+    x, y, r = cx, cy, radius
+    if motion == 'moving left':
+        x = cx - phase * travel
+    elif motion == 'moving right':
+        x = cx + phase * travel
+    elif motion == 'moving up':
+        y = cy - phase * travel
+    elif motion == 'moving down':
+        y = cy + phase * travel
+    elif motion == 'growing':
+        r = radius * (1.0 + 1.2 * (phase + 0.5))
+    else:  # shrinking
+        r = radius * (2.2 - 1.2 * (phase + 0.5))
+    return x, y, r
+
+
+def _all_colors() -> dict:
+    return {**COLORS, **EXTRA_COLORS}
 
 
 def render_video(spec: SyntheticClass, seed: int, num_frames: int = 16,
@@ -103,27 +158,47 @@ def render_video(spec: SyntheticClass, seed: int, num_frames: int = 16,
     cx = width * rng.uniform(0.35, 0.65)
     cy = height * rng.uniform(0.35, 0.65)
     travel = min(height, width) * rng.uniform(0.35, 0.5)
-    color = np.array(COLORS[spec.color]) + rng.integers(-15, 16, size=3)
+    color = np.array(_all_colors()[spec.color]) + rng.integers(-15, 16, size=3)
     frames = np.empty((num_frames, height, width, 3), np.uint8)
     for t in range(num_frames):
         phase = t / max(1, num_frames - 1) - 0.5  # -0.5 .. 0.5
-        x, y, r = cx, cy, radius
-        if spec.motion == 'moving left':
-            x = cx - phase * travel
-        elif spec.motion == 'moving right':
-            x = cx + phase * travel
-        elif spec.motion == 'moving up':
-            y = cy - phase * travel
-        elif spec.motion == 'moving down':
-            y = cy + phase * travel
-        elif spec.motion == 'growing':
-            r = radius * (1.0 + 1.2 * (phase + 0.5))
-        else:  # shrinking
-            r = radius * (2.2 - 1.2 * (phase + 0.5))
+        x, y, r = _pose(spec.motion, phase, cx, cy, radius, travel)
         frame = np.clip(background + noise[t], 0, 255)
         mask = _shape_mask(spec.shape, height, width, x, y, r)
         frame[mask] = np.clip(color, 0, 255)
         frames[t] = frame
+    return frames
+
+
+Event = Tuple[SyntheticClass, int, int]  # class, first frame, last frame
+
+
+def render_scene(events: Sequence[Event], seed: int, num_frames: int = 32,
+                 size: Tuple[int, int] = (72, 96)) -> np.ndarray:
+    """An untrimmed video: each event's shape is visible only in its frames.
+
+    Every event runs its whole motion between its first and last frame, so
+    a trimmed instance looks like a ``render_video`` clip; overlapping
+    events give multi-label scenes (Charades-like), frames without events
+    are background only (ActivityNet-like).
+    """
+    height, width = size
+    rng = np.random.default_rng(seed)
+    background = rng.integers(20, 70, size=3)
+    noise = rng.integers(-12, 13, size=(num_frames, height, width, 3))
+    frames = np.clip(background + noise, 0, 255).astype(np.uint8)
+    for spec, first, last in events:
+        radius = min(height, width) * rng.uniform(0.12, 0.17)
+        cx = width * rng.uniform(0.3, 0.7)
+        cy = height * rng.uniform(0.3, 0.7)
+        travel = min(height, width) * rng.uniform(0.35, 0.5)
+        color = np.clip(np.array(_all_colors()[spec.color]) +
+                        rng.integers(-15, 16, size=3), 0, 255)
+        first, last = max(0, first), min(num_frames - 1, last)
+        for t in range(first, last + 1):
+            phase = (t - first) / max(1, last - first) - 0.5
+            x, y, r = _pose(spec.motion, phase, cx, cy, radius, travel)
+            frames[t][_shape_mask(spec.shape, height, width, x, y, r)] = color
     return frames
 
 

@@ -84,8 +84,9 @@ class ManifestVideoDataset(BaseActionDataset):
         class_table: optional class table (path or names) the manifest's
             classes must equal — a mismatch is an error naming both.
         on_error: ``'raise'`` (default) or ``'skip'``: an unreadable sample is
-            dropped from its batch and reported (see ``SkippedSamplesHook``);
-            never replaced by another sample.
+            dropped from its batch and reported (``skip_aware_collate`` and
+            the loops in ``bike_bench.evaluation.skipping``); never
+            replaced by another sample.
         test_mode: evaluation dataset.
     """
 

@@ -3,6 +3,6 @@ from bike_bench import compat as _compat
 
 _compat.apply()
 
-from .hooks import ClassNamesHook  # noqa: E402
+from .hooks import ClassNamesHook, NonFiniteLossError, NonFiniteLossHook  # noqa: E402
 
-__all__ = ['ClassNamesHook']
+__all__ = ["ClassNamesHook", "NonFiniteLossHook", "NonFiniteLossError"]

@@ -48,3 +48,47 @@ class ClassNamesHook(Hook):
 
     def before_test(self, runner) -> None:
         self._sync(runner, runner.test_dataloader)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN or infinite loss."""
+
+
+@HOOKS.register_module()
+class NonFiniteLossHook(Hook):
+    """Stop at the first NaN/inf loss, before it reaches the weights.
+
+    The loss is checked before the optimizer's backward and step, so the
+    model still holds the last good state; that state (weights, optimizer,
+    schedulers) is saved as ``last_good_iter_<N>.pth`` in the work dir and
+    training stops with an error naming the iteration. Resume from that
+    checkpoint once the cause (learning rate, data, AMP) is fixed.
+    """
+
+    priority = 'HIGHEST'
+
+    def before_train(self, runner) -> None:
+        wrapper = runner.optim_wrapper
+        if getattr(wrapper, '_finite_loss_checked', False):
+            return
+        update_params = wrapper.update_params
+
+        def checked_update_params(loss, *args, **kwargs):
+            import torch
+            if not torch.isfinite(loss.detach()).all():
+                self._stop(runner, loss)
+            return update_params(loss, *args, **kwargs)
+
+        wrapper.update_params = checked_update_params
+        wrapper._finite_loss_checked = True
+
+    @staticmethod
+    def _stop(runner, loss) -> None:
+        iteration = runner.iter + 1  # 1-based, as MMEngine logs it
+        filename = f'last_good_iter_{runner.iter}.pth'
+        runner.save_checkpoint(runner.work_dir, filename, save_optimizer=True,
+                               save_param_scheduler=True)
+        raise NonFiniteLossError(
+            f'non-finite loss ({loss.detach().float().item()}) at iteration '
+            f'{iteration} (epoch {runner.epoch + 1}); the weights before this '
+            f'step are saved in {runner.work_dir}/{filename}')

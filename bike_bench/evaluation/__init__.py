@@ -1,8 +1,18 @@
-"""Evaluation: metrics, multi-view aggregation and protocols."""
+"""Evaluation: metrics, multi-view settings, protocols and results files.
+
+Importing it registers the metrics, the skip-aware collate function and
+loops (configs list it in ``custom_imports``).
+"""
 from bike_bench import compat as _compat
 
 _compat.apply()
 
+from . import metrics, skipping  # noqa: E402,F401
 from .fusion_metric import FusionAccMetric  # noqa: E402
+from .metrics import (BIKEAccMetric, CharadesMAPMetric, MeanAPMetric,  # noqa: E402
+                      VideoCountMetric)
+from .views import Views, parse_views, set_views  # noqa: E402
 
-__all__ = ['FusionAccMetric']
+__all__ = ['BIKEAccMetric', 'MeanAPMetric', 'CharadesMAPMetric',
+           'VideoCountMetric', 'FusionAccMetric', 'Views', 'parse_views',
+           'set_views']

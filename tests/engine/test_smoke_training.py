@@ -15,18 +15,10 @@ from mmaction.registry import HOOKS
 
 from bike_bench.cli.main import main as cli
 from bike_bench.datasets.manifest import read_manifest, write_manifest
-from bike_bench.datasets.smoke import write_smoke_set
 
-SMOKE_CONFIG = str(Path(__file__).resolve().parents[2] / 'mmconfigs' /
-                   'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
-NUM_CLASSES = 8
+from .conftest import SMOKE_CONFIG
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope='module')
-def smoke_set(tmp_path_factory):
-    return write_smoke_set(str(tmp_path_factory.mktemp('synthetic')))
 
 
 def data_options(train_manifest, val_manifest):

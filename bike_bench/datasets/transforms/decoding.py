@@ -63,14 +63,23 @@ def to_rgb3(frames: np.ndarray, path: str) -> np.ndarray:
     return frames
 
 
-def decode_video_frames(reader, frame_inds: np.ndarray, path: str) -> np.ndarray:
-    """Frames at ``frame_inds`` (any order, repeats allowed), one batch read."""
+def decode_video_frames(reader, frame_inds: np.ndarray, path: str,
+                        batch: bool = True) -> np.ndarray:
+    """Frames at ``frame_inds`` (any order, repeats allowed).
+
+    ``batch=True`` decodes the distinct frames with one ``get_batch`` call;
+    ``False`` reads them one at a time, as the official loader does (kept
+    for benchmarking the difference).
+    """
     unique, inverse = np.unique(frame_inds, return_inverse=True)
     if unique.size and (unique[0] < 0 or unique[-1] >= len(reader)):
         raise VideoReadError(path, f'frame index {int(unique[-1])} outside the '
                              f'{len(reader)} decodable frames')
     try:
-        batch = reader.get_batch(unique.tolist()).asnumpy()
+        if batch:
+            batch = reader.get_batch(unique.tolist()).asnumpy()
+        else:
+            batch = np.stack([reader[int(i)].asnumpy() for i in unique])
     except Exception as error:
         raise VideoReadError(path, f'decoding failed ({_short(error)})') from None
     return to_rgb3(batch, path)[inverse]
@@ -130,7 +139,14 @@ class VideoInit(BaseTransform):
 
 @TRANSFORMS.register_module()
 class VideoDecode(BaseTransform):
-    """Decode ``frame_inds`` into ``imgs`` ``(N, H, W, 3)`` uint8 RGB."""
+    """Decode ``frame_inds`` into ``imgs`` ``(N, H, W, 3)`` uint8 RGB.
+
+    Args:
+        batch: one batch decode call per video (``False``: frame by frame).
+    """
+
+    def __init__(self, batch: bool = True):
+        self.batch = batch
 
     def transform(self, results: dict) -> dict:
         inds = np.asarray(results['frame_inds']).reshape(-1)
@@ -142,7 +158,7 @@ class VideoDecode(BaseTransform):
             reader: Optional[object] = results.pop('video_reader', None)
             if reader is None:
                 reader = open_video(results['filename'])
-            imgs = decode_video_frames(reader, inds, results['filename'])
+            imgs = decode_video_frames(reader, inds, results['filename'], self.batch)
         results['imgs'] = imgs
         results['original_shape'] = imgs.shape[1:3]
         results['img_shape'] = imgs.shape[1:3]

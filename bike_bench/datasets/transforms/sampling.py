@@ -4,11 +4,17 @@ mmaction2's ``SampleFrames`` samples segment centres; the official code
 samples segment starts for validation and a linspace of starts for multi-clip
 testing, so a dedicated transform is needed. Indices here are 0-based (the
 fixtures' 1-based indices minus one).
+
+Entries with a ``segment`` (``[start_s, end_s]``, a trimmed instance of a
+longer video, e.g. Charades training actions) are sampled inside it, as the
+official Charades loader does: the segment starts at frame
+``int(start_s * fps)`` and is ``int(min(end_s, duration) * fps - start_s *
+fps)`` frames long; the usual train/val/test indices are taken inside it.
 """
 from __future__ import annotations
 
 import random
-from typing import List
+from typing import List, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -58,13 +64,38 @@ def train_indices(num_frames: int, num_segments: int,
     raise ValueError(f'unknown train sampling {method!r}; use official or tsn')
 
 
+def segment_range(total_frames: int, segment, fps: float,
+                  where: str = 'video') -> Tuple[int, int]:
+    """``(first_frame, num_frames)`` of a ``[start_s, end_s]`` segment.
+
+    Raises ``ValueError`` naming ``where`` for a segment that holds no frame
+    of the video.
+    """
+    start_s, end_s = float(segment[0]), float(segment[1])
+    if not fps or fps <= 0:
+        raise ValueError(f'{where}: segment {list(segment)} needs a positive '
+                         'fps (give "fps" in the manifest entry)')
+    if end_s <= start_s:
+        raise ValueError(f'{where}: segment {list(segment)} ends before it '
+                         'starts')
+    end_s = min(end_s, total_frames / fps)
+    first = int(start_s * fps)
+    length = min(int(end_s * fps - start_s * fps), total_frames - first)
+    if first < 0 or length < 1:
+        raise ValueError(f'{where}: segment {list(segment)} at {fps} fps has '
+                         f'no frames inside the video\'s {total_frames}')
+    return first, length
+
+
 @TRANSFORMS.register_module()
 class BIKESampleFrames(BaseTransform):
     """Choose frame indices the way the official BIKE loaders do.
 
-    Required keys: ``total_frames``. Added keys: ``frame_inds`` (0-based,
-    offset by ``start_index`` for frame folders), ``clip_len``,
-    ``num_clips``, ``frame_interval``.
+    Required keys: ``total_frames``; optional ``segment`` + ``fps`` (the
+    entry's trimmed instance; without ``fps`` the decoded video's own frame
+    rate is used). Added keys: ``frame_inds`` (0-based, offset by
+    ``start_index`` for frame folders), ``clip_len``, ``num_clips``,
+    ``frame_interval``.
 
     Args:
         num_segments: frames per clip (T).
@@ -87,9 +118,15 @@ class BIKESampleFrames(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         total = int(results['total_frames'])
+        where = results.get('filename') or results.get('frame_dir') or 'video'
         if total < 1:
-            raise ValueError(f'{results.get("filename") or results.get("frame_dir")}: '
-                             'video has no frames')
+            raise ValueError(f'{where}: video has no frames')
+        first = 0
+        if results.get('segment') is not None:
+            fps = results.get('fps')
+            if not fps and results.get('video_reader') is not None:
+                fps = results['video_reader'].get_avg_fps()
+            first, total = segment_range(total, results['segment'], fps, where)
         if self.mode == 'train':
             inds = train_indices(total, self.num_segments,
                                  method=self.train_sampling)
@@ -97,7 +134,7 @@ class BIKESampleFrames(BaseTransform):
             inds = val_indices(total, self.num_segments)
         else:
             inds = test_indices(total, self.num_segments, self.num_clips)
-        results['frame_inds'] = np.asarray(inds, dtype=np.int64) + int(
+        results['frame_inds'] = np.asarray(inds, dtype=np.int64) + first + int(
             results.get('start_index', 0))
         results['clip_len'] = self.num_segments
         results['num_clips'] = self.num_clips

@@ -51,6 +51,12 @@ class BIKERecognizer(BaseModel):
             cannot change (evaluation; training with a frozen text tower).
         gather_across_ranks: all-gather features before the loss when
             distributed (the official global batch).
+        inference_mode: run evaluation under ``torch.inference_mode``.
+        autocast_dtype: ``'bfloat16'`` / ``'float16'`` to run the image
+            encoder under autocast (GPUs); ``None`` keeps fp32.
+        channels_last: feed frames to the image encoder in channels-last
+            memory format (faster convolutions on GPUs).
+        compile_image_encoder: wrap the image encoder in ``torch.compile``.
     """
 
     def __init__(self, backbone: dict, video_head: dict,
@@ -61,6 +67,10 @@ class BIKERecognizer(BaseModel):
                  aggregation: str = 'official',
                  cache_text_features: bool = True,
                  gather_across_ranks: bool = True,
+                 inference_mode: bool = True,
+                 autocast_dtype: Optional[str] = None,
+                 channels_last: bool = False,
+                 compile_image_encoder: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
@@ -86,6 +96,14 @@ class BIKERecognizer(BaseModel):
         self.aggregation = aggregation
         self.cache_text_features = cache_text_features
         self.gather_across_ranks = gather_across_ranks
+        self.inference_mode = inference_mode
+        if autocast_dtype not in (None, 'bfloat16', 'float16'):
+            raise ValueError(f'autocast_dtype must be None, bfloat16 or float16, '
+                             f'not {autocast_dtype!r}')
+        self.autocast_dtype = autocast_dtype
+        self.channels_last = channels_last
+        self._image_encoder = (torch.compile(self.backbone.encode_image)
+                               if compile_image_encoder else self.backbone.encode_image)
         self.text_encoder_calls = 0
         self._text_cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self.class_names: List[str] = []
@@ -149,7 +167,15 @@ class BIKERecognizer(BaseModel):
             inputs = inputs.unsqueeze(1)
         batch, views, channels, frames, height, width = inputs.shape
         images = inputs.transpose(2, 3).reshape(-1, channels, height, width)
-        features = self.backbone.encode_image(images)
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        if self.autocast_dtype is not None:
+            with torch.autocast(images.device.type,
+                                dtype=getattr(torch, self.autocast_dtype)):
+                features = self._image_encoder(images)
+            features = features.float()
+        else:
+            features = self._image_encoder(images)
         return features.reshape(batch, views, frames, -1)
 
     def view_logits(self, inputs: torch.Tensor,
@@ -198,7 +224,13 @@ class BIKERecognizer(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor,
                 data_samples: List[ActionDataSample]) -> List[ActionDataSample]:
-        scores = aggregate_views(self.view_logits(inputs), self.aggregation)
+        # Text features are cached outside inference mode: inference tensors
+        # could not be reused by a later training step.
+        class_features = self.class_text_features()
+        context = torch.inference_mode() if self.inference_mode else torch.no_grad()
+        with context:
+            logits = self.view_logits(inputs, class_features)
+        scores = aggregate_views(logits, self.aggregation).clone()
         for sample, score in zip(data_samples, scores):
             sample.set_pred_score(score)
             sample.set_pred_label(score.argmax(dim=-1, keepdim=True))

@@ -9,6 +9,7 @@ num_segments = 8
 input_size = 64
 scale_size = 64
 num_test_clips = 1
+num_test_crops = 1
 
 train_pipeline = [
     dict(type='VideoInit'),
@@ -20,7 +21,7 @@ train_pipeline = [
     # No horizontal flip: it would swap "moving left" and "moving right".
     dict(type='RandomGrayscale', p=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 val_pipeline = [
     dict(type='VideoInit'),
@@ -29,7 +30,7 @@ val_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 test_pipeline = [
     dict(type='VideoInit'),
@@ -39,7 +40,7 @@ test_pipeline = [
     dict(type='ShortSideResize', size=scale_size),
     dict(type='BIKECenterCrop', crop_size=input_size),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(type='PackActionInputs', meta_keys=('img_shape', 'video_id', 'sample_idx')),
 ]
 
 train_dataloader = dict(
@@ -64,6 +65,6 @@ test_dataloader = dict(
     dataset=dict(type=dataset_type, ann_file=ann_file_test,
                  pipeline=test_pipeline, test_mode=True))
 
-val_evaluator = dict(type='AccMetric',
-                     metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+# Counts every video exactly once, also on several ranks (bike_bench.evaluation).
+val_evaluator = dict(type='BIKEAccMetric', topk=(1, 5))
 test_evaluator = val_evaluator

@@ -5,7 +5,7 @@ model = dict(
                   freeze_text=True),
     video_head=dict(type='BIKEVideoHead', header='Transf', interaction='VCS',
                     num_layers=6),
-    loss='NCE',
+    loss=dict(type='KLNCELoss'),  # the official "NCE"; 'DualSoftmaxLoss' = "DS"
     prompt_template='This is a video about {}',
     aggregation='official',
     data_preprocessor=dict(type='CLIPDataPreprocessor', format_shape='NCTHW'))

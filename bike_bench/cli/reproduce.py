@@ -1,0 +1,65 @@
+"""``bike-bench reproduce`` and ``bike-bench tables``."""
+from __future__ import annotations
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        'reproduce', help='run the paper\'s experiments (smoke scale without '
+        'data) and regenerate the tables')
+    parser.add_argument('--data-root', help='datasets folder (layout of '
+                        'manifests/README.md); without it the synthetic '
+                        'benchmark is used at smoke scale on the CPU')
+    parser.add_argument('--checkpoints', help='folder with the official '
+                        'checkpoints (default checkpoints/)')
+    parser.add_argument('--only', nargs='+', metavar='ENTRY',
+                        help='run only these registry entries (name or part)')
+    parser.add_argument('--runs-dir', help='results folder (default results/runs)')
+    parser.add_argument('--tables-dir', help='tables folder (default results/tables)')
+    parser.add_argument('--work-dir', help='checkpoints and logs of the runs '
+                        '(default work_dirs/reproduce)')
+    parser.add_argument('--list', action='store_true',
+                        help='list the registry entries and their smoke twins')
+    parser.set_defaults(func=run)
+
+    tables = subparsers.add_parser(
+        'tables', help='rebuild the tables from results/ (runs nothing)')
+    tables.add_argument('--runs-dir', help='results folder (default results/runs)')
+    tables.add_argument('--out', help='tables folder (default results/tables)')
+    tables.set_defaults(func=run_tables)
+
+
+def run(args) -> int:
+    from bike_bench.harness import reproduce as reproduce_mod
+    if args.list:
+        from bike_bench.harness.registry import build_registry
+        from tabulate import tabulate
+        entries = build_registry()
+        by_id = {e.id: e for e in entries}
+        rows = [[e.id, e.protocol, e.views, e.frames,
+                 ', '.join(f'{r.table}/{r.row}' for r in e.paper_rows),
+                 e.twin().__class__.of(e, by_id).id] for e in entries]
+        print(tabulate(rows, headers=['entry', 'protocol', 'views', 'frames',
+                                      'paper rows', 'smoke twin']))
+        return 0
+    kwargs = {}
+    if args.runs_dir:
+        kwargs['runs_dir'] = args.runs_dir
+    if args.work_dir:
+        kwargs['work_dir'] = args.work_dir
+    outcome = reproduce_mod.reproduce(data_root=args.data_root,
+                                      checkpoints=args.checkpoints, only=args.only,
+                                      tables_dir=args.tables_dir, **kwargs)
+    return 0 if not outcome.missing or args.data_root else 1
+
+
+def run_tables(args) -> int:
+    from bike_bench.evaluation.results import ResultsFileError
+    from bike_bench.harness.tables import RUNS_DIR, build_tables
+    try:
+        written = build_tables(args.runs_dir or RUNS_DIR, args.out)
+    except ResultsFileError as error:
+        print(f'tables: refusing a results file: {error}')
+        return 2
+    for path in written:
+        print(path)
+    return 0

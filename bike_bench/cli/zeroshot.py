@@ -1,0 +1,62 @@
+"""``bike-bench zeroshot CONFIG CHECKPOINT``: zero-shot evaluation (spec §8).
+
+``--protocol full`` (all classes), ``half`` (10 seeded half-class splits,
+mean ± std) or ``k600`` (three 160-class Kinetics-600 splits). Manifests
+come from ``--manifest`` or from ``--dataset`` in the layout of
+manifests/README.md under ``--data-root``.
+"""
+from __future__ import annotations
+
+from bike_bench.cli.common import add_config_arguments, load_config
+from bike_bench.cli.test import add_evaluation_arguments
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser('zeroshot', help='zero-shot evaluation of a checkpoint')
+    parser.add_argument('config', help='config file (mmconfigs/...)')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--dataset', help='ucf101, hmdb51, activitynet or kinetics600')
+    parser.add_argument('--data-root', default='data',
+                        help='folder holding the datasets (default: data)')
+    parser.add_argument('--manifest', nargs='+',
+                        help='manifest(s) to evaluate instead of the dataset\'s '
+                        '(k600: the three split manifests)')
+    parser.add_argument('--protocol', choices=['full', 'half', 'k600'], default='full')
+    parser.add_argument('--scoring', choices=['head', 'official-frame'], default='head',
+                        help='head: the model\'s video head (default); '
+                        'official-frame: per-frame CLIP similarity as the '
+                        'official test_zeroshot.py scores its splits')
+    parser.add_argument('--splits', type=int, default=10,
+                        help='number of half-class splits (default 10)')
+    add_evaluation_arguments(parser)
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load a checkpoint holding arbitrary pickled '
+                        'objects (only for files whose origin you trust)')
+    parser.add_argument('--out', help='results JSON (default: '
+                        '<work_dir>/results/<run_id>.json)')
+    add_config_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from bike_bench.evaluation.layout import zeroshot_manifests
+    from bike_bench.evaluation.results import format_metrics
+    from bike_bench.evaluation.zeroshot import run_zeroshot
+    dataset = args.dataset or ('kinetics600' if args.protocol == 'k600' else None)
+    if args.manifest:
+        manifests, tables = args.manifest, None
+    elif dataset:
+        manifests, tables = zeroshot_manifests(dataset, args.data_root, args.protocol)
+    else:
+        raise SystemExit('give --dataset or --manifest')
+    cfg = load_config(args)
+    results = run_zeroshot(cfg, args.checkpoint, manifests, protocol=args.protocol,
+                           scoring=args.scoring, views=args.views,
+                           aggregation=args.aggregation, num_splits=args.splits,
+                           skip_bad_videos=args.skip_bad_videos, class_tables=tables,
+                           dataset_name=dataset, out=args.out,
+                           trust_checkpoint=args.trust_checkpoint)
+    if results is not None:
+        print(format_metrics(results))
+        print(f'results: {results["path"]}')
+    return 0

@@ -1,0 +1,190 @@
+"""Few-shot protocol (spec §8): K videos per class, seeded, trained and tested.
+
+The K-per-class subset is drawn with ``numpy.random.default_rng(seed)`` and
+written out as a manifest, so the exact videos are pinned, reusable and the
+same on every rank (the official code draws them with an unseeded
+``random.sample`` on each rank). As in the official code the subset is
+repeated ``len(train) // len(subset)`` times so an epoch keeps the training
+set's length.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from bike_bench.datasets.manifest import Manifest, read_manifest, write_manifest
+from bike_bench.utils.atomic import atomic_write_json
+
+
+class FewShotError(ValueError):
+    """The training manifest cannot give K videos of every class."""
+
+
+def sample_fewshot(manifest: Manifest, shots: int, seed: int) -> Manifest:
+    """K videos of every class of ``manifest``, repeated to its length."""
+    if shots < 1:
+        raise FewShotError(f'shots must be >= 1, got {shots}')
+    if manifest.multi_label:
+        raise FewShotError(f'{manifest.path}: few-shot sampling needs a '
+                           'single-label manifest')
+    by_class: Dict[int, List[int]] = defaultdict(list)
+    for position, entry in enumerate(manifest.entries):
+        by_class[int(entry.label)].append(position)
+    rng = np.random.default_rng(seed)
+    chosen: List[int] = []
+    for label, name in enumerate(manifest.classes):
+        pool = by_class.get(label, [])
+        if len(pool) < shots:
+            raise FewShotError(f'{manifest.path}: class {label} ({name!r}) has '
+                               f'{len(pool)} training videos, fewer than {shots} shots')
+        picks = rng.choice(len(pool), size=shots, replace=False)
+        chosen.extend(pool[i] for i in sorted(picks.tolist()))
+    repeats = max(1, len(manifest.entries) // len(chosen))
+    entries = [copy.deepcopy(manifest.entries[i]) for i in chosen] * repeats
+    source_root = manifest.resolve_root()
+    return Manifest(
+        dataset=manifest.dataset, split=f'{manifest.split}_{shots}shot_seed{seed}',
+        classes=list(manifest.classes), entries=entries,
+        class_table=manifest.class_table, multi_label=False,
+        data_root=os.path.abspath(source_root),
+        source=dict(fewshot=dict(shots=shots, seed=seed, rng='numpy.random.default_rng',
+                                 repeats=repeats, videos=len(chosen),
+                                 from_manifest=manifest.path,
+                                 from_hash=manifest.content_hash)))
+
+
+def write_fewshot_manifest(train_manifest: str, shots: int, seed: int,
+                           out_dir: str) -> str:
+    """Sample and write ``<out_dir>/<stem>_<K>shot_seed<S>.jsonl``.
+
+    The manifest's ``data_root`` is made relative to where it is written,
+    so the dataset folder and the few-shot manifest can move together.
+    """
+    source = read_manifest(train_manifest)
+    fewshot = sample_fewshot(source, shots, seed)
+    stem = os.path.splitext(os.path.basename(train_manifest))[0]
+    path = os.path.join(out_dir, f'{stem}_{shots}shot_seed{seed}.jsonl')
+    fewshot.data_root = os.path.relpath(fewshot.data_root,
+                                        os.path.dirname(os.path.abspath(path)))
+    write_manifest(fewshot, path)
+    return path
+
+
+def _last_checkpoint(work_dir: str) -> str:
+    marker = os.path.join(work_dir, 'last_checkpoint')
+    if not os.path.isfile(marker):
+        raise FileNotFoundError(f'training wrote no checkpoint in {work_dir}')
+    with open(marker) as handle:
+        path = handle.read().strip()
+    return path if os.path.isabs(path) else os.path.join(work_dir, path)
+
+
+def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
+                   work_dir: str, val_manifest: Optional[str] = None,
+                   views: Optional[str] = None, aggregation: Optional[str] = None,
+                   validate: bool = True,
+                   max_epochs: Optional[int] = None) -> Dict[str, Any]:
+    """Train on one few-shot manifest, test the last checkpoint."""
+    from bike_bench.cli.common import build_runner
+    from bike_bench.evaluation.harness import run_test
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    cfg.train_dataloader.dataset.ann_file = fewshot_manifest
+    if val_manifest:
+        if cfg.get('val_dataloader'):
+            cfg.val_dataloader.dataset.ann_file = val_manifest
+        cfg.test_dataloader.dataset.ann_file = val_manifest
+    if not validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+        hooks = cfg.get('default_hooks') or {}
+        if 'checkpoint' in hooks:
+            hooks['checkpoint']['save_best'] = None
+    if max_epochs:
+        cfg.train_cfg.max_epochs = max_epochs
+    cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
+    build_runner(cfg).train()
+    checkpoint = _last_checkpoint(work_dir)
+    manifest = read_manifest(fewshot_manifest)
+    protocol = dict(name='fewshot', shots=shots, seed=seed,
+                    fewshot_manifest=os.path.abspath(fewshot_manifest),
+                    fewshot_manifest_hash=manifest.content_hash,
+                    train_videos=manifest.source['fewshot']['videos'],
+                    repeats=manifest.source['fewshot']['repeats'],
+                    max_epochs=cfg.train_cfg.get('max_epochs'))
+    return run_test(cfg, checkpoint, views=views, aggregation=aggregation,
+                    protocol=protocol, run_id=f'fewshot_{shots}shot_seed{seed}',
+                    out=os.path.join(work_dir, 'results',
+                                     f'fewshot_{shots}shot_seed{seed}.json'))
+
+
+def summarise(runs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Mean and population std over seeds of every metric, per shot."""
+    by_shot: Dict[int, List[Dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        by_shot[run['protocol']['shots']].append(run)
+    summary = {}
+    for shots, group in sorted(by_shot.items()):
+        keys = [k for k in group[0]['metrics'] if isinstance(group[0]['metrics'][k], float)]
+        summary[str(shots)] = dict(
+            seeds=[run['protocol']['seed'] for run in group],
+            results=[run['path'] for run in group],
+            mean={k: float(np.mean([r['metrics'][k] for r in group])) for k in keys},
+            std={k: float(np.std([r['metrics'][k] for r in group])) for k in keys})
+    return summary
+
+
+def format_summary(summary: Dict[str, Any]) -> str:
+    from tabulate import tabulate
+    rows = []
+    for shots, entry in summary.items():
+        for key, mean in entry['mean'].items():
+            rows.append([shots, key, f'{100 * mean:.2f} ± {100 * entry["std"][key]:.2f}',
+                         len(entry['seeds'])])
+    return tabulate(rows, headers=['shots', 'metric', 'mean ± std (%)', 'seeds'])
+
+
+def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
+                train_manifest: Optional[str] = None,
+                val_manifest: Optional[str] = None, work_dir: Optional[str] = None,
+                views: Optional[str] = None, aggregation: Optional[str] = None,
+                validate: bool = True, max_epochs: Optional[int] = None,
+                resume: bool = True) -> Dict[str, Any]:
+    """Every (shots, seed): sample, train, test; then mean ± std over seeds.
+
+    Runs whose results file already exists (and validates) are not redone
+    when ``resume``. Writes ``<work_dir>/fewshot_summary.json``.
+    """
+    from bike_bench.evaluation.results import ResultsFileError, validate_results
+    from mmengine.dist import is_main_process
+    work_dir = work_dir or cfg.work_dir
+    train_manifest = train_manifest or cfg.train_dataloader.dataset.ann_file
+    runs = []
+    for k in shots:
+        for seed in seeds:
+            run_dir = os.path.join(work_dir, f'{k}shot_seed{seed}')
+            out = os.path.join(run_dir, 'results', f'fewshot_{k}shot_seed{seed}.json')
+            if resume and os.path.isfile(out):
+                try:
+                    runs.append(dict(validate_results(out), path=out))
+                    continue
+                except ResultsFileError:
+                    pass  # incomplete: run again
+            manifest = write_fewshot_manifest(train_manifest, k, seed,
+                                              os.path.join(work_dir, 'manifests'))
+            result = train_and_test(cfg, manifest, shots=k, seed=seed, work_dir=run_dir,
+                                    val_manifest=val_manifest, views=views,
+                                    aggregation=aggregation, validate=validate,
+                                    max_epochs=max_epochs)
+            if result is not None:
+                runs.append(result)
+    summary = dict(train_manifest=os.path.abspath(train_manifest),
+                   val_manifest=val_manifest and os.path.abspath(val_manifest),
+                   shots=list(shots), seeds=list(seeds), by_shots=summarise(runs))
+    if is_main_process():
+        atomic_write_json(os.path.join(work_dir, 'fewshot_summary.json'), summary)
+    summary['path'] = os.path.join(work_dir, 'fewshot_summary.json')
+    return summary

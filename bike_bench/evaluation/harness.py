@@ -1,0 +1,205 @@
+"""``bike-bench test`` as a function: evaluate a checkpoint, write a results file.
+
+``run_test`` prepares the config (views, aggregation, skip handling, exact
+counting), runs MMEngine's Runner and writes one results JSON. The pieces
+are shared with the zero-shot and few-shot protocols.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from bike_bench.evaluation.results import build_results, results_path, write_results
+from bike_bench.evaluation.views import Views, pack_sample_index, views_from_option
+
+AGGREGATIONS = ('official', 'mean')
+
+
+def _as_list(value) -> List[dict]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _is_counting(metric_cfg) -> bool:
+    from mmaction.registry import METRICS
+    from bike_bench.evaluation.metrics.base import VideoRecordMetric
+    metric_type = metric_cfg.get('type') if hasattr(metric_cfg, 'get') else None
+    cls = METRICS.get(metric_type) if isinstance(metric_type, str) else metric_type
+    return isinstance(cls, type) and issubclass(cls, VideoRecordMetric)
+
+
+def prepare_eval_config(cfg, *, views: Optional[str] = None,
+                        aggregation: Optional[str] = None,
+                        skip_bad_videos: bool = False,
+                        loader: str = 'test_dataloader') -> Tuple[Views, str]:
+    """Set views, aggregation and skip handling of ``cfg[loader]`` in place.
+
+    Returns the views and aggregation in effect. Unreadable videos raise
+    (naming the file) unless ``skip_bad_videos``; then they are left out of
+    the model's batch and listed in the results file.
+    """
+    import bike_bench.evaluation  # noqa: F401  (registers loops, metrics)
+    views_used = views_from_option(cfg, views, loader)
+    pack_sample_index(cfg, loader)
+    if aggregation is not None:
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f'aggregation must be one of {AGGREGATIONS}, '
+                             f'not {aggregation!r}')
+        cfg.model.aggregation = aggregation
+    aggregation_used = cfg.model.get('aggregation', 'official')
+    dataloader = cfg[loader]
+    dataset = dataloader['dataset']
+    if dataset.get('type') == 'ManifestVideoDataset':
+        dataset['on_error'] = 'skip' if skip_bad_videos else 'raise'
+    elif skip_bad_videos:
+        raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '
+                         f'config\'s {loader} uses {dataset.get("type")}')
+    dataloader['collate_fn'] = dict(type='skip_aware_collate')
+    loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
+                       else ('val_cfg', 'ValLoop'))
+    loop = dict(cfg.get(loop_key) or {})
+    if loop.get('type', plain) not in (plain, f'SkipAware{plain}'):
+        raise ValueError(f'{loop_key} uses the custom loop {loop["type"]}; '
+                         f'bike-bench evaluation needs SkipAware{plain}')
+    loop['type'] = f'SkipAware{plain}'
+    cfg[loop_key] = loop
+    evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
+    metrics = _as_list(cfg.get(evaluator_key))
+    if not any(_is_counting(metric) for metric in metrics):
+        # The config's own metrics cannot count skipped/padded videos.
+        metrics.append(dict(type='VideoCountMetric'))
+    cfg[evaluator_key] = metrics
+    return views_used, aggregation_used
+
+
+def checkpoint_record(path: str) -> Dict[str, Any]:
+    from bike_bench.evaluation.provenance import file_sha256
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    return dict(path=os.path.abspath(path), sha256=file_sha256(path))
+
+
+def dataset_record(dataset) -> Dict[str, Any]:
+    manifest = getattr(dataset, 'manifest', None)
+    if manifest is None:
+        raise ValueError(f'{type(dataset).__name__} has no manifest: results '
+                         'files need a ManifestVideoDataset for provenance')
+    return dict(name=manifest.dataset, split=manifest.split,
+                manifest=os.path.abspath(manifest.path) if manifest.path else None,
+                manifest_hash=manifest.content_hash,
+                num_classes=manifest.num_classes, num_videos=len(manifest.entries))
+
+
+def metric_details(metrics) -> Dict[str, Any]:
+    """Counts, skipped list, per-class results and options of the metrics.
+
+    Every counting metric saw the same videos; a disagreement is an error.
+    """
+    from bike_bench.evaluation.metrics.base import CountMismatchError
+    details = [m for m in metrics if getattr(m, 'details', None)]
+    if not details:
+        raise CountMismatchError('no bike-bench metric recorded counts')
+    counts = details[0].details['counts']
+    for metric in details[1:]:
+        if metric.details['counts'] != counts:
+            raise CountMismatchError(f'metrics disagree on counts: {counts} vs '
+                                     f'{metric.details["counts"]}')
+    per_class = {type(m).__name__: m.details['per_class'] for m in details
+                 if m.details.get('per_class')}
+    options = {type(m).__name__: m.details.get('options', {}) for m in details}
+    return dict(counts=dict(counts), skipped=details[0].details['skipped'],
+                per_class=per_class, metric_options=options)
+
+
+def default_run_id(kind: str, dataset: Dict[str, Any], views: str,
+                   aggregation: str, checkpoint: str) -> str:
+    stem = os.path.splitext(os.path.basename(checkpoint))[0]
+    name = f'{dataset["name"]}-{dataset["split"]}' if dataset.get('split') else dataset['name']
+    return f'{kind}_{name}_{views}_{aggregation}_{stem}'.replace(os.sep, '-')
+
+
+def _plain(metrics: Dict[str, Any]) -> Dict[str, Any]:
+    return {key: float(value) if isinstance(value, (int, float)) or hasattr(value, 'item')
+            else value for key, value in metrics.items()}
+
+
+def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
+    """A Runner for ``cfg`` whose model holds ``checkpoint``, loaded strictly.
+
+    Official-layout checkpoints are converted first (once, under the work
+    dir). MMEngine's own ``load_from`` only warns about missing or
+    unexpected keys; here they are an error naming the keys.
+    """
+    from mmengine.model import is_model_wrapper
+    from bike_bench.checkpoint_io import load_model_checkpoint
+    from bike_bench.cli.common import build_runner
+    from bike_bench.models.convert import prepare_checkpoint_for_test
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir)
+    cfg.load_from = None
+    cfg.resume = False
+    runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    load_model_checkpoint(model, loadable, strict=True, trust=trust)
+    return runner
+
+
+def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
+             aggregation: Optional[str] = None, skip_bad_videos: bool = False,
+             out: Optional[str] = None, run_id: Optional[str] = None,
+             protocol: Optional[Dict[str, Any]] = None,
+             trust_checkpoint: bool = False) -> Optional[Dict[str, Any]]:
+    """Evaluate ``checkpoint`` on the config's test set; write a results file.
+
+    The checkpoint may be an MMEngine checkpoint or one in the official BIKE
+    release layout (converted on the fly). It is loaded strictly: a missing
+    or unexpected key is an error naming it, not a warning.
+
+    Args:
+        cfg: an MMEngine ``Config`` (copied, not modified).
+        checkpoint: the checkpoint to load.
+        views: ``'CxS'`` to override the config's test views.
+        aggregation: ``'official'`` or ``'mean'`` (default: the config's).
+        skip_bad_videos: skip unreadable videos (listed in the results file)
+            instead of stopping at the first one.
+        out: results file; default ``<work_dir>/results/<run_id>.json``.
+        protocol: protocol description to record (default ``{'name': 'test'}``).
+        trust_checkpoint: load a checkpoint that holds arbitrary pickled
+            objects (can run code from the file); refused by default.
+
+    Returns:
+        The results dict (main process; ``None`` on other ranks). Its path
+        is under the ``'path'`` key.
+    """
+    from mmengine.dist import is_main_process
+    from bike_bench.evaluation.provenance import config_record, environment_record
+
+    cfg = copy.deepcopy(cfg)
+    start = time.time()
+    views_used, aggregation_used = prepare_eval_config(
+        cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
+    runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
+    metrics = runner.test()
+    wall = time.time() - start
+    if not is_main_process():
+        return None
+    ckpt = checkpoint_record(checkpoint)
+    details = metric_details(runner.test_loop.evaluator.metrics)
+    dataset = dataset_record(runner.test_loop.dataloader.dataset)
+    run_id = run_id or default_run_id('test', dataset, views_used.label,
+                                      aggregation_used, checkpoint)
+    results = build_results(
+        run_id=run_id, protocol=protocol or dict(name='test'),
+        metrics=_plain(metrics), views=views_used.to_dict(),
+        aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
+        config=config_record(cfg), environment=environment_record(),
+        wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
+        per_class=details['per_class'], metric_options=details['metric_options'])
+    path = out or results_path(cfg.work_dir, run_id)
+    write_results(results, path)
+    results['path'] = path
+    return results

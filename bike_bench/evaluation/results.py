@@ -1,0 +1,136 @@
+"""Results files: one self-describing JSON per evaluation.
+
+Layout (``FORMAT_VERSION`` 1)::
+
+    {"bike_bench_results": 1, "run_id": ..., "created": ISO-8601 UTC,
+     "protocol": {"name": "test" | "zeroshot-full" | "zeroshot-half" |
+                  "zeroshot-k600" | "fewshot", ...settings},
+     "metrics": {name: value}, "per_class": {metric: {class: {...}}},
+     "metric_options": {metric: {...}},
+     "views": {"clips", "crops", "label", "views_per_video"},
+     "aggregation": "official" | "mean",
+     "dataset": {"name", "split", "manifest", "manifest_hash", "num_classes"},
+     "checkpoint": {"path", "sha256"},
+     "config": {"path", "hash", "resolved"},
+     "environment": {"git_commit", "git_dirty", "packages", "device"},
+     "wall_time_s": seconds,
+     "counts": {"expected", "evaluated", "skipped"},
+     "skipped": [{"index", "path", "reason"}, ...]}
+
+Files are written atomically; ``validate_results`` refuses a file with a
+missing provenance field or counts that do not add up, naming the file and
+the field.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Any, Dict, List, Optional, Union
+
+from bike_bench.utils.atomic import atomic_write_json
+
+FORMAT_KEY = 'bike_bench_results'
+FORMAT_VERSION = 1
+
+REQUIRED_FIELDS = (
+    'run_id', 'created', 'protocol.name', 'metrics', 'views.label',
+    'aggregation', 'dataset.name', 'dataset.manifest_hash', 'checkpoint.path',
+    'checkpoint.sha256', 'config.hash', 'config.resolved',
+    'environment.git_commit', 'environment.packages', 'environment.device',
+    'wall_time_s', 'counts.expected', 'counts.evaluated', 'counts.skipped',
+    'skipped')
+
+
+class ResultsFileError(ValueError):
+    """An incomplete or inconsistent results file; names the file and field."""
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
+
+
+def _lookup(data: Dict[str, Any], dotted: str):
+    value: Any = data
+    for part in dotted.split('.'):
+        if not isinstance(value, dict) or part not in value:
+            return KeyError
+        value = value[part]
+    return value
+
+
+def validate_results(data: Union[str, Dict[str, Any]],
+                     name: Optional[str] = None) -> Dict[str, Any]:
+    """Check a results file (path or loaded dict); returns the dict."""
+    if isinstance(data, (str, os.PathLike)):
+        name = str(data)
+        try:
+            with open(data, 'r', encoding='utf-8') as handle:
+                data = json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ResultsFileError(f'{name}: not JSON ({error.msg}, line '
+                                   f'{error.lineno})') from None
+    name = name or '<results>'
+    if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
+        raise ResultsFileError(f'{name}: not a bike-bench results file '
+                               f'(expected "{FORMAT_KEY}": {FORMAT_VERSION})')
+    for field in REQUIRED_FIELDS:
+        value = _lookup(data, field)
+        if value is KeyError:
+            raise ResultsFileError(f'{name}: missing field {field!r}')
+        if value is None or value == '':
+            raise ResultsFileError(f'{name}: field {field!r} is empty')
+    if not data['metrics']:
+        raise ResultsFileError(f'{name}: field \'metrics\' is empty')
+    counts = data['counts']
+    if counts['evaluated'] + counts['skipped'] != counts['expected']:
+        raise ResultsFileError(
+            f'{name}: counts do not add up: {counts["evaluated"]} evaluated + '
+            f'{counts["skipped"]} skipped != {counts["expected"]} expected')
+    if len(data['skipped']) != counts['skipped']:
+        raise ResultsFileError(f'{name}: field \'skipped\' lists '
+                               f'{len(data["skipped"])} videos, counts say '
+                               f'{counts["skipped"]}')
+    return data
+
+
+def build_results(*, run_id: str, protocol: Dict[str, Any], metrics: Dict[str, Any],
+                  views: Dict[str, Any], aggregation: str, dataset: Dict[str, Any],
+                  checkpoint: Dict[str, Any], config: Dict[str, Any],
+                  environment: Dict[str, Any], wall_time_s: float,
+                  counts: Dict[str, int], skipped: List[Dict[str, Any]],
+                  per_class: Optional[Dict[str, Any]] = None,
+                  metric_options: Optional[Dict[str, Any]] = None,
+                  extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """A results dict in the documented layout (validated)."""
+    data = {FORMAT_KEY: FORMAT_VERSION, 'run_id': run_id, 'created': utc_now(),
+            'protocol': protocol, 'metrics': metrics, 'views': views,
+            'aggregation': aggregation, 'dataset': dataset,
+            'checkpoint': checkpoint, 'config': config,
+            'environment': environment, 'wall_time_s': round(float(wall_time_s), 3),
+            'counts': counts, 'skipped': skipped,
+            'per_class': per_class or {}, 'metric_options': metric_options or {}}
+    if extra:
+        data.update(extra)
+    return validate_results(data, name=f'results {run_id}')
+
+
+def write_results(data: Dict[str, Any], path: str) -> str:
+    """Validate and write atomically; returns ``path``."""
+    validate_results(data, name=path)
+    atomic_write_json(path, data)
+    return path
+
+
+def results_path(work_dir: str, run_id: str) -> str:
+    return os.path.join(work_dir, 'results', f'{run_id}.json')
+
+
+def format_metrics(data: Dict[str, Any]) -> str:
+    """One line: run, views, aggregation, counts and metrics."""
+    counts = data['counts']
+    values = ', '.join(f'{key} {value:.4f}' if isinstance(value, float) else f'{key} {value}'
+                       for key, value in data['metrics'].items())
+    return (f'{data["run_id"]}: views {data["views"]["label"]}, aggregation '
+            f'{data["aggregation"]}, {counts["evaluated"]}/{counts["expected"]} '
+            f'videos ({counts["skipped"]} skipped): {values}')

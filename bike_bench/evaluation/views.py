@@ -1,0 +1,129 @@
+"""Test views: C temporal clips x S spatial crops, set in a config's pipeline.
+
+All views of a video come from one read of the file (``BIKESampleFrames``
+gives the indices of every clip, ``VideoDecode`` decodes them at once, the
+crop transform cuts every crop) and reach the model as one ``(V, C, T, H,
+W)`` sample, so they run through it in one batch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Union
+
+SAMPLER = 'BIKESampleFrames'
+CROPS = {1: 'BIKECenterCrop', 3: 'OfficialThreeCrop'}
+CROP_TYPES = set(CROPS.values())
+
+
+@dataclass(frozen=True)
+class Views:
+    """``clips`` temporal clips x ``crops`` spatial crops."""
+
+    clips: int
+    crops: int
+
+    @property
+    def label(self) -> str:
+        return f'{self.clips}x{self.crops}'
+
+    @property
+    def count(self) -> int:
+        return self.clips * self.crops
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dict(clips=self.clips, crops=self.crops, label=self.label,
+                    views_per_video=self.count)
+
+
+def parse_views(text: Union[str, Views]) -> Views:
+    """``'4x3'`` -> ``Views(4, 3)``; only 1 or 3 crops exist (spec §6)."""
+    if isinstance(text, Views):
+        views = text
+    else:
+        match = re.fullmatch(r'\s*(\d+)\s*[xX]\s*(\d+)\s*', str(text))
+        if not match:
+            raise ValueError(f'views must look like CLIPSxCROPS (e.g. 4x3), '
+                             f'not {text!r}')
+        views = Views(int(match.group(1)), int(match.group(2)))
+    if views.clips < 1:
+        raise ValueError(f'views {views.label}: need at least one clip')
+    if views.crops not in CROPS:
+        raise ValueError(f'views {views.label}: {views.crops} spatial crops are '
+                         'not supported; use 1 (centre crop) or 3 (the '
+                         'official left/right/centre crops)')
+    return views
+
+
+def _dataset_cfg(cfg, loader: str):
+    dataloader = cfg.get(loader)
+    if not dataloader or 'dataset' not in dataloader:
+        raise ValueError(f'the config has no {loader}.dataset')
+    dataset = dataloader['dataset']
+    if 'pipeline' not in dataset:
+        raise ValueError(f'{loader}.dataset ({dataset.get("type")}) has no '
+                         'pipeline to set views in')
+    return dataset
+
+
+def _find(pipeline: List[dict], types, what: str, loader: str) -> int:
+    found = [i for i, step in enumerate(pipeline) if step.get('type') in types]
+    if len(found) != 1:
+        raise ValueError(f'{loader} pipeline: expected exactly one {what} '
+                         f'({", ".join(sorted(types))}), found {len(found)}')
+    return found[0]
+
+
+def pipeline_views(pipeline: List[dict], loader: str = 'test_dataloader') -> Views:
+    """The views a pipeline produces."""
+    sampler = pipeline[_find(pipeline, {SAMPLER}, 'frame sampler', loader)]
+    crop = pipeline[_find(pipeline, CROP_TYPES, 'crop transform', loader)]
+    clips = int(sampler.get('num_clips', 1)) if sampler.get('mode') == 'test' else 1
+    crops = 3 if crop['type'] == CROPS[3] else 1
+    return Views(clips, crops)
+
+
+def config_views(cfg, loader: str = 'test_dataloader') -> Views:
+    return pipeline_views(_dataset_cfg(cfg, loader)['pipeline'], loader)
+
+
+def set_views(cfg, views: Union[str, Views], loader: str = 'test_dataloader') -> Views:
+    """Rewrite ``cfg[loader]``'s pipeline in place for ``views``.
+
+    The sampler becomes ``BIKESampleFrames(mode='test', num_clips=C)``
+    (segments kept); the crop becomes ``BIKECenterCrop`` (S=1) or
+    ``OfficialThreeCrop`` (S=3) with the same crop size.
+    """
+    views = parse_views(views)
+    dataset = _dataset_cfg(cfg, loader)
+    pipeline = [dict(step) for step in dataset['pipeline']]
+    i = _find(pipeline, {SAMPLER}, 'frame sampler', loader)
+    sampler = dict(pipeline[i], mode='test', num_clips=views.clips)
+    sampler.pop('train_sampling', None)
+    pipeline[i] = sampler
+    i = _find(pipeline, CROP_TYPES, 'crop transform', loader)
+    crop_size = pipeline[i].get('crop_size', 224)
+    pipeline[i] = dict(type=CROPS[views.crops], crop_size=crop_size)
+    dataset['pipeline'] = pipeline
+    return views
+
+
+def pack_sample_index(cfg, loader: str = 'test_dataloader') -> None:
+    """Make ``PackActionInputs`` keep ``sample_idx`` (metrics count by it)."""
+    dataset = _dataset_cfg(cfg, loader)
+    pipeline = [dict(step) for step in dataset['pipeline']]
+    for step in pipeline:
+        if step.get('type') == 'PackActionInputs':
+            keys = tuple(step.get('meta_keys', ('img_shape', 'img_key',
+                                                'video_id', 'timestamp')))
+            if 'sample_idx' not in keys:
+                step['meta_keys'] = keys + ('sample_idx',)
+    dataset['pipeline'] = pipeline
+
+
+def views_from_option(cfg, option: Optional[str],
+                      loader: str = 'test_dataloader') -> Views:
+    """Apply ``--views`` if given; otherwise the config's own views."""
+    if option:
+        return set_views(cfg, option, loader)
+    return config_views(cfg, loader)

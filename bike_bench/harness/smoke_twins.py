@@ -1,0 +1,145 @@
+"""Smoke-scale twins of the paper's experiments on the synthetic benchmark.
+
+A twin keeps everything of an experiment's real config that defines its
+protocol — pipelines (sampling, crops, flips), test views, header,
+interaction, loss, evaluators — and swaps in what makes it run on the CPU in
+seconds: the tiny random CLIP of the smoke config, the synthetic benchmark's
+manifests of the same dataset, 64 px frames and a short, higher-lr schedule.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from typing import Dict, List, Optional
+
+from bike_bench.harness.registry import Experiment, SmokeTwin
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SMOKE_CONFIG = os.path.join(
+    REPO_ROOT, 'mmconfigs',
+    'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+INPUT_SIZE = 64
+EPOCHS = {'train': 6, 'finetune': 4, 'fewshot': 4}
+
+# Manifests of each synthetic flavour used for training, validation, test
+# and zero-shot (names as in manifests/README.md).
+FLAVOUR_MANIFESTS: Dict[str, Dict[str, object]] = {
+    'kinetics400': dict(train='train', val='val', test='val'),
+    'ucf101': dict(train='train_split1', val='val_split1', test='val_split1',
+                   zeroshot='zeroshot_full'),
+    'hmdb51': dict(train='train_split1', val='val_split1', test='val_split1',
+                   zeroshot='zeroshot_full'),
+    'activitynet': dict(train='train', val='val', test='val', zeroshot='zeroshot_full'),
+    'charades': dict(train='train', val='test', test='test'),
+    'kinetics600': dict(zeroshot=['zeroshot_split1', 'zeroshot_split2',
+                                  'zeroshot_split3'],
+                        class_tables=['classes_split1.csv', 'classes_split2.csv',
+                                      'classes_split3.csv']),
+}
+
+
+def manifest_path(synth_root: str, dataset: str, role: str):
+    names = FLAVOUR_MANIFESTS[dataset][role]
+    folder = os.path.join(synth_root, dataset, 'manifests')
+    if isinstance(names, list):
+        return [os.path.join(folder, f'{name}.jsonl') for name in names]
+    return os.path.join(folder, f'{names}.jsonl')
+
+
+def class_tables(synth_root: str, dataset: str) -> Optional[List[str]]:
+    tables = FLAVOUR_MANIFESTS[dataset].get('class_tables')
+    return [os.path.join(synth_root, dataset, t) for t in tables] if tables else None
+
+
+def _resize_pipeline(pipeline) -> list:
+    out = []
+    for step in pipeline:
+        step = dict(step)
+        kind = step.get('type')
+        if kind in ('ShortSideResize', 'OfficialRandomResizedCrop'):
+            step['size'] = INPUT_SIZE
+        elif kind in ('BIKECenterCrop', 'OfficialThreeCrop'):
+            step['crop_size'] = INPUT_SIZE
+        out.append(step)
+    return out
+
+
+def _set_loader(cfg, loader: str, manifest: Optional[str], batch_size: int) -> None:
+    if not cfg.get(loader):
+        return
+    dataloader = cfg[loader]
+    dataloader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+    dataset = dataloader['dataset']
+    if manifest:
+        dataset['ann_file'] = manifest
+    dataset['class_table'] = None  # the synthetic manifest's own classes
+    dataset.pop('media_root', None)
+    dataset['pipeline'] = _resize_pipeline(dataset['pipeline'])
+
+
+def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: str):
+    """The MMEngine config of ``twin`` (from ``entry``'s real config)."""
+    from mmengine.config import Config
+    real = Config.fromfile(os.path.join(REPO_ROOT, entry.config))
+    smoke = Config.fromfile(SMOKE_CONFIG)
+    cfg = copy.deepcopy(real)
+    cfg.model.backbone = copy.deepcopy(smoke.model.backbone)
+    cfg.model.num_classes = None
+    cfg.model.class_names = None
+    roles = FLAVOUR_MANIFESTS[entry.dataset]
+    for loader, role, batch in (('train_dataloader', 'train', 16),
+                                ('val_dataloader', 'val', 8),
+                                ('test_dataloader', 'test', 8)):
+        manifest = manifest_path(synth_root, entry.dataset, role) if role in roles else None
+        _set_loader(cfg, loader, manifest, batch)
+    epochs = EPOCHS['fewshot'] if twin.protocol == 'fewshot' else (
+        EPOCHS['finetune'] if twin.parent is not None else EPOCHS['train'])
+    if cfg.get('train_cfg') and cfg.train_cfg.get('type') == 'EpochBasedTrainLoop':
+        cfg.train_cfg.max_epochs = epochs
+        cfg.train_cfg.val_interval = epochs  # validate once, at the end
+        cfg.optim_wrapper = copy.deepcopy(real.optim_wrapper)
+        cfg.optim_wrapper.type = 'OptimWrapper'  # no AMP on the CPU
+        cfg.optim_wrapper.optimizer.lr = smoke.optim_wrapper.optimizer.lr
+        cfg.param_scheduler = [
+            dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
+                 convert_to_iter_based=True),
+            dict(type='CosineAnnealingLR', T_max=epochs - 1, eta_min=0, by_epoch=True,
+                 begin=1, end=epochs, convert_to_iter_based=True)]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs,
+                                        max_keep_ckpts=1, save_best=None)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
+    cfg.load_from = None
+    cfg.resume = False
+    cfg.randomness = dict(seed=0, deterministic=False)
+    cfg.work_dir = work_dir
+    cfg.launcher = 'none'
+    cfg.log_level = 'WARNING'  # reproduce prints its own progress
+    cfg.env_cfg = dict(cfg.get('env_cfg', {}), dist_cfg=dict(backend='gloo'))
+    return cfg
+
+
+def config_key_text(cfg, synth_root: str) -> str:
+    """The config as text, without the paths that say where, not what."""
+    data = copy.deepcopy(cfg._cfg_dict.to_dict())
+    for key in ('work_dir', 'load_from', 'resume', 'launcher'):
+        data.pop(key, None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return text.replace(os.path.abspath(synth_root), '<synthetic>').replace(
+        synth_root, '<synthetic>')
+
+
+def run_key(twin: SmokeTwin, cfg, synth_root: str, manifests: List[str],
+            parent_key: Optional[str]) -> str:
+    """What identifies a twin run: its config, data and parent."""
+    from bike_bench import __version__
+    from bike_bench.datasets.manifest import read_manifest
+    digest = hashlib.sha256()
+    digest.update(twin.id.encode())
+    digest.update(config_key_text(cfg, synth_root).encode())
+    for manifest in manifests:
+        digest.update(read_manifest(manifest, check_labels=False).content_hash.encode())
+    digest.update(str(parent_key).encode())
+    digest.update(__version__.encode())
+    return digest.hexdigest()
