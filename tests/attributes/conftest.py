@@ -9,10 +9,10 @@ import pytest
 from mmengine.config import Config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'mmconfigs'
-VA_CONFIG = str(CONFIGS / 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_'
-                'synthetic-attributes-rgb.py')
-ATTR_ONLY_CONFIG = str(CONFIGS / 'bike-attributes_tiny-vit-p16-res64_random-init_'
-                       '1xb16-8e_synthetic-attributes.py')
+VA_CONFIG = str(CONFIGS / 'bike-va_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_'
+                'synthetic-rgb.py')
+ATTR_ONLY_CONFIG = str(CONFIGS / 'bike-attr_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_'
+                       'synthetic-rgb.py')
 
 
 @pytest.fixture(scope='session')

@@ -16,6 +16,7 @@ num_segments = 8
 input_size = 64
 scale_size = 64
 num_test_clips = 1
+num_test_crops = 1
 
 # The sentence's token ids travel in the data sample (`attribute_tokens`).
 pack = dict(type='PackActionInputs', algorithm_keys=('attribute_tokens',))
