@@ -25,6 +25,8 @@ COMMANDS = {
     'fewshot': 'fewshot',
     'reproduce': 'reproduce',
     'tables': 'reproduce',
+    'attributes': 'attributes',
+    'visualize': 'visualize',
 }
 
 

@@ -8,9 +8,10 @@ from .class_table import read_class_table, write_class_table  # noqa: E402
 from .manifest import (Manifest, ManifestEntry, ManifestError,  # noqa: E402
                        read_manifest, write_manifest)
 from .video_dataset import ManifestVideoDataset, SeededSampler  # noqa: E402
+from .attribute_dataset import AttributeVideoDataset  # noqa: E402
 
 __all__ = [
     'Manifest', 'ManifestEntry', 'ManifestError', 'read_manifest',
     'write_manifest', 'read_class_table', 'write_class_table',
-    'ManifestVideoDataset', 'SeededSampler'
+    'ManifestVideoDataset', 'SeededSampler', 'AttributeVideoDataset'
 ]

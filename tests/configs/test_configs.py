@@ -30,7 +30,7 @@ ARCH = {'ViT-B/32': 'ViT-B-32', 'ViT-B/16': 'ViT-B-16', 'ViT-L/14': 'ViT-L-14',
 DATA_FOLDER = {'k400': 'kinetics400', 'ucf101': 'ucf101', 'hmdb51': 'hmdb51',
                'anet': 'activitynet', 'charades': 'charades'}
 NAME = re.compile(
-    r'^bike(-va)?_(vit-b-p32|vit-b-p16|vit-l-p14|vit-l-p14-res336|tiny-vit-p16-res64)_'
+    r'^bike(-va|-attr)?_(vit-b-p32|vit-b-p16|vit-l-p14|vit-l-p14-res336|tiny-vit-p16-res64)_'
     r'(clip-openai-pre|k400-pre|random-init)_'
     r'((fewshot-\d+shot-)?\d+xb\d+-\d+x1x1-\d+e|zeroshot-\d+x1x1)_'
     r'[a-z0-9]+(-split\d)?-rgb$')
@@ -78,7 +78,9 @@ def test_metafile_lists_every_config_and_nothing_else():
 def test_model_builds_without_weights(path, configs):
     cfg = configs[path.stem]
     model = build_model_from_config(cfg, device='meta')
-    assert type(model).__name__ == 'BIKERecognizer'
+    from bike_bench.models import BIKERecognizer
+    assert isinstance(model, BIKERecognizer)
+    assert type(model).__name__ == cfg.model.type
     assert model.backbone.logit_scale.is_meta
     if cfg.get('load_from'):
         # Weights come from the checkpoint: no CLIP download first.
@@ -93,8 +95,12 @@ def test_settings_agree_with_pipelines_and_metafile(path, configs, metafile):
     record = find_model(metafile, path.stem)
     expected_scale = 256 if cfg.input_size == 224 else cfg.input_size
     assert cfg.scale_size == expected_scale
+    video_free = tuple(cfg.model.get('branches', ('video',))) == ('attributes',)
     for key, loader in loaders(cfg).items():
         pipeline = loader.dataset.pipeline
+        if video_free:  # attributes-only: sentences, no frames to sample
+            assert not any(s['type'] == 'BIKESampleFrames' for s in pipeline)
+            continue
         sample = pipeline_step(pipeline, 'BIKESampleFrames')
         assert sample['num_segments'] == cfg.num_segments, key
         assert pipeline_step(pipeline, 'ShortSideResize')['size'] == cfg.scale_size
@@ -111,8 +117,18 @@ def test_settings_agree_with_pipelines_and_metafile(path, configs, metafile):
     assert record.views == f'{cfg.num_test_clips}x{cfg.num_test_crops}'
 
 
+def _attributes_for(manifest_path: str, out: Path) -> str:
+    """An attributes JSON (official layout) naming each video's own class."""
+    import json
+    from bike_bench.datasets.manifest import read_manifest
+    manifest = read_manifest(manifest_path)
+    out.write_text(json.dumps({e.path: {'classname_topk': [manifest.classes[e.label]] * 5}
+                               for e in manifest.entries}))
+    return str(out)
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=IDS)
-def test_datasets_build_and_pipelines_run(path, configs, synthetic_set):
+def test_datasets_build_and_pipelines_run(path, configs, synthetic_set, tmp_path):
     """Every dataloader builds on a synthetic manifest and yields the views."""
     cfg = configs[path.stem]
     init_default_scope('mmaction')
@@ -124,9 +140,18 @@ def test_datasets_build_and_pipelines_run(path, configs, synthetic_set):
         split = 'train' if key == 'train_dataloader' else 'val'
         loader_cfg.dataset.update(ann_file=synthetic_set[split],
                                   class_table=synthetic_set['classes'])
+        if 'attributes_file' in loader_cfg.dataset:
+            loader_cfg.dataset.attributes_file = _attributes_for(
+                synthetic_set[split], tmp_path / f'{split}_attributes.json')
         loader_cfg.update(batch_size=1, num_workers=0, persistent_workers=False)
         batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
-        inputs = batch['inputs'][0]
+        inputs = batch['inputs']
+        if isinstance(inputs, dict):  # attributes branch: sentences (+ frames)
+            assert inputs['attribute_tokens'][0].shape[-1] == 77
+            if 'imgs' not in inputs:
+                continue
+            inputs = inputs['imgs']
+        inputs = inputs[0]
         size = cfg.input_size
         assert tuple(inputs.shape) == (views[key], 3, cfg.num_segments, size, size), key
         assert inputs.dtype == torch.uint8

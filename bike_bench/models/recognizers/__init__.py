@@ -1,3 +1,4 @@
 from .bike_recognizer import BIKERecognizer, aggregate_views
+from .video_attribute_recognizer import BIKEVideoAttributeRecognizer
 
-__all__ = ['BIKERecognizer', 'aggregate_views']
+__all__ = ['BIKERecognizer', 'BIKEVideoAttributeRecognizer', 'aggregate_views']
