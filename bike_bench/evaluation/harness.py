@@ -31,6 +31,13 @@ def _is_counting(metric_cfg) -> bool:
     return isinstance(cls, type) and issubclass(cls, VideoRecordMetric)
 
 
+def _is_manifest_dataset(dataset_type) -> bool:
+    from mmaction.registry import DATASETS
+    from bike_bench.datasets.video_dataset import ManifestVideoDataset
+    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+    return isinstance(cls, type) and issubclass(cls, ManifestVideoDataset)
+
+
 def prepare_eval_config(cfg, *, views: Optional[str] = None,
                         aggregation: Optional[str] = None,
                         skip_bad_videos: bool = False,
@@ -52,7 +59,7 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     aggregation_used = cfg.model.get('aggregation', 'official')
     dataloader = cfg[loader]
     dataset = dataloader['dataset']
-    if dataset.get('type') == 'ManifestVideoDataset':
+    if _is_manifest_dataset(dataset.get('type')):
         dataset['on_error'] = 'skip' if skip_bad_videos else 'raise'
     elif skip_bad_videos:
         raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '

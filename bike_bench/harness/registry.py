@@ -48,6 +48,7 @@ class Experiment:
     input_size: int
     header: str
     interaction: str
+    recognizer: str
     weights: List[Optional[str]]
     parent: Optional[str]  # metafile name whose checkpoint initialises it
     paper_rows: List[PaperRow]
@@ -73,6 +74,7 @@ class SmokeTwin:
     views: str
     header: str
     interaction: str
+    recognizer: str
     shots: Optional[int]
     parent: Optional['SmokeTwin']
 
@@ -86,13 +88,16 @@ class SmokeTwin:
             parent = cls.of(parent_entry, registry)
         return cls(experiment.dataset, experiment.protocol, experiment.frames,
                    experiment.views, experiment.header, experiment.interaction,
-                   experiment.shots, parent)
+                   experiment.recognizer, experiment.shots, parent)
 
     @property
     def id(self) -> str:
         parts = ['smoke', self.protocol, self.dataset, f'{self.frames}f', self.views]
         if (self.header, self.interaction) != ('Transf', 'VCS'):
             parts.append(f'{self.header}-{self.interaction}')
+        if self.recognizer != 'BIKERecognizer':
+            parts.append(self.recognizer.replace('Recognizer', '').replace('BIKE', '') or
+                         self.recognizer)
         if self.shots:
             parts.append(f'{self.shots}shot')
         name = '_'.join(parts)
@@ -131,7 +136,8 @@ def _model_settings(record: ModelRecord) -> Dict[str, str]:
     if load_from:
         parent = re.sub(r'\.pth$', '', str(load_from).split('/')[-1])
     return dict(header=str(head.get('header', 'Transf')),
-                interaction=str(head.get('interaction', 'VCS')), parent=parent)
+                interaction=str(head.get('interaction', 'VCS')),
+                recognizer=str(cfg.model.get('type', 'BIKERecognizer')), parent=parent)
 
 
 def _paper_rows(record: ModelRecord) -> List[PaperRow]:
@@ -158,7 +164,8 @@ def build_registry(records: Optional[Sequence[ModelRecord]] = None) -> List[Expe
             id=record.name, configs=[record.config], dataset=dataset,
             protocol=protocol, views=record.views, frames=record.frames,
             input_size=record.input_size, header=settings['header'],
-            interaction=settings['interaction'], weights=[record.weights],
+            interaction=settings['interaction'], recognizer=settings['recognizer'],
+            weights=[record.weights],
             parent=settings['parent'], paper_rows=rows,
             paper_metrics=dict(record.metrics), shots=shots,
             tolerance=TOLERANCE.get(protocol, 0.5))

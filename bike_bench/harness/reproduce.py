@@ -157,6 +157,17 @@ class SmokeRunner:
                 twin, cfg, self.synth_root, self._manifests(twin, cfg), parent_key)
         return self.keys[twin.id]
 
+    def attributes(self, cfg) -> None:
+        """Generate the attribute sentences a twin's datasets read."""
+        from bike_bench.attributes.generate import generate_attributes
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            dataset = cfg[loader]['dataset'] if cfg.get(loader) else {}
+            target = dataset.get('attributes_file')
+            if target and not os.path.isfile(target):
+                generate_attributes(cfg, dataset['ann_file'], target, lexicon='classes',
+                                    topk=dataset.get('topk', 5), num_workers=0,
+                                    progress=False)
+
     def checkpoint(self, twin: SmokeTwin) -> str:
         """The trained checkpoint of a twin, training it if needed."""
         from bike_bench.cli.common import build_runner
@@ -171,6 +182,7 @@ class SmokeRunner:
             if os.path.isfile(path):
                 return path
         cfg = self._config(twin, entry)
+        self.attributes(cfg)
         if twin.parent is not None:
             cfg.load_from = self.checkpoint(twin.parent)
         build_runner(cfg).train()
@@ -196,6 +208,7 @@ class SmokeRunner:
             scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
             with progress.step(twin_id, f'running ({twin.protocol})'):
                 cfg = self._config(twin, entry)
+                self.attributes(cfg)
                 if twin.protocol == 'general':
                     results = run_test(cfg, self.checkpoint(twin), out=scratch,
                                        run_id=twin_id)

@@ -67,6 +67,12 @@ def _resize_pipeline(pipeline) -> list:
     return out
 
 
+def attributes_path(manifest: str) -> str:
+    """Where the twin's generated attributes of ``manifest`` go."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(manifest)), 'attributes')
+    return os.path.join(folder, os.path.basename(manifest).replace('.jsonl', '.json'))
+
+
 def _set_loader(cfg, loader: str, manifest: Optional[str], batch_size: int) -> None:
     if not cfg.get(loader):
         return
@@ -75,6 +81,8 @@ def _set_loader(cfg, loader: str, manifest: Optional[str], batch_size: int) -> N
     dataset = dataloader['dataset']
     if manifest:
         dataset['ann_file'] = manifest
+        if 'attributes_file' in dataset:
+            dataset['attributes_file'] = attributes_path(manifest)
     dataset['class_table'] = None  # the synthetic manifest's own classes
     dataset.pop('media_root', None)
     dataset['pipeline'] = _resize_pipeline(dataset['pipeline'])
