@@ -25,6 +25,7 @@ COMMANDS = {
     'fewshot': 'fewshot',
     'reproduce': 'reproduce',
     'tables': 'reproduce',
+    'ci-regression': 'reproduce',
     'attributes': 'attributes',
     'visualize': 'visualize',
 }

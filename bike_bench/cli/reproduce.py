@@ -17,6 +17,8 @@ def add_parser(subparsers):
     parser.add_argument('--tables-dir', help='tables folder (default results/tables)')
     parser.add_argument('--work-dir', help='checkpoints and logs of the runs '
                         '(default work_dirs/reproduce)')
+    parser.add_argument('--synth-root', help='where the synthetic benchmark is '
+                        'written (default data/synthetic)')
     parser.add_argument('--list', action='store_true',
                         help='list the registry entries and their smoke twins')
     parser.set_defaults(func=run)
@@ -26,6 +28,14 @@ def add_parser(subparsers):
     tables.add_argument('--runs-dir', help='results folder (default results/runs)')
     tables.add_argument('--out', help='tables folder (default results/tables)')
     tables.set_defaults(func=run_tables)
+
+    ci = subparsers.add_parser(
+        'ci-regression', help='run the smoke suite and compare with '
+        'results/ci_baseline.json')
+    ci.add_argument('--baseline', help='baseline JSON (default results/ci_baseline.json)')
+    ci.add_argument('--update-baseline', action='store_true',
+                    help='write the measured metrics as the new baseline')
+    ci.set_defaults(func=run_ci)
 
 
 def run(args) -> int:
@@ -46,6 +56,8 @@ def run(args) -> int:
         kwargs['runs_dir'] = args.runs_dir
     if args.work_dir:
         kwargs['work_dir'] = args.work_dir
+    if args.synth_root:
+        kwargs['synth_root'] = args.synth_root
     outcome = reproduce_mod.reproduce(data_root=args.data_root,
                                       checkpoints=args.checkpoints, only=args.only,
                                       tables_dir=args.tables_dir, **kwargs)
@@ -63,3 +75,8 @@ def run_tables(args) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def run_ci(args) -> int:
+    from bike_bench.harness.ci_regression import BASELINE, ci_regression
+    return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline)

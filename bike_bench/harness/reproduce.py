@@ -329,8 +329,8 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
 def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = None,
               only: Optional[Sequence[str]] = None, runs_dir: str = RUNS_DIR,
               work_dir: str = WORK_DIR, synth_root: str = SYNTH_ROOT,
-              tables_dir: Optional[str] = None, echo: Callable[[str], None] = print
-              ) -> Outcome:
+              tables_dir: Optional[str] = None, readme=None,
+              echo: Callable[[str], None] = print) -> Outcome:
     """Run the registry (smoke twins, or real entries with ``data_root``)."""
     from bike_bench.harness.registry import find_entry
     from bike_bench.harness.tables import build_tables
@@ -346,7 +346,7 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
         runner = SmokeRunner(entries, runs_dir, work_dir, synth_root, echo)
         count = sum(1 for _, group in runner.twins().values() if group)
         outcome = runner.run(_Progress(count, echo))
-    written = build_tables(runs_dir, tables_dir)
+    written = build_tables(runs_dir, tables_dir, readme=readme)
     echo(f'reproduce: {len(outcome.ran)} run, {len(outcome.skipped)} already done, '
          f'{len(outcome.missing)} missing; {len(written)} table files written '
          f'in {(time.time() - start) / 60:.1f} min')

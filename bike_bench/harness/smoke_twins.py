@@ -22,6 +22,9 @@ SMOKE_CONFIG = os.path.join(
     'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
 INPUT_SIZE = 64
 EPOCHS = {'train': 6, 'finetune': 4, 'fewshot': 4}
+if os.environ.get('BIKE_BENCH_SMOKE_EPOCHS'):
+    # Tests of the harness itself shorten every smoke training.
+    EPOCHS = {k: int(os.environ['BIKE_BENCH_SMOKE_EPOCHS']) for k in EPOCHS}
 
 # Manifests of each synthetic flavour used for training, validation, test
 # and zero-shot (names as in manifests/README.md).
@@ -114,8 +117,8 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
         cfg.param_scheduler = [
             dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
                  convert_to_iter_based=True),
-            dict(type='CosineAnnealingLR', T_max=epochs - 1, eta_min=0, by_epoch=True,
-                 begin=1, end=epochs, convert_to_iter_based=True)]
+            dict(type='CosineAnnealingLR', T_max=max(1, epochs - 1), eta_min=0,
+                 by_epoch=True, begin=1, end=max(2, epochs), convert_to_iter_based=True)]
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs,
                                         max_keep_ckpts=1, save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
@@ -124,7 +127,7 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     cfg.randomness = dict(seed=0, deterministic=False)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
-    cfg.log_level = 'WARNING'  # reproduce prints its own progress
+    cfg.log_level = 'ERROR'  # reproduce prints its own progress
     cfg.env_cfg = dict(cfg.get('env_cfg', {}), dist_cfg=dict(backend='gloo'))
     return cfg
 

@@ -209,6 +209,7 @@ def build_tables(runs_dir: str = RUNS_DIR, out_dir: Optional[str] = None,
         atomic_write_text(base + '.tex', _latex(table, frame, notes))
         atomic_write_text(base + '.csv', frame.to_csv(index=False))
         written += [base + '.md', base + '.tex', base + '.csv']
-    if readme is not False:
+    # The index in results/README.md follows the repository's own tables.
+    if readme is not False and (readme or os.path.abspath(out_dir) == TABLES_DIR):
         _update_readme(written, readme or README)
     return written

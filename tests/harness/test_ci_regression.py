@@ -1,0 +1,43 @@
+"""ci-regression catches a broken model and says what moved."""
+from __future__ import annotations
+
+import copy
+
+from bike_bench.harness.ci_regression import (BASELINE, compare, format_changes,
+                                              read_baseline)
+
+
+def test_committed_baseline_covers_every_protocol_family():
+    baseline = read_baseline(BASELINE)
+    families = {run.split('_')[1] for run in baseline}
+    assert families == {'general', 'fewshot', 'zeroshot-half'}
+    assert any('charades' in run for run in baseline)
+    assert any('VideoAttribute' in run for run in baseline)
+
+
+def test_identical_results_pass():
+    baseline = read_baseline(BASELINE)
+    assert all(change.ok for change in compare(copy.deepcopy(baseline), baseline))
+
+
+def test_a_model_that_ignores_the_video_fails_with_a_table():
+    baseline = read_baseline(BASELINE)
+    tampered = copy.deepcopy(baseline)
+    # What an interaction that ignores the video produces: chance accuracy
+    # on the 8-class synthetic K400 flavour.
+    tampered['smoke_general_kinetics400_8f_4x3']['acc/top1'] = 1 / 8
+    changes = compare(tampered, baseline)
+    failed = [c for c in changes if not c.ok]
+    assert [(c.run, c.metric) for c in failed] == [
+        ('smoke_general_kinetics400_8f_4x3', 'acc/top1')]
+    table = format_changes(failed, only_failures=True)
+    assert 'MOVED' in table and 'smoke_general_kinetics400_8f_4x3' in table
+
+
+def test_a_run_that_disappeared_fails():
+    baseline = read_baseline(BASELINE)
+    measured = copy.deepcopy(baseline)
+    measured.pop('smoke_zeroshot-half_ucf101_8f_1x1')
+    failed = [c for c in compare(measured, baseline) if not c.ok]
+    assert {c.run for c in failed} == {'smoke_zeroshot-half_ucf101_8f_1x1'}
+    assert all(c.measured is None for c in failed)

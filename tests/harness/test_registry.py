@@ -1,0 +1,45 @@
+"""The experiment registry: built from the metafile, linked to paper rows."""
+from __future__ import annotations
+
+from bike_bench.harness.paper import load_tables
+from bike_bench.harness.registry import SmokeTwin, build_registry, find_entry
+
+
+def test_every_entry_links_to_existing_paper_cells():
+    tables = load_tables()
+    entries = build_registry()
+    assert len(entries) == 29  # 28 rows of figures + the K600 group of 3 configs
+    for entry in entries:
+        assert entry.paper_rows, entry.id
+        for link in entry.paper_rows:
+            row = tables[link.table].row(link.row)
+            for metric in link.metrics:
+                assert metric in row.metrics, (entry.id, link.table, link.row, metric)
+
+
+def test_protocols_views_and_grouping():
+    entries = build_registry()
+    k600 = find_entry(entries, 'kinetics600')
+    assert k600.protocol == 'zeroshot-k600' and len(k600.configs) == 3
+    assert find_entry(entries, 'zeroshot-8x1x1_ucf101').protocol == 'zeroshot-half'
+    assert find_entry(entries, 'vit-l-p14-res336_clip-openai-pre_32xb8-16x1x1').views == '4x3'
+    assert find_entry(entries, 'k400-pre_8xb32-16x1x1-20e_activitynet').views == '4x1'
+    few = find_entry(entries, 'fewshot-5shot-8xb32-8x1x1-20e_hmdb51')
+    assert few.shots == 5 and few.header == 'None'
+
+
+def test_smoke_twins_share_runs_and_follow_parents():
+    entries = build_registry()
+    by_id = {e.id: e for e in entries}
+    twins = {e.id: SmokeTwin.of(e, by_id) for e in entries}
+    # The three 8-frame K400 backbones share one smoke twin.
+    k400_8f = {twins[e.id].id for e in entries
+               if e.dataset == 'kinetics400' and e.protocol == 'general'
+               and e.frames == 8 and e.recognizer == 'BIKERecognizer'}
+    assert k400_8f == {'smoke_general_kinetics400_8f_4x3'}
+    ucf = twins[find_entry(entries, 'vit-l-p14_k400-pre_8xb32-16x1x1-20e_ucf101').id]
+    assert ucf.parent.id == 'smoke_general_kinetics400_16f_4x3'
+    zeroshot = twins[find_entry(entries, 'zeroshot-8x1x1_hmdb51').id]
+    assert zeroshot.parent.id == 'smoke_general_kinetics400_8f_4x3'
+    va = twins[find_entry(entries, 'bike-va_').id]
+    assert va.id.endswith('VideoAttribute')

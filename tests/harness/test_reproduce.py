@@ -1,0 +1,143 @@
+"""make reproduce: resumable, idempotent, honest about what is missing."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bike_bench.evaluation.results import ResultsFileError, validate_results
+from bike_bench.harness import smoke_twins
+from bike_bench.harness.reproduce import reproduce, write_synthetic
+from bike_bench.harness.tables import build_tables
+
+REPO = Path(__file__).resolve().parents[2]
+K400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
+ZERO_SHOT = 'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_ucf101-rgb'
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope='module')
+def synth_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('synthetic'))
+    write_synthetic(root, echo=lambda *_: None)
+    return root
+
+
+@pytest.fixture
+def one_epoch(monkeypatch):
+    monkeypatch.setattr(smoke_twins, 'EPOCHS', {'train': 1, 'finetune': 1, 'fewshot': 1})
+
+
+def _dirs(tmp_path):
+    return dict(runs_dir=str(tmp_path / 'runs'), work_dir=str(tmp_path / 'work'),
+                tables_dir=str(tmp_path / 'tables'))
+
+
+def _tables(folder):
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+
+
+def test_second_run_executes_nothing_and_writes_identical_tables(
+        synth_root, one_epoch, tmp_path):
+    dirs = _dirs(tmp_path)
+    first = reproduce(only=[K400], synth_root=synth_root, echo=lambda *_: None, **dirs)
+    assert first.ran == ['smoke_general_kinetics400_8f_4x3'] and not first.skipped
+    tables = _tables(dirs['tables_dir'])
+    assert {'k400_sota.md', 'k400_sota.tex', 'k400_sota.csv', 'model_zoo.md'} <= set(tables)
+    second = reproduce(only=[K400], synth_root=synth_root, echo=lambda *_: None, **dirs)
+    assert second.ran == [] and second.skipped == ['smoke_general_kinetics400_8f_4x3']
+    assert _tables(dirs['tables_dir']) == tables
+    zoo = tables['model_zoo.md'].decode()
+    assert 'smoke' in zoo and 'not a reproduction' in zoo
+    results = json.loads((tmp_path / 'runs' / 'smoke' /
+                          'smoke_general_kinetics400_8f_4x3.json').read_text())
+    assert results['views']['label'] == '4x3'
+    assert results['reproduce']['experiments'] == [K400]
+
+
+def test_killed_reproduce_resumes_without_rerunning_finished_entries(synth_root, tmp_path):
+    dirs = _dirs(tmp_path)
+    command = [sys.executable, '-m', 'bike_bench.cli.main', 'reproduce',
+               '--only', K400, ZERO_SHOT, '--synth-root', synth_root,
+               '--runs-dir', dirs['runs_dir'], '--work-dir', dirs['work_dir'],
+               '--tables-dir', dirs['tables_dir']]
+    env = dict(os.environ, BIKE_BENCH_SMOKE_EPOCHS='1')
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    smoke_runs = Path(dirs['runs_dir']) / 'smoke'
+    deadline = time.time() + 300
+    while not list(smoke_runs.glob('*.json')) and process.poll() is None:
+        assert time.time() < deadline, 'the first entry never finished'
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = sorted(p.name for p in smoke_runs.glob('*.json'))
+    assert finished == ['smoke_general_kinetics400_8f_4x3.json']
+    for path in smoke_runs.iterdir():  # nothing half-written, no stray temp files
+        assert path.suffix == '.json', path
+        validate_results(str(path))
+    smoke_twins.EPOCHS = {'train': 1, 'finetune': 1, 'fewshot': 1}
+    try:
+        resumed = reproduce(only=[K400, ZERO_SHOT], synth_root=synth_root,
+                            echo=lambda *_: None, **dirs)
+    finally:
+        smoke_twins.EPOCHS = dict(train=6, finetune=4, fewshot=4)
+    assert resumed.skipped == ['smoke_general_kinetics400_8f_4x3']
+    assert resumed.ran == ['smoke_zeroshot-half_ucf101_8f_1x1']
+
+
+def test_full_scale_lists_what_is_missing(tmp_path, capsys):
+    outcome = reproduce(data_root=str(tmp_path / 'datasets'), only=[K400, ZERO_SHOT],
+                        checkpoints=str(tmp_path / 'ckpts'), **_dirs(tmp_path))
+    assert outcome.ran == [] and len(outcome.missing) == 2
+    report = capsys.readouterr().out
+    assert 'manifests not built' in report
+    assert 'kinetics400' in report and 'annotations' in report  # the spec's sources
+    assert 'k400-vit-b-16-f8.pt not in' in report
+
+
+def _results(run_id: str) -> dict:
+    from bike_bench.evaluation.results import FORMAT_KEY, FORMAT_VERSION
+    return {FORMAT_KEY: FORMAT_VERSION, 'run_id': run_id, 'created': '2026-11-26T00:00:00+00:00',
+            'protocol': {'name': 'test'}, 'metrics': {'acc/top1': 0.5},
+            'views': {'label': '4x3'}, 'aggregation': 'official',
+            'dataset': {'name': 'synthetic', 'manifest_hash': 'abc'},
+            'checkpoint': {'path': 'x.pth', 'sha256': 'def'},
+            'config': {'hash': '123', 'resolved': 'model = ...'},
+            'environment': {'git_commit': '0123456789', 'packages': {'torch': 'x'},
+                            'device': {'type': 'cpu'}},
+            'wall_time_s': 1.0, 'counts': {'expected': 1, 'evaluated': 1, 'skipped': 0},
+            'skipped': [],
+            'reproduce': {'key': 'k', 'scale': 'smoke', 'twin': run_id,
+                          'experiments': [K400],
+                          'paper_rows': [{'table': 'model_zoo', 'row': 'k400-vit-b16-8x224',
+                                          'metrics': {'top1': 'acc/top1'},
+                                          'experiment': K400, 'views': '4x3'}]}}
+
+
+def test_tables_refuse_results_without_provenance(tmp_path, capsys):
+    runs = tmp_path / 'runs' / 'smoke'
+    runs.mkdir(parents=True)
+    (runs / 'good.json').write_text(json.dumps(_results('good')))
+    build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
+    zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
+    assert '50.00 [1]' in zoo and 'commit 0123456789' in zoo
+    data = _results('broken')
+    del data['environment']['git_commit']
+    broken = runs / 'broken.json'
+    broken.write_text(json.dumps(data))
+    with pytest.raises(ResultsFileError,
+                       match=r"missing field 'environment.git_commit'") as error:
+        build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
+    assert str(broken) in str(error.value)
+    from bike_bench.cli.main import main
+    assert main(['tables', '--runs-dir', str(tmp_path / 'runs'),
+                 '--out', str(tmp_path / 'tables')]) == 2
+    assert 'broken.json' in capsys.readouterr().out
