@@ -9,6 +9,7 @@ PYTEST_ARGS ?=
 # Optional inputs of `make reproduce`.
 DATA_ROOT ?=
 CHECKPOINTS ?=
+RERUN ?=
 
 .PHONY: install test reproduce tables bench ci-regression doctor clean
 
@@ -26,7 +27,7 @@ test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 reproduce: install
-	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS))
+	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS)) $(if $(RERUN),--rerun)
 
 tables: install
 	$(CLI) tables

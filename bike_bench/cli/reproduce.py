@@ -19,6 +19,9 @@ def add_parser(subparsers):
                         '(default work_dirs/reproduce)')
     parser.add_argument('--synth-root', help='where the synthetic benchmark is '
                         'written (default data/synthetic)')
+    parser.add_argument('--rerun', action='store_true',
+                        help='run every smoke twin again, even those whose '
+                        'results are already in results/runs/')
     parser.add_argument('--list', action='store_true',
                         help='list the registry entries and their smoke twins')
     parser.set_defaults(func=run)
@@ -60,7 +63,8 @@ def run(args) -> int:
         kwargs['synth_root'] = args.synth_root
     outcome = reproduce_mod.reproduce(data_root=args.data_root,
                                       checkpoints=args.checkpoints, only=args.only,
-                                      tables_dir=args.tables_dir, **kwargs)
+                                      tables_dir=args.tables_dir, rerun=args.rerun,
+                                      **kwargs)
     return 0 if not outcome.missing or args.data_root else 1
 
 

@@ -99,7 +99,8 @@ class SmokeRunner:
     """Runs smoke twins in dependency order, reusing finished runs."""
 
     def __init__(self, entries: Sequence[Experiment], runs_dir: str, work_dir: str,
-                 synth_root: str, echo: Callable[[str], None] = print):
+                 synth_root: str, echo: Callable[[str], None] = print,
+                 rerun: bool = False):
         self.entries = list(entries)
         self.by_id = {e.id: e for e in build_registry()} | {e.id: e for e in entries}
         self.runs_dir = os.path.join(runs_dir, 'smoke')
@@ -107,6 +108,7 @@ class SmokeRunner:
         self.synth_root = synth_root
         self.echo = echo
         self.keys: Dict[str, str] = {}
+        self.rerun = rerun
         self.outcome = Outcome()
 
     def twins(self) -> Dict[str, tuple]:
@@ -176,7 +178,7 @@ class SmokeRunner:
         work_dir = os.path.join(self.work_dir, twin.id)
         marker = os.path.join(work_dir, 'reproduce_key.txt')
         last = os.path.join(work_dir, 'last_checkpoint')
-        if os.path.isfile(marker) and os.path.isfile(last) \
+        if not self.rerun and os.path.isfile(marker) and os.path.isfile(last) \
                 and open(marker).read().strip() == key:
             path = open(last).read().strip()
             if os.path.isfile(path):
@@ -200,7 +202,7 @@ class SmokeRunner:
             entry = entries[0]
             key = self.key(twin, entry)
             out = os.path.join(self.runs_dir, f'{twin_id}.json')
-            done = _read_results(out)
+            done = None if self.rerun else _read_results(out)
             if done and done.get('reproduce', {}).get('key') == key:
                 with progress.step(twin_id, 'done, skipped'):
                     self.outcome.skipped.append(twin_id)
@@ -329,9 +331,13 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
 def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = None,
               only: Optional[Sequence[str]] = None, runs_dir: str = RUNS_DIR,
               work_dir: str = WORK_DIR, synth_root: str = SYNTH_ROOT,
-              tables_dir: Optional[str] = None, readme=None,
+              tables_dir: Optional[str] = None, readme=None, rerun: bool = False,
               echo: Callable[[str], None] = print) -> Outcome:
-    """Run the registry (smoke twins, or real entries with ``data_root``)."""
+    """Run the registry (smoke twins, or real entries with ``data_root``).
+
+    ``rerun`` runs every smoke twin again even where a results file with the
+    same key exists (the committed results then get replaced).
+    """
     from bike_bench.harness.registry import find_entry
     from bike_bench.harness.tables import build_tables
     start = time.time()
@@ -343,7 +349,7 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
         outcome = run_full(entries, data_root, checkpoints, runs_dir, work_dir, progress)
     else:
         write_synthetic(synth_root, echo)
-        runner = SmokeRunner(entries, runs_dir, work_dir, synth_root, echo)
+        runner = SmokeRunner(entries, runs_dir, work_dir, synth_root, echo, rerun)
         count = sum(1 for _, group in runner.twins().values() if group)
         outcome = runner.run(_Progress(count, echo))
     written = build_tables(runs_dir, tables_dir, readme=readme)
