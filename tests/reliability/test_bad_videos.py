@@ -293,3 +293,46 @@ def test_evaluation_stops_naming_the_file_or_records_the_skip(
     faults.tried(GROUP, 'unreadable videos in an evaluation set')
     faults.checked(NO_REPLACEMENT)
     faults.checked(NO_PARTIAL)
+
+
+def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:
+    import torch.distributed as dist
+    torch.set_num_threads(1)  # no OpenMP pool in a forked rank
+    dist.init_process_group('gloo', init_method=f'file://{rendezvous}', rank=rank,
+                            world_size=2)
+    try:
+        from bike_bench.evaluation.skipping import _all_ranks_have_samples
+        from bike_bench.models.distributed import all_gather_with_grad
+        # Rank 1 lost a video of its batch: 3 rows here, 2 there.
+        rows = 3 if rank == 0 else 2
+        x = torch.arange(rows * 2, dtype=torch.float32).reshape(rows, 2).add(10 * rank)
+        x.requires_grad_(True)
+        gathered = all_gather_with_grad(x)
+        weights = torch.arange(gathered.numel(), dtype=torch.float32).reshape(gathered.shape)
+        (gathered * weights).sum().backward()
+        labels = all_gather_with_grad(torch.full((rows,), rank))
+        # A batch that kept nothing on one rank: no rank may step.
+        decide = _all_ranks_have_samples({'inputs': [] if rank == 1 else [x]})
+        result = dict(gathered=gathered.tolist(), grad=x.grad.tolist(),
+                      labels=labels.tolist(), step=decide)
+        with open(f'{out}.{rank}', 'w') as handle:
+            json.dump(result, handle)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ranks_with_uneven_batches_after_skips_gather_and_agree(tmp_path, faults):
+    import torch.multiprocessing as mp
+    out = str(tmp_path / 'rank')
+    # fork: the ranks inherit the imports (spawn would re-import for seconds).
+    mp.start_processes(_two_rank_worker, args=(str(tmp_path / 'rendezvous'), out),
+                       nprocs=2, join=True, start_method='fork')
+    results = [json.loads(Path(f'{out}.{rank}').read_text()) for rank in (0, 1)]
+    expected = [[0., 1.], [2., 3.], [4., 5.], [10., 11.], [12., 13.]]
+    weights = np.arange(10, dtype=float).reshape(5, 2).tolist()
+    for rank, result in enumerate(results):
+        assert result['gathered'] == expected
+        assert result['labels'] == [0, 0, 0, 1, 1]
+        assert result['grad'] == (weights[:3] if rank == 0 else weights[3:])
+        assert result['step'] is False
+    faults.tried(GROUP, 'skipped videos leave ranks with uneven training batches')
