@@ -62,6 +62,9 @@ def test_kinetics_csv_with_bom_crlf_trailing_spaces_and_awkward_names_end_to_end
         tmp_path, faults):
     """Built from a messy CSV, then read with real videos: every clip gets the
     class its row names, and the class names reach the model unchanged."""
+    for kind in ('CRLF line endings', 'UTF-8 BOM', 'trailing spaces',
+                 'class names with commas, parentheses and quotes'):
+        faults.tried(GROUP, kind)
     rows = [['label', 'youtube_id', 'time_start', 'time_end', 'split']]
     videos = {}
     for index, name in enumerate(AWKWARD):
@@ -87,12 +90,10 @@ def test_kinetics_csv_with_bom_crlf_trailing_spaces_and_awkward_names_end_to_end
         sample = data[index]['data_samples']
         name = AWKWARD[videos[sample.metainfo['video_id']]]
         assert data.metainfo['classes'][int(sample.gt_label)] == name
-    for kind in ('CRLF line endings', 'UTF-8 BOM', 'trailing spaces',
-                 'class names with commas, parentheses and quotes'):
-        faults.tried(GROUP, kind)
 
 
 def test_official_list_and_quoted_class_table_with_crlf_and_bom(tmp_path, faults):
+    faults.tried(GROUP, 'quoted id,name class table with CRLF and BOM')
     table = write(tmp_path / 'labels.csv', csv_text([['id', 'name'], *enumerate(AWKWARD)]),
                   crlf=True, bom=True)
     listing = write(tmp_path / 'val.txt', 'a.mp4 0  \nb.mp4 1\n\nc.mp4 3 \n',
@@ -103,10 +104,10 @@ def test_official_list_and_quoted_class_table_with_crlf_and_bom(tmp_path, faults
     assert manifest.classes == AWKWARD
     assert [(e.path, e.label, e.source_line) for e in manifest.entries] == [
         ('val/a.mp4', 0, 1), ('val/b.mp4', 1, 2), ('val/c.mp4', 3, 4)]
-    faults.tried(GROUP, 'quoted id,name class table with CRLF and BOM')
 
 
 def test_an_exact_duplicate_record_is_kept_once_and_reported(tmp_path, faults):
+    faults.tried(GROUP, 'duplicate record (same video, same label)')
     table = write(tmp_path / 'labels.csv', csv_text([['id', 'name'], *enumerate(AWKWARD)]))
     listing = write(tmp_path / 'val.txt', 'a.mp4 0\nb.mp4 1\na.mp4 0\n')
     out = tmp_path / 'out'
@@ -117,7 +118,6 @@ def test_an_exact_duplicate_record_is_kept_once_and_reported(tmp_path, faults):
     assert manifest.source['dropped_entries'] == 1 and manifest.source['expected_entries'] == 3
     report = (out / 'manifests' / 'val.dropped.csv').read_text()
     assert '3,val/a.mp4,duplicate of line 1' in report
-    faults.tried(GROUP, 'duplicate record (same video, same label)')
 
 
 def refused(error, path: str, line) -> str:
@@ -127,6 +127,7 @@ def refused(error, path: str, line) -> str:
 
 
 def test_the_same_video_with_two_labels_is_refused_naming_both_lines(tmp_path, faults):
+    faults.tried(GROUP, 'duplicate video id with conflicting labels')
     table = write(tmp_path / 'labels.csv', csv_text([['id', 'name'], *enumerate(AWKWARD)]))
     listing = write(tmp_path / 'val.txt', 'a.mp4 0\nb.mp4 1\nc.mp4 2\na.mp4 3\n')
     with pytest.raises(SourceError) as error:
@@ -134,19 +135,19 @@ def test_the_same_video_with_two_labels_is_refused_naming_both_lines(tmp_path, f
                       files={'val': listing, 'classes': table}, only=['val'])
     assert 'listed with label 3, and with label 0 on line 1' in refused(error, listing, 4)
     assert not (tmp_path / 'out' / 'manifests' / 'val.jsonl').exists()
-    faults.tried(GROUP, 'duplicate video id with conflicting labels')
 
 
 def test_duplicate_class_id_is_refused(tmp_path, faults):
+    faults.tried(GROUP, 'duplicate class id in a class table')
     table = write(tmp_path / 'labels.csv', 'id,name\n0,zumba\n1,"tying knot (not on a tie)"\n'
                   '1,archery\n', crlf=True)
     with pytest.raises(ClassTableError) as error:
         read_class_table(table)
     assert 'duplicate class id 1' in refused(error, table, 4)
-    faults.tried(GROUP, 'duplicate class id in a class table')
 
 
 def test_duplicate_video_id_in_activitynet_json_is_refused(tmp_path, faults):
+    faults.tried(GROUP, 'duplicate video id in a JSON annotation file')
     entry = '{"subset": "validation", "duration": 10.0, "annotations": [' \
             '{"segment": [0.0, 5.0], "label": "%s"}]}'
     text = ('{"version": "VERSION 1.3", "database": {\n'
@@ -158,10 +159,11 @@ def test_duplicate_video_id_in_activitynet_json_is_refused(tmp_path, faults):
     with pytest.raises(SourceError) as error:
         build_dataset('activitynet', source=str(tmp_path), out=str(tmp_path / 'out'))
     assert "key 'vid_a' appears twice" in refused(error, source, 4)
-    faults.tried(GROUP, 'duplicate video id in a JSON annotation file')
 
 
 def test_label_id_out_of_range_is_refused_in_lists_and_manifests(tmp_path, faults):
+    faults.tried(GROUP, 'label id out of range (source list)')
+    faults.tried(GROUP, 'label id out of range (hand-edited manifest)')
     table = write(tmp_path / 'labels.csv', csv_text([['id', 'name'], *enumerate(AWKWARD)]))
     listing = write(tmp_path / 'val.txt', 'a.mp4 0\nb.mp4 4\n')
     with pytest.raises(SourceError) as error:
@@ -181,11 +183,12 @@ def test_label_id_out_of_range_is_refused_in_lists_and_manifests(tmp_path, fault
     with pytest.raises(ManifestError) as error:
         dataset(str(path))
     assert 'label 7 out of range for 4 classes' in refused(error, str(path), 3)
-    faults.tried(GROUP, 'label id out of range (source list)')
-    faults.tried(GROUP, 'label id out of range (hand-edited manifest)')
 
 
 def test_an_empty_split_is_refused(tmp_path, faults):
+    faults.tried(GROUP, 'empty split (empty list file)')
+    faults.tried(GROUP, 'empty split (header-only CSV)')
+    faults.tried(GROUP, 'empty split (manifest without entries)')
     table = write(tmp_path / 'labels.csv', csv_text([['id', 'name'], *enumerate(AWKWARD)]))
     empty = write(tmp_path / 'val.txt', '\r\n  \n')
     with pytest.raises(SourceError, match=f'{empty}: empty file'):
@@ -206,6 +209,3 @@ def test_an_empty_split_is_refused(tmp_path, faults):
     path.write_text(json.dumps(header) + '\n')
     with pytest.raises(ManifestError, match='no entries'):
         dataset(str(path))
-    faults.tried(GROUP, 'empty split (empty list file)')
-    faults.tried(GROUP, 'empty split (header-only CSV)')
-    faults.tried(GROUP, 'empty split (manifest without entries)')

@@ -109,6 +109,8 @@ def dataset(manifest: str, mode: str, on_error: str = 'raise') -> ManifestVideoD
 @pytest.mark.parametrize('kind', list(BROKEN))
 def test_unreadable_media_raise_or_are_skipped_never_replaced(
         kind, clean_videos, tmp_path, monkeypatch, faults):
+    faults.tried(GROUP, kind)
+    faults.checked(NO_REPLACEMENT)
     make, reason = BROKEN[kind]
     entry = make(tmp_path, clean_videos['videos'][0][0], monkeypatch)
     good = video_entry(clean_videos['videos'][1][0], 1)
@@ -125,8 +127,6 @@ def test_unreadable_media_raise_or_are_skipped_never_replaced(
         assert re.search(reason, record['skipped']['reason'])
         assert '/github/workspace' not in record['skipped']['reason']  # decord noise cut
         assert skipping[0]['data_samples'].metainfo['video_id'] == good.id
-    faults.tried(GROUP, kind)
-    faults.checked(NO_REPLACEMENT)
 
 
 # kind -> (make the entry, whether every channel must be equal)
@@ -150,6 +150,7 @@ UNUSUAL = {
 @pytest.mark.parametrize('kind', list(UNUSUAL))
 def test_unusual_but_valid_media_decode_to_three_channels(kind, clean_videos, tmp_path,
                                                           faults):
+    faults.tried(GROUP, kind)
     make, gray = UNUSUAL[kind]
     entry = make(tmp_path)
     manifest = write_entries_manifest(tmp_path / 'm.jsonl', clean_videos['classes'], [entry])
@@ -175,7 +176,6 @@ def test_unusual_but_valid_media_decode_to_three_channels(kind, clean_videos, tm
     if 'RGBA' in kind or 'BGRA' in kind:  # lossless: exactly the RGB written
         first = 1 if entry.is_frame_folder else 0
         assert np.array_equal(imgs, F.frames()[inds - first])
-    faults.tried(GROUP, kind)
 
 
 @TRANSFORMS.register_module(force=True)
@@ -192,6 +192,8 @@ class DropVideo(object):
 def test_a_pipeline_that_drops_a_sample_is_an_error_not_a_random_redraw(
         clean_videos, tmp_path, faults):
     """MMEngine's ``BaseDataset`` would train on a random other video here."""
+    faults.tried(GROUP, 'pipeline transform that drops a training sample')
+    faults.checked(NO_REPLACEMENT)
     videos = clean_videos['videos'][:4]
     manifest = write_entries_manifest(tmp_path / 'm.jsonl', clean_videos['classes'],
                                       [video_entry(p, label) for p, label, _ in videos])
@@ -202,8 +204,6 @@ def test_a_pipeline_that_drops_a_sample_is_an_error_not_a_random_redraw(
     with pytest.raises(RuntimeError, match=f'{dropped}: a transform of the pipeline '
                        'returned None'):
         data[2]
-    faults.tried(GROUP, 'pipeline transform that drops a training sample')
-    faults.checked(NO_REPLACEMENT)
 
 
 @pytest.fixture()
@@ -225,6 +225,8 @@ def training_manifest(clean_videos, tmp_path, monkeypatch):
 
 def test_training_skips_counts_and_warns_and_survives_an_all_bad_batch(
         training_manifest, tmp_path, faults):
+    faults.tried(GROUP, 'training batch where every video is unreadable')
+    faults.checked(NO_REPLACEMENT)
     manifest, good, bad = training_manifest
     work = tmp_path / 'work'
     cfg = smoke_cfg(work, manifest, **{'train_cfg.max_epochs': 2,
@@ -248,8 +250,6 @@ def test_training_skips_counts_and_warns_and_survives_an_all_bad_batch(
     assert 'every video of the batch was unreadable; no update' in log
     state = torch.load(work / 'epoch_2.pth', weights_only=True)['state_dict']
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
-    faults.tried(GROUP, 'training batch where every video is unreadable')
-    faults.checked(NO_REPLACEMENT)
 
 
 def test_training_with_fail_on_bad_videos_stops_naming_the_file(
@@ -268,6 +268,9 @@ def test_training_with_fail_on_bad_videos_stops_naming_the_file(
 
 def test_evaluation_stops_naming_the_file_or_records_the_skip(
         clean_videos, random_checkpoint, tmp_path, faults):
+    faults.tried(GROUP, 'unreadable videos in an evaluation set')
+    faults.checked(NO_REPLACEMENT)
+    faults.checked(NO_PARTIAL)
     videos = clean_videos['videos']
     source = videos[0][0]
     bad = [video_entry(F.truncated_mp4(source, tmp_path / 'trunc.mp4')),
@@ -290,9 +293,6 @@ def test_evaluation_stops_naming_the_file_or_records_the_skip(
                                                                  (3, bad[1].path)]
     assert 'missing (first: img_00005.jpg)' in data['skipped'][1]['reason']
     assert sorted(v for _, _, v in SeenVideosHook.seen['test']) == sorted(e.id for e in good)
-    faults.tried(GROUP, 'unreadable videos in an evaluation set')
-    faults.checked(NO_REPLACEMENT)
-    faults.checked(NO_PARTIAL)
 
 
 def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:
@@ -322,6 +322,7 @@ def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:
 
 
 def test_ranks_with_uneven_batches_after_skips_gather_and_agree(tmp_path, faults):
+    faults.tried(GROUP, 'skipped videos leave ranks with uneven training batches')
     import torch.multiprocessing as mp
     out = str(tmp_path / 'rank')
     # fork: the ranks inherit the imports (spawn would re-import for seconds).
@@ -335,4 +336,3 @@ def test_ranks_with_uneven_batches_after_skips_gather_and_agree(tmp_path, faults
         assert result['labels'] == [0, 0, 0, 1, 1]
         assert result['grad'] == (weights[:3] if rank == 0 else weights[3:])
         assert result['step'] is False
-    faults.tried(GROUP, 'skipped videos leave ranks with uneven training batches')

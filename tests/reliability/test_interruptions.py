@@ -71,6 +71,8 @@ def last_checkpoint(work_dir: Path) -> str:
 @pytest.mark.slow
 def test_sigkill_during_training_then_resume_gives_identical_weights(
         clean_videos, tmp_path, faults):
+    faults.tried(GROUP, 'SIGKILL of bike-bench train after a checkpoint')
+    faults.checked(NO_REPLACEMENT)
     videos = clean_videos['videos']
     entries = [video_entry(p, label, id_) for p, label, id_ in videos[:11]]
     entries.insert(5, video_entry(F.truncated_mp4(videos[0][0], tmp_path / 'trunc.mp4')))
@@ -105,8 +107,6 @@ def test_sigkill_during_training_then_resume_gives_identical_weights(
     records = [json.loads((d / 'skipped_samples.json').read_text()) for d in (straight, killed)]
     assert records[0]['skipped'] == records[1]['skipped']
     assert records[1]['count'] == 4 and records[1]['unique_videos'] == 1
-    faults.tried(GROUP, 'SIGKILL of bike-bench train after a checkpoint')
-    faults.checked(NO_REPLACEMENT)
 
 
 # ------------------------------------------------------------- write kills
@@ -214,6 +214,8 @@ WRITERS = {
 
 @pytest.mark.parametrize('kind', list(WRITERS))
 def test_sigkill_mid_write_never_leaves_a_partial_file(kind, tmp_path, faults):
+    faults.tried(GROUP, kind)
+    faults.checked(NO_PARTIAL)
     writer, check, name = WRITERS[kind]
     context = multiprocessing.get_context('fork')  # the child inherits the imports
     rng = random.Random(0)
@@ -233,8 +235,6 @@ def test_sigkill_mid_write_never_leaves_a_partial_file(kind, tmp_path, faults):
             child.join()
         assert child.exitcode == -signal.SIGKILL
         check(folder, target)
-    faults.tried(GROUP, kind)
-    faults.checked(NO_PARTIAL)
 
 
 # ------------------------------------------------------ not on this branch

@@ -34,6 +34,7 @@ class LossTurningNonFinite(KLNCELoss):
 @pytest.mark.parametrize('value', ['nan', 'inf'])
 def test_non_finite_loss_stops_naming_the_iteration_after_saving_the_last_good_state(
         value, clean_videos, tmp_path, faults):
+    faults.tried(GROUP, f'{value} loss during training')
     entries = [video_entry(p, label, id_) for p, label, id_ in clean_videos['videos'][:8]]
     manifest = write_entries_manifest(tmp_path / 'train.jsonl', clean_videos['classes'],
                                       entries)
@@ -59,4 +60,3 @@ def test_non_finite_loss_stops_naming_the_iteration_after_saving_the_last_good_s
         assert torch.isfinite(tensor).all(), key
         assert torch.equal(tensor, epoch1[key]), key
     assert not (work / 'epoch_2.pth').exists()
-    faults.tried(GROUP, f'{value} loss during training')

@@ -70,6 +70,8 @@ def refused(stop, path: str) -> None:
 
 def test_bike_bench_test_refuses_a_code_running_checkpoint(
         random_checkpoint, manifest, sentinel, tmp_path, faults):
+    faults.tried(GROUP, 'code-running pickle given to bike-bench test')
+    faults.checked(NO_PARTIAL)
     evil = with_extra(random_checkpoint, tmp_path / 'evil.pth', payload=OpensAFile(sentinel))
     common = ['--work-dir', str(tmp_path / 'work'), '--cfg-options',
               f'test_dataloader.dataset.ann_file={manifest}']
@@ -86,8 +88,6 @@ def test_bike_bench_test_refuses_a_code_running_checkpoint(
     assert cli(['test', SMOKE_CONFIG, odd, '--trust-checkpoint', '--out', str(out),
                 *common]) == 0
     assert validate_results(str(out))['counts']['evaluated'] == 8
-    faults.tried(GROUP, 'code-running pickle given to bike-bench test')
-    faults.checked(NO_PARTIAL)
 
 
 @pytest.fixture()
@@ -101,15 +101,17 @@ def resumable(manifest, tmp_path) -> str:
 
 
 def test_mmengine_checkpoints_load_without_the_flag(resumable, faults):
+    faults.tried(GROUP, "MMEngine's own checkpoint (HistoryBuffer, numpy) without the flag")
     checkpoint = load_untrusted(resumable)  # weights_only with the allow-list
     buffers = checkpoint['message_hub']['log_scalars']
     assert buffers and all(isinstance(b, HistoryBuffer) for b in buffers.values())
     assert checkpoint['meta']['epoch'] == 1
-    faults.tried(GROUP, "MMEngine's own checkpoint (HistoryBuffer, numpy) without the flag")
 
 
 def test_train_refuses_code_running_checkpoints_for_resume_and_load_from(
         resumable, manifest, sentinel, tmp_path, faults):
+    faults.tried(GROUP, 'code-running pickle given to train --resume')
+    faults.tried(GROUP, 'code-running pickle as load_from')
     evil = with_extra(resumable, tmp_path / 'evil.pth', payload=OpensAFile(sentinel))
     base = ['train', SMOKE_CONFIG, '--no-validate', '--cfg-options',
             f'train_dataloader.dataset.ann_file={manifest}', 'train_dataloader.batch_size=4',
@@ -134,8 +136,6 @@ def test_train_refuses_code_running_checkpoints_for_resume_and_load_from(
     assert cli(base[:2] + ['--work-dir', str(work), '--resume', odd,
                            '--trust-checkpoint'] + base[2:]) == 0
     assert torch.load(work / 'epoch_2.pth', weights_only=True)['meta']['epoch'] == 2
-    faults.tried(GROUP, 'code-running pickle given to train --resume')
-    faults.tried(GROUP, 'code-running pickle as load_from')
 
 
 def official_layout(state_dict: dict, **extra) -> dict:
@@ -153,6 +153,7 @@ def official_layout(state_dict: dict, **extra) -> dict:
 
 def test_convert_refuses_a_code_running_checkpoint(random_checkpoint, sentinel, tmp_path,
                                                    capsys, faults):
+    faults.tried(GROUP, 'code-running pickle given to bike-bench convert')
     state = torch.load(random_checkpoint, weights_only=True)['state_dict']
     evil = tmp_path / 'official_evil.pt'
     torch.save(official_layout(state, optimizer_state_dict={'x': OpensAFile(sentinel)}), evil)
@@ -170,4 +171,3 @@ def test_convert_refuses_a_code_running_checkpoint(random_checkpoint, sentinel, 
     converted = load_untrusted(str(out))
     assert converted['state_dict'].keys() == state.keys()
     assert json.dumps(converted['meta'])  # plain data
-    faults.tried(GROUP, 'code-running pickle given to bike-bench convert')
