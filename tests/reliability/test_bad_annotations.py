@@ -209,3 +209,22 @@ def test_an_empty_split_is_refused(tmp_path, faults):
     path.write_text(json.dumps(header) + '\n')
     with pytest.raises(ManifestError, match='no entries'):
         dataset(str(path))
+
+
+def test_instances_of_different_actions_on_one_segment_are_not_duplicates(tmp_path, faults):
+    """Charades lists 4,132 training instances whose video and segment are
+    those of an instance of another action; only a repeat of the same action
+    is a duplicate (``manifests check``)."""
+    faults.tried(GROUP, 'two actions sharing a segment (Charades) vs a repeated instance')
+    from bike_bench.datasets.check import check_manifest
+    from bike_bench.datasets.manifest import Manifest, ManifestEntry, write_manifest
+    video = tmp_path / 'v.mp4'
+    video.write_bytes(b'x')
+    entries = [ManifestEntry(path=str(video), label=label, split='train', segment=[1.0, 4.0],
+                             fps=24.0) for label in (0, 1, 1)]
+    path = tmp_path / 'train.jsonl'
+    write_manifest(Manifest(dataset='charades', split='train', classes=AWKWARD,
+                            entries=entries, data_root='/'), str(path))
+    report = check_manifest(str(path))
+    assert [(issue.kind, issue.line) for issue in report.issues
+            if issue.kind == 'duplicate'] == [('duplicate', 4)]
