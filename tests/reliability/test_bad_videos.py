@@ -26,7 +26,6 @@ from mmaction.registry import TRANSFORMS
 from bike_bench.cli.main import main as cli
 from bike_bench.datasets import ManifestVideoDataset
 from bike_bench.datasets.manifest import ManifestEntry
-from bike_bench.datasets.transforms import decoding
 from bike_bench.datasets.transforms.decoding import VideoReadError
 from bike_bench.evaluation.harness import run_test
 from bike_bench.evaluation.results import validate_results

@@ -21,7 +21,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
-from bike_bench.checkpoint_io import UntrustedCheckpointError, load_untrusted
+from bike_bench.checkpoint_io import load_untrusted
 from bike_bench.cli.main import main as cli
 from bike_bench.evaluation.results import validate_results
 
