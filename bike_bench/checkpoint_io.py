@@ -35,14 +35,18 @@ def load_untrusted(path: str, map_location: str = 'cpu',
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        reason = str(error).strip().splitlines()
-        detail = next((line for line in reason if 'GLOBAL' in line
-                       or 'Unsupported' in line), reason[0] if reason else '')
-        raise UntrustedCheckpointError(
-            f'refusing to load {path}: it contains pickled objects that are '
+        raise UntrustedCheckpointError(refusal_message(path, error)) from None
+
+
+def refusal_message(path: str, error: BaseException) -> str:
+    """Why ``path`` was refused, from torch's ``weights_only`` error."""
+    reason = str(error).strip().splitlines()
+    detail = next((line for line in reason if 'GLOBAL' in line
+                   or 'Unsupported' in line), reason[0] if reason else '')
+    return (f'refusing to load {path}: it contains pickled objects that are '
             f'not plain tensors or MMEngine state ({detail.strip()}). Loading '
             'it could run code from the file. If you trust where it came '
-            'from, pass --trust-checkpoint.') from None
+            'from, pass --trust-checkpoint.')
 
 
 def state_dict_of(checkpoint: Any) -> dict:

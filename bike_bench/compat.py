@@ -175,6 +175,26 @@ def allow_mmengine_checkpoint_types() -> None:
         'HistoryBuffer and numpy types allowed for weights_only loading')
 
 
+def atomic_local_checkpoint_writes() -> None:
+    """MMEngine writes checkpoints in place (``LocalBackend.put``).
+
+    A job killed while ``epoch_N.pth`` is being written leaves a truncated
+    file under the final name. Writing to a temporary file in the same
+    folder and renaming it means a checkpoint file is always complete.
+    """
+    if 'atomic_local_put' in ACTIVE_FIXES:
+        return
+    from mmengine.fileio.backends import LocalBackend
+    from bike_bench.utils.atomic import atomic_write_bytes
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write_bytes(str(filepath), obj)
+
+    ORIGINALS['LocalBackend.put'] = LocalBackend.put
+    LocalBackend.put = put
+    ACTIVE_FIXES['atomic_local_put'] = 'checkpoints written to a temporary file and renamed'
+
+
 _APPLIED = False
 
 
@@ -186,6 +206,7 @@ def apply() -> Dict[str, str]:
     ensure_importlib_metadata()
     provide_missing_drn()
     allow_mmengine_checkpoint_types()
+    atomic_local_checkpoint_writes()
     with warnings.catch_warnings():
         # mmcv-lite has no compiled ops; mmaction warns about one it never
         # needs for recognition.

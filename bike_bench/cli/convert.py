@@ -23,6 +23,10 @@ def add_parser(subparsers):
     parser.add_argument('--allow-unplaced', action='store_true',
                         help='write the checkpoint even if some entries could '
                         'not be placed (they are listed and left out)')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='convert a checkpoint holding arbitrary pickled '
+                        'objects (only for files whose origin you trust); by '
+                        'default such files are refused')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, metavar='KEY=VALUE',
                         help='override config entries before building the model')
@@ -44,7 +48,7 @@ def run(args) -> int:
     try:
         report = convert_file(args.checkpoint, args.out,
                               allow_unplaced=args.allow_unplaced, model=model,
-                              **extra)
+                              trust=args.trust_checkpoint, **extra)
     except (UnplacedKeysError, StateDictMismatchError, UntrustedCheckpointError,
             FileNotFoundError, ValueError) as error:
         print(f'bike-bench convert: {error}', file=sys.stderr)

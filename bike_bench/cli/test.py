@@ -50,10 +50,14 @@ def run(args) -> int:
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
-    results = run_test(cfg, args.checkpoint, views=args.views,
-                       aggregation=args.aggregation,
-                       skip_bad_videos=args.skip_bad_videos, out=args.out,
-                       trust_checkpoint=args.trust_checkpoint)
+    from bike_bench.checkpoint_io import UntrustedCheckpointError
+    try:
+        results = run_test(cfg, args.checkpoint, views=args.views,
+                           aggregation=args.aggregation,
+                           skip_bad_videos=args.skip_bad_videos, out=args.out,
+                           trust_checkpoint=args.trust_checkpoint)
+    except UntrustedCheckpointError as error:
+        raise SystemExit(str(error)) from None
     if results is not None:
         print(format_metrics(results))
         print(f'results: {results["path"]}')

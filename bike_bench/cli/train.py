@@ -3,6 +3,10 @@
 Multi-GPU: ``torchrun --nproc_per_node=8 -m bike_bench.cli.main train CONFIG
 --launcher pytorch``; slurm: ``srun ... bike-bench train CONFIG --launcher
 slurm``.
+
+Unreadable training videos are skipped, named in the log and recorded in
+``<work_dir>/skipped_samples.json`` (never replaced by another video);
+``--fail-on-bad-videos`` stops at the first one instead.
 """
 from __future__ import annotations
 
@@ -24,6 +28,10 @@ def add_parser(subparsers):
     parser.add_argument('--seed', type=int, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic cuDNN / algorithms')
+    parser.add_argument('--fail-on-bad-videos', action='store_true',
+                        help='stop at the first unreadable training video '
+                        '(default: skip it, warn, and record it in '
+                        '<work_dir>/skipped_samples.json)')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='allow --resume / load_from checkpoints that hold '
                         'arbitrary pickled objects (only for files whose '
@@ -33,6 +41,8 @@ def add_parser(subparsers):
 
 
 def apply_train_options(cfg, args):
+    from bike_bench.evaluation.skipping import prepare_train_skipping
+    prepare_train_skipping(cfg, skip=not getattr(args, 'fail_on_bad_videos', False))
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -60,16 +70,42 @@ def apply_train_options(cfg, args):
 def run(args) -> int:
     import os
     import pickle
+    from bike_bench.checkpoint_io import refusal_message
+    from bike_bench.datasets.transforms.decoding import VideoReadError
+    from bike_bench.engine import NonFiniteLossError
     cfg = apply_train_options(load_config(args), args)
+    flag = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+    previous = os.environ.get(flag)
     if args.trust_checkpoint:
-        # torch.load's weights_only default is flipped for this process only.
-        os.environ['TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'] = '1'
-    runner = build_runner(cfg)
+        # torch.load's weights_only default is flipped for this run only.
+        os.environ[flag] = '1'
     try:
-        runner.train()
+        build_runner(cfg).train()
+    except VideoReadError as error:
+        hint = ('--fail-on-bad-videos; without it unreadable training videos '
+                'are skipped and recorded in skipped_samples.json'
+                if args.fail_on_bad_videos else 'validation videos are never '
+                'skipped; `bike-bench manifests check --probe-decode '
+                '--skip-missing OUT` writes a manifest without them')
+        raise SystemExit(f'training stopped at an unreadable video: {error} '
+                         f'({hint})') from None
+    except NonFiniteLossError as error:
+        raise SystemExit(f'training stopped: {error}') from None
     except pickle.UnpicklingError as error:
-        raise SystemExit(
-            f'refusing to load a checkpoint that holds pickled objects other '
-            f'than tensors and MMEngine state ({str(error).splitlines()[-1][:200]}). '
-            'If you trust its origin, pass --trust-checkpoint.') from None
+        raise SystemExit(refusal_message(_checkpoint_in_use(cfg), error)) from None
+    finally:
+        if args.trust_checkpoint:
+            if previous is None:
+                os.environ.pop(flag, None)
+            else:
+                os.environ[flag] = previous
     return 0
+
+
+def _checkpoint_in_use(cfg) -> str:
+    """The checkpoint ``runner.train()`` loads (resume or ``load_from``)."""
+    if cfg.get('load_from'):
+        return str(cfg.load_from)
+    from mmengine.runner.checkpoint import find_latest_checkpoint
+    return find_latest_checkpoint(cfg.work_dir) or 'the latest checkpoint'
+

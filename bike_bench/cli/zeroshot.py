@@ -50,12 +50,16 @@ def run(args) -> int:
     else:
         raise SystemExit('give --dataset or --manifest')
     cfg = load_config(args)
-    results = run_zeroshot(cfg, args.checkpoint, manifests, protocol=args.protocol,
-                           scoring=args.scoring, views=args.views,
-                           aggregation=args.aggregation, num_splits=args.splits,
-                           skip_bad_videos=args.skip_bad_videos, class_tables=tables,
-                           dataset_name=dataset, out=args.out,
-                           trust_checkpoint=args.trust_checkpoint)
+    from bike_bench.checkpoint_io import UntrustedCheckpointError
+    try:
+        results = run_zeroshot(cfg, args.checkpoint, manifests, protocol=args.protocol,
+                               scoring=args.scoring, views=args.views,
+                               aggregation=args.aggregation, num_splits=args.splits,
+                               skip_bad_videos=args.skip_bad_videos, class_tables=tables,
+                               dataset_name=dataset, out=args.out,
+                               trust_checkpoint=args.trust_checkpoint)
+    except UntrustedCheckpointError as error:
+        raise SystemExit(str(error)) from None
     if results is not None:
         print(format_metrics(results))
         print(f'results: {results["path"]}')

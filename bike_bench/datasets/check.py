@@ -6,7 +6,7 @@ video (``probe_decode``), ``too_short`` (fewer frames than ``min_frames``),
 ``frame_count`` (the listed count disagrees with the frames on disk or the
 decoded video), ``label`` out of range (or a list in a single-label
 manifest), ``segment`` whose end is not after its start, ``duplicate`` (same
-path and segment as an earlier entry). Manifest problems: ``empty_class``
+path and segment as an earlier entry; for segments also the same label). Manifest problems: ``empty_class``
 (classes with no entry), ``class_table`` (the referenced ``id,name`` table
 disagrees with the header), ``hash`` (entries edited after writing),
 ``malformed`` (unreadable manifest). Warnings: ``no_labels`` (multi-label
@@ -25,7 +25,7 @@ import io
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from bike_bench.datasets.builders.common import count_frames
+from bike_bench.datasets.builders.common import count_frames, entry_key
 from bike_bench.datasets.class_table import read_class_table
 from bike_bench.datasets.manifest import (Manifest, ManifestError, read_manifest,
                                           validate_label, write_manifest)
@@ -146,7 +146,7 @@ def check_manifest(path: str, data_root: Optional[str] = None,
             issues.append(Issue('segment', f'{where}: {entry.path}: segment '
                                 f'{entry.segment} is not [start, end] with end > start',
                                 line, entry.path))
-        key = (entry.path, tuple(entry.segment) if entry.segment else None)
+        key = entry_key(entry)
         if key in seen:
             issues.append(Issue('duplicate', f'{where}: {entry.path}: same entry as '
                                 f'line {seen[key]}', line, entry.path))

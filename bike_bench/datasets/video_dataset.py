@@ -23,7 +23,7 @@ from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS, DATA_SAMPLERS
 
 from bike_bench.datasets.class_table import resolve_class_names
-from bike_bench.datasets.manifest import Manifest, read_manifest
+from bike_bench.datasets.manifest import Manifest, ManifestError, read_manifest
 from bike_bench.datasets.transforms.decoding import VideoReadError
 
 
@@ -101,6 +101,9 @@ class ManifestVideoDataset(BaseActionDataset):
         self.on_error = on_error
         self.manifest: Optional[Manifest] = None
         self._manifest = read_manifest(ann_file)
+        if not self._manifest.entries:
+            raise ManifestError(f'{ann_file}: the manifest has no entries (an '
+                                'empty split): nothing to train or evaluate on')
         self._check_classes(ann_file)
         kwargs.setdefault('metainfo', {})
         kwargs['metainfo'] = dict(kwargs['metainfo'],
@@ -164,11 +167,22 @@ class ManifestVideoDataset(BaseActionDataset):
         if not self._fully_initialized:
             self.full_init()
         aug_seed = getattr(idx, 'aug_seed', None)
+        # MMEngine's ``BaseDataset.__getitem__`` would draw a random other
+        # index when the pipeline gives None; here a sample is this entry or
+        # an error (or, with ``on_error='skip'``, a record of the skip).
         try:
             with seeded_random_state(aug_seed):
-                return self.prepare_data(int(idx))
+                data = self.prepare_data(int(idx))
         except VideoReadError as error:
             if self.on_error == 'skip':
                 return dict(skipped=dict(index=int(idx), path=error.path,
                                          reason=error.reason))
             raise
+        if data is None:
+            info = self.get_data_info(int(idx))
+            where = info.get('filename') or info.get('frame_dir') or f'entry {int(idx)}'
+            raise RuntimeError(
+                f'{where}: a transform of the pipeline returned None (dropped '
+                'the sample); bike-bench never replaces a sample by another, '
+                'so remove the filtering transform or the entry from the manifest')
+        return data

@@ -146,7 +146,7 @@ def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
     from bike_bench.models.convert import prepare_checkpoint_for_test
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir)
+    loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir, trust)
     cfg.load_from = None
     cfg.resume = False
     runner = build_runner(cfg)

@@ -17,9 +17,11 @@ Layout (``FORMAT_VERSION`` 1)::
      "counts": {"expected", "evaluated", "skipped"},
      "skipped": [{"index", "path", "reason"}, ...]}
 
-Files are written atomically; ``validate_results`` refuses a file with a
-missing provenance field or counts that do not add up, naming the file and
-the field.
+Files are written atomically (a temporary ``.<name>.json*.tmp`` in the same
+folder, then a rename), so a results file is complete or absent;
+``find_results`` never takes such a temporary file for a result.
+``validate_results`` refuses a file with a missing provenance field or
+counts that do not add up, naming the file and the field.
 """
 from __future__ import annotations
 
@@ -59,17 +61,52 @@ def _lookup(data: Dict[str, Any], dotted: str):
     return value
 
 
+def is_temporary(path: Union[str, os.PathLike]) -> bool:
+    """A temporary file of an unfinished (atomic) write, not a result."""
+    name = os.path.basename(os.fspath(path))
+    return name.startswith('.') or name.endswith('.tmp')
+
+
+def find_results(folder: Union[str, os.PathLike]) -> List[str]:
+    """The results files under ``folder`` (recursively), each validated.
+
+    Temporary files left by an interrupted write are skipped, and so are
+    JSON files of other kinds (logs, skipped-sample records); a ``.json``
+    that does not parse, or a results file that does not validate, is an
+    error naming it.
+    """
+    found = []
+    for root, dirs, files in os.walk(os.fspath(folder)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if not name.endswith('.json') or is_temporary(path):
+                continue
+            data = _load_json(path)
+            if isinstance(data, dict) and FORMAT_KEY in data:
+                validate_results(data, name=path)
+                found.append(path)
+    return found
+
+
+def _load_json(path: str) -> Any:
+    try:
+        with open(path, 'r', encoding='utf-8') as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ResultsFileError(f'{path}: not JSON ({error.msg}, line '
+                               f'{error.lineno})') from None
+
+
 def validate_results(data: Union[str, Dict[str, Any]],
                      name: Optional[str] = None) -> Dict[str, Any]:
     """Check a results file (path or loaded dict); returns the dict."""
     if isinstance(data, (str, os.PathLike)):
         name = str(data)
-        try:
-            with open(data, 'r', encoding='utf-8') as handle:
-                data = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ResultsFileError(f'{name}: not JSON ({error.msg}, line '
-                                   f'{error.lineno})') from None
+        if is_temporary(name):
+            raise ResultsFileError(f'{name}: the temporary file of an unfinished '
+                                   'write, not a results file')
+        data = _load_json(name)
     name = name or '<results>'
     if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
         raise ResultsFileError(f'{name}: not a bike-bench results file '

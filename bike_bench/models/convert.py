@@ -110,13 +110,13 @@ class ConversionReport:
 
 
 # ----------------------------------------------------------------- detection
-def _peek(path: str) -> Any:
+def _peek(path: str, trust: bool = False) -> Any:
     """Load a checkpoint's structure cheaply (memory-mapped where possible)."""
     try:
-        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        return torch.load(path, map_location='cpu', weights_only=not trust, mmap=True)
     except RuntimeError:
         # Not a zip-format file (old torch serialisation): load it fully.
-        return load_untrusted(path)
+        return load_untrusted(path, trust=trust)
 
 
 def _is_official_mapping(obj: Any) -> bool:
@@ -125,7 +125,7 @@ def _is_official_mapping(obj: Any) -> bool:
                     for section in WEIGHT_SECTIONS))
 
 
-def is_official_checkpoint(obj_or_path: PathOrState) -> bool:
+def is_official_checkpoint(obj_or_path: PathOrState, trust: bool = False) -> bool:
     """Whether a file (or loaded object) is in the official release layout.
 
     A file that cannot be read as plain tensors is not an official
@@ -137,7 +137,7 @@ def is_official_checkpoint(obj_or_path: PathOrState) -> bool:
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
-        obj = _peek(path)
+        obj = _peek(path, trust)
     except Exception:  # noqa: BLE001 - any unreadable file is "not official"
         return False
     return _is_official_mapping(obj)
@@ -226,11 +226,12 @@ def convert_official(state: Mapping, source: str = '<state dict>'
     return converted, report
 
 
-def load_official(path: str, allow_unplaced: bool = False
+def load_official(path: str, allow_unplaced: bool = False, trust: bool = False
                   ) -> Tuple['OrderedDict[str, torch.Tensor]', ConversionReport]:
-    """Read and convert an official checkpoint file (``weights_only``)."""
+    """Read and convert an official checkpoint file (``weights_only`` unless
+    ``trust``)."""
     path = os.fspath(path)
-    state, report = convert_official(load_untrusted(path), source=path)
+    state, report = convert_official(load_untrusted(path, trust=trust), source=path)
     if report.unplaced and not allow_unplaced:
         raise UnplacedKeysError(
             f'{path}: could not place {len(report.unplaced)} entries: '
@@ -333,13 +334,15 @@ def save_mmengine_checkpoint(state_dict: Mapping[str, torch.Tensor], path: str,
 
 
 def convert_file(src: str, out: str, allow_unplaced: bool = False,
-                 model: Optional[nn.Module] = None, **meta: Any) -> ConversionReport:
+                 model: Optional[nn.Module] = None, trust: bool = False,
+                 **meta: Any) -> ConversionReport:
     """Convert ``src`` to an MMEngine checkpoint at ``out``.
 
     With ``model``, the converted weights must first load strictly into it
-    (nothing is written otherwise).
+    (nothing is written otherwise). ``trust`` loads a source holding
+    arbitrary pickled objects (only the weights are written out).
     """
-    state, report = load_official(src, allow_unplaced=allow_unplaced)
+    state, report = load_official(src, allow_unplaced=allow_unplaced, trust=trust)
     if model is not None:
         load_state_dict_checked(model, state, source=f'{src} (converted)')
     save_mmengine_checkpoint(state, out, conversion_meta(report, **meta))
@@ -372,7 +375,7 @@ def build_model_from_config(config: Any, device: str = 'meta',
         return MODELS.build(model_cfg)
 
 
-def prepare_checkpoint_for_test(path: str, work_dir: str) -> str:
+def prepare_checkpoint_for_test(path: str, work_dir: str, trust: bool = False) -> str:
     """A checkpoint path MMEngine can load for ``bike-bench test``.
 
     An official checkpoint is converted once into
@@ -380,10 +383,10 @@ def prepare_checkpoint_for_test(path: str, work_dir: str) -> str:
     any other file is returned unchanged.
     """
     path = os.fspath(path)
-    if not is_official_checkpoint(path):
+    if not is_official_checkpoint(path, trust):
         return path
     stem = os.path.splitext(os.path.basename(path))[0]
     out = os.path.join(work_dir, 'converted', f'{stem}_mmengine.pth')
     if not (os.path.isfile(out) and os.path.getmtime(out) >= os.path.getmtime(path)):
-        convert_file(path, out)
+        convert_file(path, out, trust=trust)
     return out

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
 import torch
 from mmaction.structures import ActionDataSample
 
@@ -30,10 +29,17 @@ def test_collate_keeps_readable_samples_and_lists_skipped_ones():
     assert empty['inputs'] == [] and empty['data_samples'] == [] and len(empty['skipped']) == 1
 
 
-def test_training_hook_drops_skipped_and_refuses_an_empty_batch():
-    hook, runner = SkippedTrainingSamplesHook(), SimpleNamespace(iter=4)
+def test_training_hook_drops_skipped_records_them_and_lets_an_empty_batch_pass(tmp_path):
+    import json
+    hook = SkippedTrainingSamplesHook()
+    runner = SimpleNamespace(iter=4, epoch=0, work_dir=str(tmp_path),
+                             train_dataloader=SimpleNamespace(
+                                 dataset=SimpleNamespace(metainfo={})))
     batch = skip_aware_collate([good(0), bad(1)])
     hook.before_train_iter(runner, 0, batch)
     assert 'skipped' not in batch and len(batch['inputs']) == 1
-    with pytest.raises(RuntimeError, match='iteration 5: every video.*v2.mp4'):
-        hook.before_train_iter(runner, 0, skip_aware_collate([bad(2)]))
+    empty = skip_aware_collate([bad(2)])
+    hook.before_train_iter(runner, 0, empty)  # no error: the loop makes no update
+    record = json.loads((tmp_path / 'skipped_samples.json').read_text())
+    assert [r['path'] for r in record['skipped']] == ['v1.mp4', 'v2.mp4']
+    assert record['count'] == 2 and record['empty_iterations'] == [dict(epoch=1, iter=5)]

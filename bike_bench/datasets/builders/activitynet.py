@@ -33,11 +33,39 @@ SUBSETS = {'train': ('training',), 'val': ('validation',),
            'all': ('training', 'validation')}
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs) -> dict:
+    """``json`` object hook: a repeated key is an error, not "last one wins"."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
 def read_database(path: str) -> Dict[str, dict]:
+    text = read_text(path)
     try:
-        data = json.loads(read_text(path))
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise SourceError(f'{path}:{error.lineno}: not valid JSON ({error.msg})') from None
+    except _DuplicateKey as error:
+        # json gives no position; a key found exactly twice (a video id)
+        # is located by its second occurrence.
+        needle = json.dumps(error.key)
+        where = path
+        if text.count(needle) == 2:
+            second = text.find(needle, text.find(needle) + 1)
+            where = f'{path}:{text.count(chr(10), 0, second) + 1}'
+        raise SourceError(f'{where}: key {error.key!r} appears twice in one '
+                          'object (a JSON reader would silently keep only the '
+                          'last)') from None
     database = data.get('database') if isinstance(data, dict) else None
     if not isinstance(database, dict):
         raise SourceError(f'{path}: no "database" object (is this the '

@@ -288,17 +288,42 @@ class BuildResult:
     def add(self, ctx: BuildContext, build: BuildSpec, classes: List[str],
             entries: List[ManifestEntry], expected: int, source_keys: Sequence[str],
             multi_label: bool = False, notes: Optional[dict] = None) -> Manifest:
-        """Record one manifest (applying ``ctx.min_frames``)."""
+        """Record one manifest (applying ``ctx.min_frames``).
+
+        A record listed twice (same path, segment and label) is kept once and
+        the repeat is reported as dropped; the same video with two different
+        labels, or a manifest left with no entries, is an error.
+        """
+        source_file = ctx.files[source_keys[0]]
         kept = []
+        first_line: Dict[tuple, Tuple[int, ManifestEntry]] = {}
         for entry in entries:
+            line = entry.source_line or 0
+            key = entry_key(entry)
+            if key in first_line:
+                earlier_line, earlier = first_line[key]
+                if earlier.label != entry.label:
+                    raise SourceError(
+                        f'{source_file}:{line}: {entry.path} is listed with label '
+                        f'{entry.label}, and with label {earlier.label} on line '
+                        f'{earlier_line}')
+                self.dropped.append(Dropped(build.name, source_file, line,
+                                            entry.path, f'duplicate of line {earlier_line}'))
+                continue
+            first_line[key] = (line, entry)
             if ctx.min_frames and entry.num_frames is not None and \
                     entry.num_frames < ctx.min_frames:
                 self.dropped.append(Dropped(
-                    build.name, ctx.files[source_keys[0]], entry.source_line or 0,
+                    build.name, source_file, line,
                     entry.path, f'{entry.num_frames} frames < --min-frames '
                     f'{ctx.min_frames}'))
             else:
                 kept.append(entry)
+        if not kept:
+            reason = (f'all {len(entries)} records were left out (see the dropped '
+                      'records)' if entries else 'the source lists no records for it')
+            raise SourceError(f'{source_file}: manifest {build.name!r} would be '
+                              f'empty: {reason}')
         dropped = sum(d.manifest == build.name for d in self.dropped)
         source = {'builder': f'{ctx.dataset}/{ctx.format}',
                   'files': ctx.provenance(source_keys),
@@ -313,6 +338,15 @@ class BuildResult:
         self.manifests.append(BuiltManifest(build.name, manifest,
                                             build.class_table, expected))
         return manifest
+
+
+def entry_key(entry: ManifestEntry) -> tuple:
+    """What makes two entries the same sample: path and segment (and, for
+    a segment, the label: Charades instances of different actions share
+    segments)."""
+    segment = tuple(entry.segment) if entry.segment else None
+    label = tuple(entry.labels) if segment is not None else None
+    return entry.path, segment, label
 
 
 def load_classes(ctx: BuildContext, key: str) -> List[str]:

@@ -8,6 +8,7 @@ failure raises ``VideoReadError`` naming the file.
 from __future__ import annotations
 
 import os
+import re
 from typing import Optional
 
 import cv2
@@ -44,9 +45,32 @@ def open_video(path: str, num_threads: int = 1):
     return reader
 
 
+# decord prefixes its messages with a time and its source file.
+_DECORD_PREFIX = re.compile(r'^\[\d{2}:\d{2}:\d{2}\] \S+:\d+: ')
+
+
 def _short(error: Exception) -> str:
     text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
+    return _DECORD_PREFIX.sub('', text[0])[:200] if text else type(error).__name__
+
+
+def check_frame_folder(frame_dir: str, filename_tmpl: str, start_index: int,
+                       total_frames: int) -> None:
+    """Every listed frame is on disk (one ``listdir``), else ``VideoReadError``.
+
+    Without this a folder with holes would fail only when the random
+    training sampler happens to pick a missing frame.
+    """
+    try:
+        names = set(os.listdir(frame_dir))
+    except OSError as error:
+        raise VideoReadError(frame_dir, f'frame folder cannot be listed ({error.strerror})') \
+            from None
+    missing = [filename_tmpl.format(i) for i in range(start_index, start_index + total_frames)
+               if filename_tmpl.format(i) not in names]
+    if missing:
+        raise VideoReadError(frame_dir, f'{len(missing)} of the {total_frames} listed '
+                             f'frames are missing (first: {missing[0]})')
 
 
 def to_rgb3(frames: np.ndarray, path: str) -> np.ndarray:
@@ -118,10 +142,16 @@ class VideoInit(BaseTransform):
 
     Required keys: ``filename`` or ``frame_dir``. Added keys:
     ``video_reader`` (videos), ``total_frames``.
+
+    Args:
+        num_threads: decord decoding threads.
+        check_frames: a frame folder must hold every frame the manifest
+            lists (one directory listing per sample).
     """
 
-    def __init__(self, num_threads: int = 1):
+    def __init__(self, num_threads: int = 1, check_frames: bool = True):
         self.num_threads = num_threads
+        self.check_frames = check_frames
 
     def transform(self, results: dict) -> dict:
         if results.get('frame_dir'):
@@ -130,6 +160,11 @@ class VideoInit(BaseTransform):
             if not results.get('total_frames'):
                 raise VideoReadError(results['frame_dir'],
                                      'the manifest gives no frame count')
+            if self.check_frames:
+                check_frame_folder(results['frame_dir'],
+                                   results.get('filename_tmpl', 'img_{:05d}.jpg'),
+                                   int(results.get('start_index', 1)),
+                                   int(results['total_frames']))
             return results
         reader = open_video(results['filename'], self.num_threads)
         results['video_reader'] = reader

@@ -1,0 +1,255 @@
+"""Group 3: jobs killed with SIGKILL — resume is exact, nothing is left half-written.
+
+- a real ``bike-bench train`` process, killed after its epoch-1 checkpoint:
+  ``train --resume`` ends with the weights (and the skipped-video record) of
+  an uninterrupted run;
+- a process killed while it writes a results file or a checkpoint (on a
+  slow disk, simulated by writing in small timed chunks): the file is
+  always either the previous complete version or absent, never partial,
+  and the temporary files left behind are never taken for results;
+- attribute generation and ``make reproduce`` (skipped until those
+  commands exist on this branch).
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from bike_bench.evaluation.results import (ResultsFileError, build_results,
+                                           find_results, validate_results)
+
+from . import faults as F
+from .conftest import NO_PARTIAL, NO_REPLACEMENT, REPO, SMOKE_CONFIG, write_entries_manifest
+from .test_bad_videos import video_entry
+
+GROUP = 'interruptions'
+
+
+# ------------------------------------------------------------ training kill
+def train_command(work_dir: Path, manifest: str, *extra: str):
+    return [sys.executable, '-m', 'bike_bench.cli.main', 'train', SMOKE_CONFIG,
+            '--work-dir', str(work_dir), '--no-validate', *extra, '--cfg-options',
+            f'train_dataloader.dataset.ann_file={manifest}',
+            'train_dataloader.batch_size=4', 'train_cfg.max_epochs=4',
+            'default_hooks.checkpoint.save_best=None']
+
+
+def child_env():
+    # One thread each: the runs share two cores, and the same thread count
+    # everywhere keeps float reductions identical between runs.
+    return dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+
+
+def start(command, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=REPO, env=child_env(), stdout=log.open('w'),
+                            stderr=subprocess.STDOUT)
+
+
+def finish(process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    code = process.wait(timeout=timeout)
+    assert code == 0, f'exit {code}:\n' + log.read_text()[-3000:]
+
+
+def last_checkpoint(work_dir: Path) -> str:
+    try:
+        return (work_dir / 'last_checkpoint').read_text().strip()
+    except OSError:
+        return ''
+
+
+@pytest.mark.slow
+def test_sigkill_during_training_then_resume_gives_identical_weights(
+        clean_videos, tmp_path, faults):
+    faults.tried(GROUP, 'SIGKILL of bike-bench train after a checkpoint')
+    faults.checked(NO_REPLACEMENT)
+    videos = clean_videos['videos']
+    entries = [video_entry(p, label, id_) for p, label, id_ in videos[:11]]
+    entries.insert(5, video_entry(F.truncated_mp4(videos[0][0], tmp_path / 'trunc.mp4')))
+    manifest = write_entries_manifest(tmp_path / 'train.jsonl', clean_videos['classes'],
+                                      entries)
+    straight, killed = tmp_path / 'straight', tmp_path / 'killed'
+    runs = [start(train_command(straight, manifest), tmp_path / 'straight.log'),
+            start(train_command(killed, manifest), tmp_path / 'killed.log')]
+    victim = runs[1]
+    deadline = time.time() + 240
+    while not last_checkpoint(killed).endswith('epoch_1.pth'):
+        assert victim.poll() is None, (tmp_path / 'killed.log').read_text()[-3000:]
+        assert time.time() < deadline, 'no epoch-1 checkpoint'
+        time.sleep(0.02)
+    os.kill(victim.pid, signal.SIGKILL)
+    assert victim.wait() == -signal.SIGKILL
+    assert not (killed / 'epoch_4.pth').exists()  # it was killed mid-run
+
+    resumed = start(train_command(killed, manifest, '--resume'), tmp_path / 'resumed.log')
+    finish(runs[0], tmp_path / 'straight.log')
+    finish(resumed, tmp_path / 'resumed.log')
+    assert 'resumed' in (tmp_path / 'resumed.log').read_text().lower()
+
+    a = torch.load(straight / 'epoch_4.pth', weights_only=True)
+    b = torch.load(killed / 'epoch_4.pth', weights_only=True)
+    assert a['meta']['iter'] == b['meta']['iter'] == 12
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    worst = max((a['state_dict'][k].float() - b['state_dict'][k].float()).abs().max().item()
+                for k in a['state_dict'])
+    assert worst <= 1e-6, f'resumed weights differ by {worst}'
+    # The record of skipped videos survives the kill, without double counting.
+    records = [json.loads((d / 'skipped_samples.json').read_text()) for d in (straight, killed)]
+    assert records[0]['skipped'] == records[1]['skipped']
+    assert records[1]['count'] == 4 and records[1]['unique_videos'] == 1
+
+
+# ------------------------------------------------------------- write kills
+class Trickle:
+    """A file object that writes in 64 KiB pieces with a pause: a slow disk."""
+
+    def __init__(self, stream, started):
+        self._stream, self._started = stream, started
+
+    def write(self, data):
+        view = memoryview(data if isinstance(data, bytes) else data.encode())
+        for start in range(0, len(view), 1 << 16):
+            self._stream.write(view[start:start + (1 << 16)])
+            self._stream.flush()
+            self._started()
+            time.sleep(0.002)
+        return len(view)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stream.__exit__(*exc)
+
+
+def slow_disk(started) -> None:
+    """In this (child) process, every file opened for writing trickles."""
+    real_open, real_fdopen = builtins.open, os.fdopen
+
+    def wrap(opener):
+        def opened(file, mode='r', *args, **kwargs):
+            stream = opener(file, mode, *args, **kwargs)
+            return Trickle(stream, started) if any(c in mode for c in 'wax') else stream
+        return opened
+
+    builtins.open, os.fdopen = wrap(real_open), wrap(real_fdopen)
+
+
+def results_payload(seq: int) -> dict:
+    counts = dict(expected=3, evaluated=3, skipped=0)
+    return build_results(
+        run_id='killed-write', protocol=dict(name='test'), metrics={'acc/top1': 0.5},
+        views=dict(clips=1, crops=1, label='1x1', views_per_video=1), aggregation='official',
+        dataset=dict(name='synthetic', split='val', manifest='m.jsonl', manifest_hash='0' * 64,
+                     num_classes=3),
+        checkpoint=dict(path='c.pth', sha256='0' * 64),
+        config=dict(path='c.py', hash='0' * 64, resolved={'x': 1}),
+        environment=dict(git_commit='0' * 40, git_dirty=False, packages={'torch': 'x'},
+                         device='cpu'),
+        wall_time_s=1.0, counts=counts, skipped=[],
+        # ~3 MB of per-class detail, so the write takes a while.
+        per_class={'BIKEAccMetric': {f'class {i}': dict(seq=seq, acc=i / 7.0, n=i)
+                                     for i in range(40000)}},
+        extra=dict(seq=seq))
+
+
+def write_results_forever(path: str, ready) -> None:
+    from bike_bench.evaluation.results import write_results
+    seq = 0
+    slow_disk(lambda: seq >= 2 and ready.set())
+    while True:
+        seq += 1
+        write_results(results_payload(seq), path)
+
+
+def write_checkpoints_forever(path: str, ready) -> None:
+    from mmengine.runner.checkpoint import save_checkpoint
+    torch.set_num_threads(1)  # no OpenMP pool in a forked child
+    seq = 0
+    state = {f'layer{i}.weight': torch.full((256, 256), float(i)) for i in range(12)}
+    slow_disk(lambda: seq >= 2 and ready.set())
+    while True:
+        seq += 1
+        save_checkpoint({'meta': {'seq': seq}, 'state_dict': state}, path)
+
+
+def check_results_file(folder: Path, target: Path) -> None:
+    data = validate_results(str(target))  # complete, or this raises
+    assert data['seq'] == 1 and len(data['per_class']['BIKEAccMetric']) == 40000
+    leftovers = [p for p in folder.iterdir() if p.name.endswith('.tmp')]
+    assert leftovers, 'the kill did not land inside a write'
+    assert find_results(folder) == [str(target)]  # the temporary files are not results
+    for leftover in leftovers:
+        with pytest.raises(ResultsFileError, match='temporary file of an unfinished write'):
+            validate_results(str(leftover))
+
+
+def check_checkpoint(folder: Path, target: Path) -> None:
+    checkpoint = torch.load(target, weights_only=True)  # complete, or this raises
+    assert checkpoint['meta']['seq'] == 1 and len(checkpoint['state_dict']) == 12
+    assert [p for p in folder.iterdir() if p.name.endswith('.tmp')], \
+        'the kill did not land inside a write'
+
+
+WRITERS = {
+    'SIGKILL while a results JSON is being written': (write_results_forever,
+                                                      check_results_file, 'run.json'),
+    'SIGKILL while a checkpoint is being written': (write_checkpoints_forever,
+                                                    check_checkpoint, 'epoch_3.pth'),
+}
+
+
+@pytest.mark.parametrize('kind', list(WRITERS))
+def test_sigkill_mid_write_never_leaves_a_partial_file(kind, tmp_path, faults):
+    faults.tried(GROUP, kind)
+    faults.checked(NO_PARTIAL)
+    writer, check, name = WRITERS[kind]
+    context = multiprocessing.get_context('fork')  # the child inherits the imports
+    rng = random.Random(0)
+    for round_ in range(3):
+        folder = tmp_path / f'round{round_}'
+        folder.mkdir()
+        target = folder / name
+        ready = context.Event()
+        child = context.Process(target=writer, args=(str(target), ready), daemon=True)
+        child.start()
+        try:
+            # The first version is complete; kill somewhere inside the second.
+            assert ready.wait(timeout=120), 'the writer never started its second write'
+            time.sleep(rng.uniform(0.0, 0.03))
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.join()
+        assert child.exitcode == -signal.SIGKILL
+        check(folder, target)
+
+
+# ------------------------------------------------------ not on this branch
+def test_sigkill_during_attribute_generation_resumes():
+    if not (REPO / 'bike_bench' / 'attributes').is_dir():
+        pytest.skip('attribute generation (bike_bench/attributes, branch "attributes") '
+                    'is not on this branch')
+    pytest.skip('on main, tests/attributes/test_generate.py::'
+                'test_killed_generation_resumes_to_the_uninterrupted_file kills '
+                '`bike-bench attributes generate` after a flush and checks the resumed '
+                'file; not yet part of this suite')
+
+
+def test_sigkill_during_make_reproduce_resumes():
+    if not (REPO / 'bike_bench' / 'harness' / 'reproduce.py').is_file():
+        pytest.skip('`bike-bench reproduce` (bike_bench/harness/reproduce.py) is not on '
+                    'this branch')
+    pytest.skip('a kill-and-resume test of `make reproduce` is not written yet')
