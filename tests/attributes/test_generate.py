@@ -1,11 +1,11 @@
-"""`bike-bench attributes generate`: layout, determinism, resume after SIGKILL."""
+"""`bike-bench attributes generate`: layout, determinism, resume checks.
+
+The kill-and-resume test is in tests/reliability/test_interruptions.py.
+"""
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,24 +17,6 @@ from bike_bench.datasets.manifest import read_manifest, write_manifest
 from .conftest import VA_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
-
-# Runs the CLI and SIGKILLs its own process right after the N-th write of
-# the output, i.e. in the middle of a run, with no chance to clean up.
-KILL_AFTER_FLUSH = '''
-import os, signal, sys
-from bike_bench.attributes import generate
-flush = generate.AttributeWriter.flush
-writes = []
-def flush_then_die(self):
-    flush(self)
-    writes.append(1)
-    if len(writes) == int(os.environ['KILL_AFTER']):
-        os.kill(os.getpid(), signal.SIGKILL)
-generate.AttributeWriter.flush = flush_then_die
-from bike_bench.cli.main import main
-sys.exit(main(sys.argv[1:]))
-'''
-
 
 def generate_args(manifest, out, *extra):
     return ['attributes', 'generate', VA_CONFIG, '--manifest', manifest, '--out',
@@ -61,24 +43,6 @@ def test_generation_is_deterministic(smoke_set, smoke_attributes, tmp_path):
     again = tmp_path / 'again.json'
     assert cli(generate_args(smoke_set['val'], again)) == 0
     assert again.read_bytes() == Path(smoke_attributes['val']).read_bytes()
-
-
-def test_killed_generation_resumes_to_the_uninterrupted_file(
-        smoke_set, smoke_attributes, tmp_path):
-    out = tmp_path / 'killed.json'
-    env = dict(os.environ, KILL_AFTER='2')
-    proc = subprocess.run(
-        [sys.executable, '-c', KILL_AFTER_FLUSH,
-         *generate_args(smoke_set['val'], out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
-    partial = read_attributes(str(out))  # never half-written
-    assert len(partial) == 8  # two writes of four videos, of 32
-    assert not read_meta(str(out))['complete']
-
-    assert cli(generate_args(smoke_set['val'], out)) == 0
-    assert out.read_bytes() == Path(smoke_attributes['val']).read_bytes()
-    assert read_meta(str(out))['last_run']['resumed'] == 8
 
 
 def test_resume_refuses_other_settings(smoke_set, smoke_attributes, tmp_path):

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -60,37 +56,6 @@ def test_second_run_executes_nothing_and_writes_identical_tables(
                           'smoke_general_kinetics400_8f_4x3.json').read_text())
     assert results['views']['label'] == '4x3'
     assert results['reproduce']['experiments'] == [K400]
-
-
-def test_killed_reproduce_resumes_without_rerunning_finished_entries(synth_root, tmp_path):
-    dirs = _dirs(tmp_path)
-    command = [sys.executable, '-m', 'bike_bench.cli.main', 'reproduce',
-               '--only', K400, ZERO_SHOT, '--synth-root', synth_root,
-               '--runs-dir', dirs['runs_dir'], '--work-dir', dirs['work_dir'],
-               '--tables-dir', dirs['tables_dir']]
-    env = dict(os.environ, BIKE_BENCH_SMOKE_EPOCHS='1')
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    smoke_runs = Path(dirs['runs_dir']) / 'smoke'
-    deadline = time.time() + 300
-    while not list(smoke_runs.glob('*.json')) and process.poll() is None:
-        assert time.time() < deadline, 'the first entry never finished'
-        time.sleep(0.2)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    finished = sorted(p.name for p in smoke_runs.glob('*.json'))
-    assert finished == ['smoke_general_kinetics400_8f_4x3.json']
-    for path in smoke_runs.iterdir():  # nothing half-written, no stray temp files
-        assert path.suffix == '.json', path
-        validate_results(str(path))
-    smoke_twins.EPOCHS = {'train': 1, 'finetune': 1, 'fewshot': 1}
-    try:
-        resumed = reproduce(only=[K400, ZERO_SHOT], synth_root=synth_root,
-                            echo=lambda *_: None, **dirs)
-    finally:
-        smoke_twins.EPOCHS = dict(train=6, finetune=4, fewshot=4)
-    assert resumed.skipped == ['smoke_general_kinetics400_8f_4x3']
-    assert resumed.ran == ['smoke_zeroshot-half_ucf101_8f_1x1']
 
 
 def test_full_scale_lists_what_is_missing(tmp_path, capsys):

@@ -237,19 +237,99 @@ def test_sigkill_mid_write_never_leaves_a_partial_file(kind, tmp_path, faults):
         check(folder, target)
 
 
-# ------------------------------------------------------ not on this branch
-def test_sigkill_during_attribute_generation_resumes():
-    if not (REPO / 'bike_bench' / 'attributes').is_dir():
-        pytest.skip('attribute generation (bike_bench/attributes, branch "attributes") '
-                    'is not on this branch')
-    pytest.skip('on main, tests/attributes/test_generate.py::'
-                'test_killed_generation_resumes_to_the_uninterrupted_file kills '
-                '`bike-bench attributes generate` after a flush and checks the resumed '
-                'file; not yet part of this suite')
+# ------------------------------------------- attribute generation, reproduce
+VA_CONFIG = str(REPO / 'mmconfigs' /
+                'bike-va_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+# Runs the CLI and SIGKILLs its own process right after the N-th write of
+# the output, i.e. in the middle of a run, with no chance to clean up.
+KILL_AFTER_FLUSH = '''
+import os, signal, sys
+from bike_bench.attributes import generate
+flush = generate.AttributeWriter.flush
+writes = []
+def flush_then_die(self):
+    flush(self)
+    writes.append(1)
+    if len(writes) == int(os.environ['KILL_AFTER']):
+        os.kill(os.getpid(), signal.SIGKILL)
+generate.AttributeWriter.flush = flush_then_die
+from bike_bench.cli.main import main
+sys.exit(main(sys.argv[1:]))
+'''
 
 
-def test_sigkill_during_make_reproduce_resumes():
-    if not (REPO / 'bike_bench' / 'harness' / 'reproduce.py').is_file():
-        pytest.skip('`bike-bench reproduce` (bike_bench/harness/reproduce.py) is not on '
-                    'this branch')
-    pytest.skip('a kill-and-resume test of `make reproduce` is not written yet')
+def generate_args(manifest, out):
+    return ['attributes', 'generate', VA_CONFIG, '--manifest', manifest, '--out',
+            str(out), '--batch-size', '4', '--num-workers', '0', '--flush-every',
+            '4', '--no-progress']
+
+
+def test_sigkill_during_attribute_generation_resumes(faults, tmp_path_factory, tmp_path):
+    """A generation killed right after a flush resumes to the same bytes."""
+    from mmengine.config import Config
+    from bike_bench.attributes import read_attributes, read_meta
+    from bike_bench.attributes.generate import generate_attributes
+    from bike_bench.datasets.smoke import write_smoke_set
+    faults.tried('interruptions', 'SIGKILL during attribute generation')
+    faults.checked(NO_PARTIAL)
+    smoke = write_smoke_set(str(tmp_path_factory.mktemp('synthetic')))
+    straight = tmp_path / 'straight.json'
+    generate_attributes(Config.fromfile(VA_CONFIG), smoke['val'], str(straight),
+                        batch_size=4, num_workers=0, flush_every=4, progress=False)
+    out = tmp_path / 'killed.json'
+    proc = subprocess.run([sys.executable, '-c', KILL_AFTER_FLUSH,
+                           *generate_args(smoke['val'], out)],
+                          cwd=REPO, env=dict(os.environ, KILL_AFTER='2'),
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    partial = read_attributes(str(out))  # a complete JSON, never half-written
+    assert len(partial) == 8  # two flushes of four videos, of 32
+    assert not read_meta(str(out))['complete']
+    from bike_bench.cli.main import main as cli
+    assert cli(generate_args(smoke['val'], out)) == 0
+    assert out.read_bytes() == straight.read_bytes()
+    assert read_meta(str(out))['last_run']['resumed'] == 8
+
+
+def test_sigkill_during_make_reproduce_resumes(faults, tmp_path_factory, tmp_path):
+    """``bike-bench reproduce`` killed after its first run: the rerun keeps
+    that run, runs only the rest, and no results file is ever partial."""
+    from bike_bench.evaluation.results import validate_results
+    from bike_bench.harness import smoke_twins
+    from bike_bench.harness.reproduce import reproduce, write_synthetic
+    faults.tried('interruptions', 'SIGKILL during make reproduce')
+    faults.checked(NO_PARTIAL)
+    k400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
+    zero_shot = 'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_ucf101-rgb'
+    synth_root = str(tmp_path_factory.mktemp('synthetic'))
+    write_synthetic(synth_root, echo=lambda *_: None)
+    dirs = dict(runs_dir=str(tmp_path / 'runs'), work_dir=str(tmp_path / 'work'),
+                tables_dir=str(tmp_path / 'tables'))
+    command = [sys.executable, '-m', 'bike_bench.cli.main', 'reproduce',
+               '--only', k400, zero_shot, '--synth-root', synth_root,
+               '--runs-dir', dirs['runs_dir'], '--work-dir', dirs['work_dir'],
+               '--tables-dir', dirs['tables_dir']]
+    process = subprocess.Popen(command, cwd=REPO,
+                               env=dict(os.environ, BIKE_BENCH_SMOKE_EPOCHS='1'),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    smoke_runs = Path(dirs['runs_dir']) / 'smoke'
+    deadline = time.time() + 300
+    while not list(smoke_runs.glob('*.json')) and process.poll() is None:
+        assert time.time() < deadline, 'the first entry never finished'
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert sorted(p.name for p in smoke_runs.glob('*.json')) == [
+        'smoke_general_kinetics400_8f_4x3.json']
+    for path in smoke_runs.iterdir():  # nothing half-written, no stray temp file
+        assert path.suffix == '.json', path
+        validate_results(str(path))
+    epochs = smoke_twins.EPOCHS
+    smoke_twins.EPOCHS = {key: 1 for key in epochs}
+    try:
+        resumed = reproduce(only=[k400, zero_shot], synth_root=synth_root,
+                            echo=lambda *_: None, **dirs)
+    finally:
+        smoke_twins.EPOCHS = epochs
+    assert resumed.skipped == ['smoke_general_kinetics400_8f_4x3']
+    assert resumed.ran == ['smoke_zeroshot-half_ucf101_8f_1x1']
