@@ -29,7 +29,7 @@ class DictAction(argparse.Action):
                                                       option_string)
 
 
-def load_config(args) -> 'Config':
+def load_config(args):
     """Config from ``args.config`` with ``--cfg-options``, work dir, launcher."""
     from mmengine.config import Config
     if not osp.isfile(args.config):

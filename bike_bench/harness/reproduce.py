@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from bike_bench.harness.registry import Experiment, SmokeTwin, build_registry
 from bike_bench.harness import smoke_twins as twins_mod
-from bike_bench.utils.atomic import atomic_write_json, atomic_write_text
+from bike_bench.utils.atomic import atomic_write_text
 
 REPO_ROOT = twins_mod.REPO_ROOT
 RUNS_DIR = os.path.join(REPO_ROOT, 'results', 'runs')

@@ -13,7 +13,6 @@ scale column says ``smoke``. A full-scale number wins over a smoke one.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 from typing import Dict, List, Optional, Sequence, Tuple

@@ -93,7 +93,7 @@ def test_bike_list_builder_end_to_end(tmp_path, write):
 
 
 def test_mmaction_video_builder_and_label_map(tmp_path, write):
-    label_map = write('label_map_k400.txt', 'abseiling\nair drumming\n')
+    write('label_map_k400.txt', 'abseiling\nair drumming\n')  # found beside the list
     listing = write('kinetics400_val_list_videos.txt', 'abseiling/x.mp4 0\nair/y.mp4 1\n')
     out = tmp_path / 'out'
     build_dataset('kinetics400', 'mmaction-video', source=str(tmp_path), out=str(out),

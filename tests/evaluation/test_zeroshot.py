@@ -1,7 +1,6 @@
 """Zero-shot: official half-class splits, subset scoring, end-to-end runs."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest

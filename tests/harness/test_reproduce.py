@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from bike_bench.evaluation.results import ResultsFileError, validate_results
+from bike_bench.evaluation.results import ResultsFileError
 from bike_bench.harness import smoke_twins
 from bike_bench.harness.reproduce import reproduce, write_synthetic
 from bike_bench.harness.tables import build_tables
