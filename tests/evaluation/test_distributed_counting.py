@@ -14,6 +14,7 @@ SIZE, BAD = 13, {4, 11}
 
 def _worker(rank: int, rendezvous: str, out: str) -> None:
     # A file rendezvous: no TCP port that another process could take first.
+    torch.set_num_threads(1)  # two ranks on a 2-core machine
     dist.init_process_group('gloo', init_method=f'file://{rendezvous}',
                             rank=rank, world_size=2)
     try:
@@ -36,6 +37,8 @@ def _worker(rank: int, rendezvous: str, out: str) -> None:
                 json.dump(dict(values=values, details=metric.details,
                                padded=len(indices) * 2), handle)
     finally:
+        # Neither rank tears the group down while the other still uses it.
+        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -317,6 +317,8 @@ def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:
         with open(f'{out}.{rank}', 'w') as handle:
             json.dump(result, handle)
     finally:
+        # Neither rank tears the group down while the other still uses it.
+        dist.barrier()
         dist.destroy_process_group()
 
 
