@@ -17,6 +17,7 @@ COMMANDS = {
     'doctor': 'doctor',
     'train': 'train',
     'test': 'test',
+    'bench': 'bench',
 }
 
 

@@ -1,0 +1,1 @@
+"""Reproduction harness: reference figures, official logs, result tables."""

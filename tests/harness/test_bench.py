@@ -1,0 +1,98 @@
+"""``bike-bench bench --quick``: the files and their schema (no timing checks)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from bike_bench.cli.main import COMMANDS, build_parser, main
+from bike_bench.harness import bench, bench_models
+
+
+def test_bench_command_is_registered():
+    assert COMMANDS['bench'] == 'bench'
+    args = build_parser().parse_args(['bench', '--quick', '--repeats', '2'])
+    assert args.quick and args.repeats == 2 and args.out_dir == 'results/bench'
+
+
+def test_unknown_model_is_named():
+    with pytest.raises(ValueError, match="unknown bench model 'vit-h-14'"):
+        bench_models.parse_names('tiny,vit-h-14')
+    with pytest.raises(SystemExit, match='vit-h-14'):
+        main(['bench', '--models', 'vit-h-14', '--out-dir', 'unused'])
+
+
+def test_plan_sizes_the_video_list():
+    plan = bench.plan_for('vit-b-32', repeats=3, quick=False)
+    # 1x1 batches of 8: one warm-up + 24 loader batches.
+    assert plan.videos_needed() == 8 * 25
+    assert not plan.measure_text_cache
+    tiny = bench.plan_for('tiny', repeats=3, quick=False)
+    assert tiny.runs == 9 and tiny.timed_e2e_batches == 24
+
+
+@pytest.fixture(scope='module')
+def quick_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp('bench')
+    assert main(['bench', '--quick', '--out-dir', str(out),
+                 '--cache-dir', str(out / 'videos')]) == 0
+    files = sorted(out.glob('*-quick.json'))
+    assert len(files) == 1
+    return json.loads(files[0].read_text()), files[0].with_suffix('.md')
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_the_schema(quick_result):
+    result, _ = quick_result
+    assert result['schema'] == bench.SCHEMA and result['quick'] is True
+    for key in ('environment', 'flops', 'decoding', 'data_pipeline', 'models',
+                'pipeline_efficiency', 'text_cache', 'acceptance', 'wall_time_s'):
+        assert key in result
+    tiny = result['models']['tiny']
+    for key in ('text_encode', 'model_only', 'end_to_end', 'pipeline_efficiency',
+                'train_step', 'text_cache', 'switches'):
+        assert key in tiny
+    for layout in ('1x1', '4x3'):
+        for workers in (0, 2):
+            run = tiny['end_to_end'][layout][f'workers_{workers}']
+            assert {'median_s', 'min_s', 'max_s', 'repeats', 'videos_per_s',
+                    'peak_rss_mib', 'time_split'} <= set(run)
+            assert result['pipeline_efficiency']['tiny'][layout][f'workers_{workers}'] > 0
+    assert result['acceptance'] is None  # ViT-B/32 not in the quick run
+    rows = {(r['model'], r['frames']): r for r in result['flops']['rows']}
+    assert rows[('vit-l-14', 16)]['paper_gflops_per_view'] == 830.0
+
+
+@pytest.mark.slow
+def test_quick_bench_counts_text_encoder_calls(quick_result):
+    result, _ = quick_result
+    cache = result['text_cache']['tiny']
+    assert cache['measured'] is True
+    assert cache['with_cache']['text_encoder_calls'] == 1
+    assert cache['without_cache']['text_encoder_calls'] == cache['batches']
+    assert result['models']['tiny']['train_step']['text_encoder_calls_per_step'] == 0
+    assert cache['k400_4x3_evaluation']['text_encoder_calls_without_cache'] == 2475
+
+
+@pytest.mark.slow
+def test_quick_bench_reports_switches(quick_result):
+    result, _ = quick_result
+    switches = result['models']['tiny']['switches']
+    for name in ('inference_mode', 'one_encoder_call'):
+        assert switches[name]['speedup'] > 0
+    if not torch.cuda.is_available():
+        assert switches['bf16_autocast'] == 'skipped: no GPU'
+    for size in result['decoding'].values():
+        assert size['8_frames']['batch_speedup'] > 0
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_the_markdown_table(quick_result):
+    _, markdown = quick_result
+    text = markdown.read_text()
+    for heading in ('Model-only forward', 'End-to-end evaluation', 'Training step',
+                    'Class-text cache', 'Switches', 'Decoding', 'FLOPs per view'):
+        assert f'## {heading}' in text
+    assert 'paper (MLP + patch embedding only)' in text
+    assert 'counted (all ops incl. attention)' in text
