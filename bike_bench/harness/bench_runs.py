@@ -11,12 +11,13 @@ import cProfile
 import io
 import pstats
 import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
 from bike_bench.harness import bench_data
-from bike_bench.harness.measure import PeakRSS, add_rate, summarize, time_calls
+from bike_bench.harness.measure import (PeakRSS, add_rate, summarize, time_calls,
+                                        time_interleaved)
 
 # Kinetics-400 validation: videos, and batches of 8 in a full evaluation.
 K400_VAL_VIDEOS = 19795
@@ -49,31 +50,47 @@ def samples(batch: int, num_classes: int = 400) -> list:
     return [ActionDataSample().set_gt_label(i % num_classes) for i in range(batch)]
 
 
-def model_only(model, spec, batch: int, views: int, frames: int, repeats: int,
-               warmup: int) -> Dict[str, object]:
+def predict_call(model, spec, batch: int, views: int, frames: int) -> Callable[[], None]:
     """``model.predict`` on pre-made normalised clips (the model's own speed)."""
     device = device_of(model)
     inputs = clips(spec, batch, views, frames, device)
     data_samples = samples(batch)
-    result = time_calls(synced(lambda: model.predict(inputs, data_samples), device),
-                        repeats, warmup, items=batch * views, unit='views')
+    return synced(lambda: model.predict(inputs, data_samples), device)
+
+
+def _with_rates(result: Dict[str, object], batch: int, views: int,
+                frames: int) -> Dict[str, object]:
+    add_rate(result, batch * views, 'views')
     add_rate(result, batch, 'videos')
     add_rate(result, batch * views * frames, 'frames')
     result.update(batch=batch, views=views, frames=frames)
     return result
 
 
+def model_only(model, spec, batch: int, views: int, frames: int, repeats: int,
+               warmup: int) -> Dict[str, object]:
+    """Model-only throughput: ``predict`` on pre-made clips."""
+    return _with_rates(time_calls(predict_call(model, spec, batch, views, frames),
+                                  repeats, warmup), batch, views, frames)
+
+
 def end_to_end(model, spec, manifest: str, views: Tuple[int, int], batch: int,
                workers: int, repeats: int, warmup: int, frames: int = 8,
-               **pipeline_options) -> Dict[str, object]:
+               interleave_reference: bool = True, **pipeline_options) -> Dict[str, object]:
     """Evaluation from mp4 files: DataLoader -> data preprocessor -> predict.
 
     Every batch is one timed sample (time between consecutive finished
     batches); the first ``warmup`` batches, which include starting the
     workers and filling the pipeline, are not timed. ``repeats`` is the
-    number of timed batches. The time of each timed
-    batch is split into waiting for data, the data preprocessor (uint8 to
-    normalised float) and the forward pass.
+    number of timed batches. The time of each timed batch is split into
+    waiting for data, the data preprocessor (uint8 to normalised float) and
+    the forward pass.
+
+    With ``interleave_reference`` a model-only call of the same shape
+    follows every timed batch (timed apart, ``model_only_interleaved``), so
+    end-to-end and model-only see the same machine load. The loader keeps
+    reading ahead during that call, which can only flatter the end-to-end
+    rate when the loader alone is slower than the model (``loader_only``).
     """
     clips_, crops = views
     dataset = bench_data.build_dataset(manifest, bench_data.test_pipeline(
@@ -83,11 +100,13 @@ def end_to_end(model, spec, manifest: str, views: Tuple[int, int], batch: int,
         raise ValueError(f'{manifest} lists {len(dataset)} videos, the run needs {needed}')
     loader = bench_data.build_loader(dataset, batch, workers)
     device = device_of(model)
-    intervals, waits, preps, forwards = [], [], [], []
+    reference = predict_call(model, spec, batch, clips_ * crops, frames) \
+        if interleave_reference else None
+    intervals, waits, preps, forwards, references = [], [], [], [], []
     with PeakRSS() as rss:
         iterator = iter(loader)
         last = time.perf_counter()
-        for _ in range(warmup + repeats):
+        for index in range(warmup + repeats):
             start = time.perf_counter()
             data = next(iterator)
             got = time.perf_counter()
@@ -101,7 +120,12 @@ def end_to_end(model, spec, manifest: str, views: Tuple[int, int], batch: int,
             waits.append(got - start)
             preps.append(prepared - got)
             forwards.append(done - prepared)
-            last = done
+            if reference is not None and index >= warmup:
+                reference()
+                last = time.perf_counter()
+                references.append(last - done)
+            else:
+                last = done
         del iterator  # stops the workers
     result = summarize(intervals[warmup:], warmup)
     num_views = clips_ * crops
@@ -119,6 +143,11 @@ def end_to_end(model, spec, manifest: str, views: Tuple[int, int], batch: int,
     result['forward_median_s'] = summarize(forwards[warmup:], warmup)['median_s']
     result.update(batch=batch, workers=workers, views=num_views, frames=frames)
     result.update(rss.as_dict())
+    if references:
+        result['model_only_interleaved'] = _with_rates(
+            summarize(references, warmup), batch, num_views, frames)
+        result['pipeline_efficiency'] = (result['videos_per_s_overall'] /
+                                         result['model_only_interleaved']['videos_per_s'])
     return result
 
 
@@ -176,23 +205,33 @@ def profile_pipeline(manifest: str, spec, views: Tuple[int, int], videos: int,
     return rows[:top]
 
 
-def train_step(model, spec, batch: int, frames: int, repeats: int,
-               warmup: int) -> Dict[str, object]:
-    """Forward + backward of ``model.loss`` (one clip per video)."""
+def train_step(model, spec, batch: int, frames: int, repeats: int, warmup: int,
+               warmup_batch: Optional[int] = None) -> Dict[str, object]:
+    """Forward + backward of ``model.loss`` (one clip per video).
+
+    ``warmup_batch`` warms up on a smaller batch (first-call costs do not
+    depend on the batch size; a full step is expensive on a CPU).
+    """
     device = device_of(model)
-    inputs = clips(spec, batch, 1, frames, device)
-    data_samples = samples(batch)
     model.train()
 
-    def step() -> None:
-        model.loss(inputs, data_samples)['loss'].backward()
-        model.zero_grad(set_to_none=True)
+    def step_fn(size: int) -> Callable[[], None]:
+        inputs = clips(spec, size, 1, frames, device)
+        data_samples = samples(size)
 
-    model.text_encoder_calls = 0
+        def step() -> None:
+            model.loss(inputs, data_samples)['loss'].backward()
+            model.zero_grad(set_to_none=True)
+        return synced(step, device)
+
     try:
-        result = time_calls(synced(step, device), repeats, warmup,
-                            items=batch, unit='videos')
-        result['text_encoder_calls_per_step'] = model.text_encoder_calls / (repeats + warmup)
+        for _ in range(warmup):
+            step_fn(warmup_batch or batch)()
+        model.text_encoder_calls = 0
+        result = time_calls(step_fn(batch), repeats, 0, items=batch, unit='videos')
+        result['warmup'] = warmup
+        result['warmup_batch'] = warmup_batch or batch
+        result['text_encoder_calls_per_step'] = model.text_encoder_calls / repeats
     finally:
         model.zero_grad(set_to_none=True)
         model.eval()
@@ -223,21 +262,27 @@ def text_cache_eval(model, spec, batches: int, batch: int, frames: int,
     inputs = clips(spec, batch, 1, frames, device)
     data_samples = samples(batch)
     result: Dict[str, object] = {'batches': batches, 'batch': batch, 'measured': True}
-    for name, cached in (('without_cache', False), ('with_cache', True)):
-        model.cache_text_features = cached
-        calls = []
+    calls: Dict[str, int] = {}
 
+    def evaluation(name: str, cached: bool) -> Callable[[], None]:
         def evaluate() -> None:
+            model.cache_text_features = cached
             model.text_encoder_calls = 0
             model.clear_text_cache()  # a fresh evaluation of this class set
             for _ in range(batches):
                 model.predict(inputs, data_samples)
-            calls.append(model.text_encoder_calls)
+            calls[name] = model.text_encoder_calls
+        return synced(evaluate, device)
 
-        timing = time_calls(synced(evaluate, device), repeats, warmup=0)
-        timing['text_encoder_calls'] = calls[-1]
+    try:
+        timings = time_interleaved({'with_cache': evaluation('with_cache', True),
+                                    'without_cache': evaluation('without_cache', False)},
+                                   repeats, warmup=0)
+    finally:
+        model.cache_text_features = True
+    for name, timing in timings.items():
+        timing['text_encoder_calls'] = calls[name]
         result[name] = timing
-    model.cache_text_features = True
     result['saved_s'] = (result['without_cache']['median_s']
                          - result['with_cache']['median_s'])
     return result
@@ -263,22 +308,42 @@ def k400_saving(encode_s: float) -> Dict[str, object]:
             'saved_s': (batches - 1) * encode_s}
 
 
-def per_view_calls(model, spec, views: int, frames: int, repeats: int,
-                   warmup: int) -> Dict[str, object]:
-    """The image encoder called once per view (as a per-view loop would)."""
+def encoder_calls_switch(model, spec, views: int, frames: int, repeats: int,
+                         warmup: int) -> Dict[str, object]:
+    """All views of a video in one image-encoder call vs one call per view."""
     device = device_of(model)
     inputs = clips(spec, 1, views, frames, device)
     class_features = model.class_text_features()
+
+    def one_call() -> None:
+        with torch.inference_mode():
+            model.view_logits(inputs, class_features)
 
     def per_view() -> None:
         with torch.inference_mode():
             torch.cat([model.view_logits(inputs[:, v:v + 1], class_features)
                        for v in range(views)], dim=1)
 
-    result = time_calls(synced(per_view, device), repeats, warmup,
-                        items=views, unit='views')
-    result.update(batch=1, views=views, frames=frames)
-    return result
+    timings = time_interleaved({'on': synced(one_call, device),
+                                'off': synced(per_view, device)},
+                               repeats, warmup, items=views, unit='views')
+    return compare('one_encoder_call', timings['on'], timings['off'],
+                   f'{views} views x {frames} frames in one call', 'one call per view')
+
+
+def inference_mode_switch(model, spec, frames: int, repeats: int,
+                          warmup: int) -> Dict[str, object]:
+    """``predict`` under ``torch.inference_mode`` vs plain ``no_grad``."""
+    call = predict_call(model, spec, 1, 1, frames)
+
+    def without() -> None:
+        with switched(model, inference_mode=False):
+            call()
+
+    timings = time_interleaved({'on': call, 'off': without}, repeats, warmup,
+                               items=1, unit='views')
+    return compare('inference_mode', timings['on'], timings['off'],
+                   'torch.inference_mode', 'torch.no_grad')
 
 
 @contextlib.contextmanager
@@ -296,10 +361,13 @@ def switched(model, **flags):
 
 def compare(name: str, on: Dict[str, object], off: Dict[str, object],
             on_label: str, off_label: str) -> Dict[str, object]:
-    """A switch's effect: both timings and ``speedup`` = off / on."""
+    """A switch's effect: both timings and ``speedup`` = off / on (the
+    median of per-round ratios when the two were interleaved)."""
+    ratio = off.get('ratio_to_first') if 'on' in off.get('interleaved_with', ()) else None
     return {'switch': name, 'on': on_label, 'off': off_label,
             'on_timing': on, 'off_timing': off,
-            'speedup': off['median_s'] / on['median_s']}
+            'speedup': ratio if ratio is not None else off['median_s'] / on['median_s'],
+            'interleaved': ratio is not None}
 
 
 def gpu_switches(model, spec, batch: int, frames: int, repeats: int, warmup: int,

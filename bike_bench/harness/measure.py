@@ -16,8 +16,6 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-_PAGE_KIB = 1024
-
 
 def summarize(samples: Sequence[float], warmup: int) -> Dict[str, object]:
     """Median and spread of timed samples (seconds)."""
@@ -133,6 +131,41 @@ def time_calls(fn: Callable[[], object], repeats: int, warmup: int = 1,
         add_rate(result, items, unit)
     result.update(rss.as_dict())
     return result
+
+
+def time_interleaved(fns: Dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
+                     items: Optional[float] = None,
+                     unit: str = 'items') -> Dict[str, Dict[str, object]]:
+    """Time several variants in alternating rounds (A B, B A, A B, ...).
+
+    Comparisons then see the same machine load, which on a shared machine
+    drifts by more than the effects measured. Each variant's summary also
+    gets ``ratio_to_first``: the median over rounds of its time divided by
+    the first variant's time in the same round.
+    """
+    names = list(fns)
+    samples: Dict[str, List[float]] = {name: [] for name in names}
+    with PeakRSS() as rss:
+        for _ in range(warmup):
+            for name in names:
+                fns[name]()
+        for round_ in range(repeats):
+            for name in (names if round_ % 2 == 0 else names[::-1]):
+                start = time.perf_counter()
+                fns[name]()
+                samples[name].append(time.perf_counter() - start)
+    first = samples[names[0]]
+    results = {}
+    for name in names:
+        result = summarize(samples[name], warmup)
+        if items is not None:
+            add_rate(result, items, unit)
+        result['ratio_to_first'] = statistics.median(
+            s / f for s, f in zip(samples[name], first))
+        result['interleaved_with'] = [n for n in names if n != name]
+        result.update(rss.as_dict())
+        results[name] = result
+    return results
 
 
 def _git_commit() -> Optional[str]:

@@ -25,11 +25,11 @@ def test_unknown_model_is_named():
 
 def test_plan_sizes_the_video_list():
     plan = bench.plan_for('vit-b-32', repeats=3, quick=False)
-    # 1x1 batches of 8: one warm-up + 24 loader batches.
-    assert plan.videos_needed() == 8 * 25
+    # 1x1 batches of 4: one warm-up + 24 loader batches.
+    assert plan.videos_needed() == 4 * 25
     assert not plan.measure_text_cache
     tiny = bench.plan_for('tiny', repeats=3, quick=False)
-    assert tiny.runs == 9 and tiny.timed_e2e_batches == 24
+    assert tiny.runs == 6 and tiny.timed_e2e_batches == 12
 
 
 @pytest.fixture(scope='module')
@@ -57,7 +57,12 @@ def test_quick_bench_writes_the_schema(quick_result):
         for workers in (0, 2):
             run = tiny['end_to_end'][layout][f'workers_{workers}']
             assert {'median_s', 'min_s', 'max_s', 'repeats', 'videos_per_s',
-                    'peak_rss_mib', 'time_split'} <= set(run)
+                    'videos_per_s_overall', 'peak_rss_mib', 'time_split',
+                    'model_only_interleaved'} <= set(run)
+            assert run['pipeline_efficiency'] == pytest.approx(
+                run['videos_per_s_overall'] / run['model_only_interleaved']['videos_per_s'])
+            assert 'videos_per_s_overall' in \
+                tiny['end_to_end'][layout][f'loader_only_workers_{workers}']
             assert result['pipeline_efficiency']['tiny'][layout][f'workers_{workers}'] > 0
     assert result['acceptance'] is None  # ViT-B/32 not in the quick run
     rows = {(r['model'], r['frames']): r for r in result['flops']['rows']}
@@ -80,7 +85,7 @@ def test_quick_bench_reports_switches(quick_result):
     result, _ = quick_result
     switches = result['models']['tiny']['switches']
     for name in ('inference_mode', 'one_encoder_call'):
-        assert switches[name]['speedup'] > 0
+        assert switches[name]['speedup'] > 0 and switches[name]['interleaved']
     if not torch.cuda.is_available():
         assert switches['bf16_autocast'] == 'skipped: no GPU'
     for size in result['decoding'].values():

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from bike_bench.harness.measure import PeakRSS, add_rate, environment, summarize, time_calls
+from bike_bench.harness.measure import (PeakRSS, add_rate, environment, summarize,
+                                        time_calls, time_interleaved)
 
 
 def test_summary_is_median_with_spread():
@@ -55,3 +56,13 @@ def test_environment_names_the_machine():
     env = environment()
     for key in ('host', 'torch', 'cuda_available', 'device_name', 'cpu_count', 'git_commit'):
         assert key in env
+
+
+def test_interleaved_variants_alternate_and_give_per_round_ratios():
+    order = []
+    fns = {'a': lambda: order.append('a'), 'b': lambda: order.append('b')}
+    results = time_interleaved(fns, repeats=3, warmup=1)
+    # warm-up a b, then rounds a b | b a | a b
+    assert order == ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']
+    assert results['a']['ratio_to_first'] == 1.0
+    assert results['b']['repeats'] == 3 and results['b']['interleaved_with'] == ['a']
