@@ -90,7 +90,8 @@ def _acceptance(result: Dict[str, object]) -> str:
     verdict = 'met' if acc['met'] else 'NOT met'
     text = (f'Pipeline efficiency, {acc["model"]} {acc["views"]} views, {acc["workers"]} '
             f'workers: **{acc["pipeline_efficiency"]:.3f}** (target '
-            f'{acc["target"]}: {verdict}). Forward inside the pipeline '
+            f'{acc["target"]}: {verdict}). The forward pass takes '
+            f'{acc["time_split"]["forward"]:.1%} of the end-to-end time; forward inside the pipeline '
             f'{_num(acc["forward_in_pipeline_s"], 3)} s vs model-only '
             f'{_num(acc["forward_model_only_s"], 3)} s per batch; the loader alone '
             f'delivers {_num(acc["loader_only_videos_per_s"])} videos/s.')
