@@ -91,7 +91,8 @@ def _acceptance(result: Dict[str, object]) -> str:
     text = (f'Pipeline efficiency, {acc["model"]} {acc["views"]} views, {acc["workers"]} '
             f'workers: **{acc["pipeline_efficiency"]:.3f}** (target '
             f'{acc["target"]}: {verdict}). The forward pass takes '
-            f'{acc["time_split"]["forward"]:.1%} of the end-to-end time; forward inside the pipeline '
+            f'{acc["time_split"]["forward"]:.1%} of the end-to-end time; forward inside '
+            'the pipeline '
             f'{_num(acc["forward_in_pipeline_s"], 3)} s vs model-only '
             f'{_num(acc["forward_model_only_s"], 3)} s per batch; the loader alone '
             f'delivers {_num(acc["loader_only_videos_per_s"])} videos/s.')
@@ -137,8 +138,9 @@ def _switches(models: Dict[str, Dict]) -> str:
                 if switch.startswith('skipped'):
                     rows.append([name, key, '–', '–', switch])
                 continue
-            rows.append([name, key, f'{switch["on"]}: {_num(switch["on_timing"]["median_s"], 3)} s',
-                         f'{switch["off"]}: {_num(switch["off_timing"]["median_s"], 3)} s',
+            on_s = _num(switch['on_timing']['median_s'], 3)
+            off_s = _num(switch['off_timing']['median_s'], 3)
+            rows.append([name, key, f'{switch["on"]}: {on_s} s', f'{switch["off"]}: {off_s} s',
                          f'{switch["speedup"]:.2f}x'
                          + (' (interleaved)' if switch.get('interleaved') else '')])
     return _table(rows, ['model', 'switch', 'on', 'off', 'speed-up (off / on)'])

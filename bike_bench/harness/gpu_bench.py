@@ -205,7 +205,8 @@ def summary_lines(result: Dict[str, object]) -> List[str]:
         for layout, entry in model['end_to_end'].items():
             for key, run in entry.items():
                 if key != 'model_only':
-                    lines.append(f'  e2e {layout} {key}: {run["views_per_s_overall"]:.1f} views/s, '
+                    lines.append(f'  e2e {layout} {key}: '
+                                 f'{run["views_per_s_overall"]:.1f} views/s, '
                                  f'efficiency {run["pipeline_efficiency"]:.2f}')
     return lines
 
