@@ -50,8 +50,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=32,
                         help='videos per model-only / 1x1 batch (x 8 frames)')
     parser.add_argument('--repeats', type=int, default=10)
-    parser.add_argument('--e2e-batches', type=int, default=5,
-                        help='timed end-to-end batches per layout')
+    parser.add_argument('--e2e-batches', type=int, default=40,
+                        help='timed end-to-end batches per layout (many: the loader '
+                        'reads ahead 2 batches per worker)')
+    parser.add_argument('--distinct-videos', type=int, default=192,
+                        help='different synthetic files the video list cycles over')
     parser.add_argument('--workers', type=int, default=None,
                         help='DataLoader workers (default: CPU count - 2)')
     parser.add_argument('--dtype', default='bfloat16', choices=['bfloat16', 'float32'])
@@ -134,7 +137,10 @@ def bench_one(name: str, args, device: str, manifests: Dict[str, str], workers: 
                                           ('4x3', (4, 3), max(1, args.batch // 8))):
         reference = only if layout == '1x1' else bench_runs.model_only(
             model, spec, batch, clips * crops, frames, args.repeats, 3)
-        entry = {'model_only': reference}
+        entry = {'model_only': reference,
+                 f'loader_only_workers_{workers}': bench_runs.loader_only(
+                     spec, manifests[layout], (clips, crops), batch, workers,
+                     args.e2e_batches, 1, frames)}
         backends = ('pillow', 'cv2') if layout == '1x1' else ('pillow',)
         for backend in backends:
             # Not interleaved: a dedicated GPU's speed does not drift, and a
@@ -181,7 +187,8 @@ def run(args) -> Dict[str, object]:
         counts = {'1x1': args.batch * (args.e2e_batches + 1),
                   '4x3': max(1, args.batch // 8) * (args.e2e_batches + 1)}
         manifests = {layout: bench_data.ensure_videos(cache, spec.video_size, count,
-                                                      processes=max(1, workers))
+                                                      processes=max(1, workers),
+                                                      distinct=args.distinct_videos)
                      for layout, count in counts.items()}
         print(f'gpu_bench: {name} ...', file=sys.stderr, flush=True)
         result['models'][name] = bench_one(name, args, device, manifests, workers,
@@ -204,7 +211,10 @@ def summary_lines(result: Dict[str, object]) -> List[str]:
                      f'{only["achieved"]["tflops"]:.1f} TFLOP/s')
         for layout, entry in model['end_to_end'].items():
             for key, run in entry.items():
-                if key != 'model_only':
+                if key.startswith('loader_only'):
+                    lines.append(f'  loader alone {layout}: '
+                                 f'{run["videos_per_s_overall"]:.1f} videos/s')
+                elif key != 'model_only':
                     lines.append(f'  e2e {layout} {key}: '
                                  f'{run["views_per_s_overall"]:.1f} views/s, '
                                  f'efficiency {run["pipeline_efficiency"]:.2f}')

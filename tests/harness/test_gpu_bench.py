@@ -44,3 +44,4 @@ def test_cpu_smoke_run_of_the_script(tmp_path):
     assert tiny['counted_gflops_per_view'] > 0
     assert set(tiny['end_to_end']) == {'1x1', '4x3'}
     assert 'pillow_workers_0' in tiny['end_to_end']['1x1']
+    assert 'loader_only_workers_0' in tiny['end_to_end']['4x3']

@@ -1,11 +1,11 @@
 """Timing statistics and the peak-memory sampler of the bench."""
 from __future__ import annotations
 
+import mmap
 import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from bike_bench.harness import measure
@@ -42,11 +42,14 @@ def test_time_calls_runs_warmup_then_repeats():
 def test_peak_rss_sees_allocations_and_child_processes():
     baseline_mib = measure._rss_kib(os.getpid()) / 1024
     with PeakRSS(interval_s=0.01) as rss:
-        block = np.ones(64 * 2 ** 20, dtype=np.uint8)  # 64 MiB, touched
+        # A fresh anonymous mapping, every page touched: new resident memory
+        # (a heap allocation could reuse pages an earlier test freed).
+        block = mmap.mmap(-1, 64 * 2 ** 20)
+        block.write(b'\x01' * len(block))
         child = subprocess.Popen([sys.executable, '-c',
                                   'import time; b = bytearray(32 * 2 ** 20); time.sleep(1.5)'])
         child.wait()
-        del block
+        block.close()
     peaks = rss.as_dict()
     assert peaks['peak_rss_main_mib'] >= baseline_mib + 48, peaks
     assert peaks['peak_rss_workers_mib'] >= 30, peaks
