@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from bike_bench.cli.main import COMMANDS, build_parser, main
-from bike_bench.harness import bench, bench_models
+from bike_bench.harness import bench, bench_data, bench_models
 
 
 def test_bench_command_is_registered():
@@ -107,3 +107,18 @@ def test_quick_bench_writes_the_markdown_table(quick_result):
         assert f'## {heading}' in text
     assert 'paper (MLP + patch embedding only)' in text
     assert 'counted (all ops incl. attention)' in text
+
+
+def test_missed_target_adds_a_data_pipeline_profile(tmp_path):
+    spec = bench_models.get('vit-b-32')
+    manifest = bench_data.ensure_videos(str(tmp_path), spec.video_size, 1, num_frames=16)
+    run = {'pipeline_efficiency_paired': 0.7, 'forward_median_s': 1.0,
+           'time_split': {'data_wait': 0.3, 'preprocess': 0.0, 'forward': 0.7}}
+    layout = {'workers_2': run, 'model_only': {'median_s': 1.0},
+              'loader_only_workers_2': {'videos_per_s_overall': 1.0}}
+    result = {'models': {'vit-b-32': {'pipeline_efficiency': {'4x3': {'workers_2': 0.7}},
+                                      'end_to_end': {'4x3': layout}}}}
+    report = bench._profile_if_slow(result, {'vit-b-32': manifest}, lambda message: None)
+    assert report['met'] is False and report['pipeline_efficiency'] == 0.7
+    functions = [row['function'] for row in report['data_pipeline_profile']]
+    assert any('transform' in name for name in functions)
