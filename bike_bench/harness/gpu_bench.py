@@ -16,6 +16,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -164,34 +165,36 @@ def run(args) -> Dict[str, object]:
     names = bench_models.parse_names(args.models)
     device = args.device
     started = time.perf_counter()
+    workers = args.workers if args.workers is not None else max(0, (os.cpu_count() or 2) - 2)
+    cache = args.cache_dir or tempfile.mkdtemp(prefix='bike-gpu-bench-')
+    # Videos first: the rendering processes fork before CUDA is initialised.
+    manifests: Dict[str, Dict[str, str]] = {}
+    for name in names:
+        spec = bench_models.get(name)
+        counts = {'1x1': args.batch * (args.e2e_batches + 1),
+                  '4x3': max(1, args.batch // 8) * (args.e2e_batches + 1)}
+        manifests[name] = {layout: bench_data.ensure_videos(
+            cache, spec.video_size, count, processes=max(1, workers),
+            distinct=args.distinct_videos) for layout, count in counts.items()}
     result: Dict[str, object] = {'schema': 'bike-bench/gpu-bench/1',
                                  'environment': environment(), 'device': device,
-                                 'settings': vars(args)}
+                                 'settings': vars(args), 'video_cache': cache}
     peak = matmul = None
     if device == 'cuda':
-        name = torch.cuda.get_device_name(0)
-        peak = card_peak(name)
+        card = torch.cuda.get_device_name(0)
+        peak = card_peak(card)
         props = torch.cuda.get_device_properties(0)
-        result['card'] = {'name': name, 'nvidia_smi': _nvidia_smi(),
+        result['card'] = {'name': card, 'nvidia_smi': _nvidia_smi(),
                           'capability': list(torch.cuda.get_device_capability(0)),
                           'memory_gib': props.total_memory / 2 ** 30,
                           'peak_bf16_dense_tflops_on_paper': peak}
         torch.backends.cuda.matmul.allow_tf32 = True
         result['matmul_reference'] = matmul_reference(torch.device('cuda'))
         matmul = result['matmul_reference']['tflops']
-    workers = args.workers if args.workers is not None else max(0, (os.cpu_count() or 2) - 2)
-    cache = args.cache_dir or tempfile.mkdtemp(prefix='bike-gpu-bench-')
     result['models'] = {}
     for name in names:
-        spec = bench_models.get(name)
-        counts = {'1x1': args.batch * (args.e2e_batches + 1),
-                  '4x3': max(1, args.batch // 8) * (args.e2e_batches + 1)}
-        manifests = {layout: bench_data.ensure_videos(cache, spec.video_size, count,
-                                                      processes=max(1, workers),
-                                                      distinct=args.distinct_videos)
-                     for layout, count in counts.items()}
         print(f'gpu_bench: {name} ...', file=sys.stderr, flush=True)
-        result['models'][name] = bench_one(name, args, device, manifests, workers,
+        result['models'][name] = bench_one(name, args, device, manifests[name], workers,
                                            peak, matmul)
         if device == 'cuda':
             torch.cuda.empty_cache()
@@ -237,6 +240,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return NO_CUDA
     result = run(args)
     result['status'] = 'ok'
+    # The file name says which card the figures are from.
+    card = result.get('card', {}).get('name', args.device)
+    path = os.path.join(args.out, f'{stem}-{re.sub(r"[^a-z0-9]+", "-", card.lower())}.json')
     atomic_write_json(path, result)
     print('\n'.join(summary_lines(result)))
     print(f'gpu_bench: wrote {path}')
