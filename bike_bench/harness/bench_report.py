@@ -186,7 +186,7 @@ def _flops(table: Dict[str, object]) -> str:
     main = _table(rows, ['model', 'input', f'{flops.COUNTED_LABEL}, GMAC/view',
                          f'{flops.PAPER_LABEL}, "GFLOPs"/view',
                          'counted, paper convention GMAC/view', 'counted / paper',
-                         f'text tower GMAC per class set'])
+                         'text tower GMAC per class set'])
     families = list(flops.FAMILIES)
     breakdown = _table([[r['label'], r['input']] + [
         _num(r['breakdown_gmac_per_view'][f], 2) for f in families] for r in table['rows']],
