@@ -28,6 +28,7 @@ COMMANDS = {
     'ci-regression': 'reproduce',
     'attributes': 'attributes',
     'visualize': 'visualize',
+    'bench': 'bench',
 }
 
 

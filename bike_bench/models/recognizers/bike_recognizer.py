@@ -126,6 +126,10 @@ class BIKERecognizer(BaseModel):
         self.class_names = names
         self.class_source = source
 
+    def clear_text_cache(self) -> None:
+        """Forget cached class text features (the next use re-encodes)."""
+        self._text_cache = None
+
     def prompts(self, names: Optional[Sequence[str]] = None) -> List[str]:
         names = self.class_names if names is None else names
         return [self.prompt_template.format(name) for name in names]

@@ -1,0 +1,124 @@
+"""``bike-bench bench --quick``: the files and their schema (no timing checks)."""
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+import torch
+
+from bike_bench.cli.main import COMMANDS, build_parser, main
+from bike_bench.harness import bench, bench_data, bench_models
+
+
+def test_bench_command_is_registered():
+    assert COMMANDS['bench'] == 'bench'
+    args = build_parser().parse_args(['bench', '--quick', '--repeats', '2'])
+    assert args.quick and args.repeats == 2 and args.out_dir == 'results/bench'
+
+
+def test_unknown_model_is_named():
+    with pytest.raises(ValueError, match="unknown bench model 'vit-h-14'"):
+        bench_models.parse_names('tiny,vit-h-14')
+    with pytest.raises(SystemExit, match='vit-h-14'):
+        main(['bench', '--models', 'vit-h-14', '--out-dir', 'unused'])
+
+
+def test_plan_sizes_the_video_list():
+    plan = bench.plan_for('vit-b-32', repeats=3, quick=False)
+    # Batches of 1: one warm-up + 24 loader batches.
+    assert plan.videos_needed() == 25
+    assert not plan.measure_text_cache
+    tiny = bench.plan_for('tiny', repeats=3, quick=False)
+    assert tiny.runs == 6 and tiny.timed_e2e_batches == 8
+
+
+@pytest.fixture(scope='module')
+def quick_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp('bench')
+    assert main(['bench', '--quick', '--out-dir', str(out),
+                 '--cache-dir', str(out / 'videos')]) == 0
+    files = sorted(out.glob('*-quick.json'))
+    assert len(files) == 1
+    return json.loads(files[0].read_text()), files[0].with_suffix('.md')
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_the_schema(quick_result):
+    result, _ = quick_result
+    assert result['schema'] == bench.SCHEMA and result['quick'] is True
+    for key in ('environment', 'flops', 'decoding', 'data_pipeline', 'models',
+                'pipeline_efficiency', 'text_cache', 'acceptance', 'wall_time_s'):
+        assert key in result
+    tiny = result['models']['tiny']
+    for key in ('text_encode', 'model_only', 'end_to_end', 'pipeline_efficiency',
+                'train_step', 'text_cache', 'switches'):
+        assert key in tiny
+    for layout in ('1x1', '4x3'):
+        for workers in (0, 2):
+            run = tiny['end_to_end'][layout][f'workers_{workers}']
+            assert {'median_s', 'min_s', 'max_s', 'repeats', 'videos_per_s',
+                    'videos_per_s_overall', 'peak_rss_mib', 'time_split',
+                    'model_only_interleaved'} <= set(run)
+            reference = tiny['end_to_end'][layout]['model_only']
+            assert run['pipeline_efficiency'] == pytest.approx(
+                run['videos_per_s_overall'] / reference['videos_per_s'])
+            # Paired rounds: model-only time over end-to-end time per round.
+            pairs = zip(run['model_only_interleaved']['samples_s'], run['samples_s'])
+            assert run['pipeline_efficiency_paired'] == pytest.approx(
+                statistics.median(ref / e2e for ref, e2e in pairs), rel=1e-3)
+            assert 'videos_per_s_overall' in \
+                tiny['end_to_end'][layout][f'loader_only_workers_{workers}']
+            assert result['pipeline_efficiency']['tiny'][layout][f'workers_{workers}'] > 0
+    assert result['acceptance'] is None  # ViT-B/32 not in the quick run
+    rows = {(r['model'], r['frames']): r for r in result['flops']['rows']}
+    assert rows[('vit-l-14', 16)]['paper_gflops_per_view'] == 830.0
+
+
+@pytest.mark.slow
+def test_quick_bench_counts_text_encoder_calls(quick_result):
+    result, _ = quick_result
+    cache = result['text_cache']['tiny']
+    assert cache['measured'] is True
+    assert cache['with_cache']['text_encoder_calls'] == 1
+    assert cache['without_cache']['text_encoder_calls'] == cache['batches']
+    assert result['models']['tiny']['train_step']['text_encoder_calls_per_step'] == 0
+    assert cache['k400_4x3_evaluation']['text_encoder_calls_without_cache'] == 2475
+
+
+@pytest.mark.slow
+def test_quick_bench_reports_switches(quick_result):
+    result, _ = quick_result
+    switches = result['models']['tiny']['switches']
+    for name in ('inference_mode', 'one_encoder_call'):
+        assert switches[name]['speedup'] > 0 and switches[name]['interleaved']
+    if not torch.cuda.is_available():
+        assert switches['bf16_autocast'] == 'skipped: no GPU'
+    for size in result['decoding'].values():
+        assert size['8_frames']['batch_speedup'] > 0
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_the_markdown_table(quick_result):
+    _, markdown = quick_result
+    text = markdown.read_text()
+    for heading in ('Model-only forward', 'End-to-end evaluation', 'Training step',
+                    'Class-text cache', 'Switches', 'Decoding', 'FLOPs per view'):
+        assert f'## {heading}' in text
+    assert 'paper (MLP + patch embedding only)' in text
+    assert 'counted (all ops incl. attention)' in text
+
+
+def test_missed_target_adds_a_data_pipeline_profile(tmp_path):
+    spec = bench_models.get('vit-b-32')
+    manifest = bench_data.ensure_videos(str(tmp_path), spec.video_size, 1, num_frames=16)
+    run = {'pipeline_efficiency_paired': 0.7, 'forward_median_s': 1.0,
+           'time_split': {'data_wait': 0.3, 'preprocess': 0.0, 'forward': 0.7}}
+    layout = {'workers_2': run, 'model_only': {'median_s': 1.0},
+              'loader_only_workers_2': {'videos_per_s_overall': 1.0}}
+    result = {'models': {'vit-b-32': {'pipeline_efficiency': {'4x3': {'workers_2': 0.7}},
+                                      'end_to_end': {'4x3': layout}}}}
+    report = bench._profile_if_slow(result, {'vit-b-32': manifest}, lambda message: None)
+    assert report['met'] is False and report['pipeline_efficiency'] == 0.7
+    functions = [row['function'] for row in report['data_pipeline_profile']]
+    assert any('transform' in name for name in functions)
