@@ -13,6 +13,7 @@ scale column says ``smoke``. A full-scale number wins over a smoke one.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -33,8 +34,11 @@ SCALES = ('full', 'smoke')  # preference order
 SMOKE_NOTE = ('smoke: a tiny random CLIP trained for seconds on the synthetic '
               'benchmark; it checks that the protocol runs end to end and is '
               'not a reproduction of the paper\'s figure.')
+BENCH_DIR = os.path.join(REPO_ROOT, 'results', 'bench')
+FLOPS_PAPER = 'GFLOPs x views (paper: MLP + patch embedding only)'
+FLOPS_COUNTED = 'GMAC/view counted (all ops incl. attention)'
 EXTRA_COLUMNS = ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
-                 'resolution', 'shot')
+                 'resolution', 'shot', 'params_m')
 
 
 class Measurement(dict):
@@ -105,18 +109,41 @@ def _fmt(value: Optional[float], std: Optional[float] = None, approx: bool = Fal
     return ('~' + text) if approx else text
 
 
-def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement]
+def counted_flops(bench_dir: str = BENCH_DIR) -> Tuple[Dict[Tuple[int, int], float],
+                                                      Optional[str]]:
+    """``{(frames, resolution): counted GMAC per view}`` of the ViT-L/14
+    models from the newest full ``make bench`` file, and that file."""
+    files = sorted(p for p in glob.glob(os.path.join(bench_dir, '*.json'))
+                   if not p.endswith('-quick.json') and 'gpu-' not in os.path.basename(p))
+    if not files:
+        return {}, None
+    with open(files[-1], encoding='utf-8') as handle:
+        rows = json.load(handle).get('flops', {}).get('rows', [])
+    sizes = {'vit-l-14': 224, 'vit-l-14-336': 336}
+    counted = {(row['frames'], sizes[row['model']]): row['counted_gmac_per_view']
+               for row in rows if row.get('model') in sizes}
+    return counted, os.path.relpath(files[-1], REPO_ROOT)
+
+
+def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement],
+                flops: Tuple[Dict[Tuple[int, int], float], Optional[str]] = ({}, None)
                 ) -> Tuple[pd.DataFrame, List[str]]:
     """The table as a DataFrame (fixed column order) and its footnotes."""
     notes: List[str] = []
     note_of: Dict[str, int] = {}
     records = []
+    counted, bench_file = flops
     for row in table.rows:
         record = {'method': row.method or '(name missing in the poster)'}
         for extra in EXTRA_COLUMNS:
             if extra in row.fields and row.fields[extra] is not None:
                 record[extra] = row.fields[extra]
         record['views'] = row.views or ''
+        if row.flops is not None:
+            record[FLOPS_PAPER] = row.flops.as_printed
+            key = (row.fields.get('frames'), row.fields.get('resolution'))
+            if row.method and row.method.startswith('BIKE') and key in counted:
+                record[FLOPS_COUNTED] = f'{counted[key]:,.0f} [{bench_file}]'
         scales, refs = set(), []
         for metric in table.metrics:
             cell = row.metrics.get(metric)
@@ -142,7 +169,9 @@ def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement
         record['source'] = row.source
         records.append(record)
     columns = ['method'] + [c for c in EXTRA_COLUMNS if any(c in r for r in records)]
-    columns += ['views'] + [f'{m} {kind}' for m in table.metrics
+    columns += ['views'] + [c for c in (FLOPS_PAPER, FLOPS_COUNTED)
+                            if any(c in r for r in records)]
+    columns += [f'{m} {kind}' for m in table.metrics
                             for kind in ('paper', 'measured', 'diff')]
     columns += ['scale', 'source']
     frame = pd.DataFrame.from_records(records, columns=columns).fillna('')
@@ -198,11 +227,12 @@ def build_tables(runs_dir: str = RUNS_DIR, out_dir: Optional[str] = None,
     """Write every table (Markdown, LaTeX, CSV); returns the paths written."""
     out_dir = out_dir or TABLES_DIR
     found = measurements(load_runs(runs_dir))
+    flops = counted_flops()
     tables = load_tables()
     written = []
     for name in TABLE_ORDER:
         table = tables[name]
-        frame, notes = build_frame(table, found)
+        frame, notes = build_frame(table, found, flops)
         base = os.path.join(out_dir, name)
         atomic_write_text(base + '.md', _markdown(table, frame, notes))
         atomic_write_text(base + '.tex', _latex(table, frame, notes))
