@@ -25,8 +25,12 @@ def table():
     text = DOC.read_text()
     header = '| fault | what happens | what the user sees | what is recorded |'
     assert header in text
-    rows = [line for line in text.splitlines()[text.splitlines().index(header) + 2:]
-            if line.startswith('|')]
+    lines = text.splitlines()
+    rows = []
+    for line in lines[lines.index(header) + 2:]:
+        if not line.startswith('|'):
+            break  # the fault table ends at its first non-table line
+        rows.append(line)
     return text, rows
 
 
