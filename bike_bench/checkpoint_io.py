@@ -83,3 +83,13 @@ def load_model_checkpoint(model: torch.nn.Module, path: str, strict: bool = True
         raise ValueError(f'{path} does not match the model: ' + '; '.join(parts))
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
     return meta if isinstance(meta, dict) else {}
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint MMEngine's ``last_checkpoint`` marker in ``work_dir`` names."""
+    marker = os.path.join(work_dir, 'last_checkpoint')
+    if not os.path.isfile(marker):
+        raise FileNotFoundError(f'training wrote no checkpoint in {work_dir}')
+    with open(marker) as handle:
+        path = handle.read().strip()
+    return path if os.path.isabs(path) else os.path.join(work_dir, path)

@@ -74,21 +74,13 @@ def write_fewshot_manifest(train_manifest: str, shots: int, seed: int,
     return path
 
 
-def _last_checkpoint(work_dir: str) -> str:
-    marker = os.path.join(work_dir, 'last_checkpoint')
-    if not os.path.isfile(marker):
-        raise FileNotFoundError(f'training wrote no checkpoint in {work_dir}')
-    with open(marker) as handle:
-        path = handle.read().strip()
-    return path if os.path.isabs(path) else os.path.join(work_dir, path)
-
-
 def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
                    work_dir: str, val_manifest: Optional[str] = None,
                    views: Optional[str] = None, aggregation: Optional[str] = None,
                    validate: bool = True,
                    max_epochs: Optional[int] = None) -> Dict[str, Any]:
     """Train on one few-shot manifest, test the last checkpoint."""
+    from bike_bench.checkpoint_io import last_checkpoint
     from bike_bench.cli.common import build_runner
     from bike_bench.evaluation.harness import run_test
     cfg = copy.deepcopy(cfg)
@@ -107,7 +99,7 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
         cfg.train_cfg.max_epochs = max_epochs
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     build_runner(cfg).train()
-    checkpoint = _last_checkpoint(work_dir)
+    checkpoint = last_checkpoint(work_dir)
     manifest = read_manifest(fewshot_manifest)
     protocol = dict(name='fewshot', shots=shots, seed=seed,
                     fewshot_manifest=os.path.abspath(fewshot_manifest),
@@ -158,7 +150,7 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
     Runs whose results file already exists (and validates) are not redone
     when ``resume``. Writes ``<work_dir>/fewshot_summary.json``.
     """
-    from bike_bench.evaluation.results import ResultsFileError, validate_results
+    from bike_bench.evaluation.results import read_valid_results
     from mmengine.dist import is_main_process
     work_dir = work_dir or cfg.work_dir
     train_manifest = train_manifest or cfg.train_dataloader.dataset.ann_file
@@ -167,12 +159,10 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
         for seed in seeds:
             run_dir = os.path.join(work_dir, f'{k}shot_seed{seed}')
             out = os.path.join(run_dir, 'results', f'fewshot_{k}shot_seed{seed}.json')
-            if resume and os.path.isfile(out):
-                try:
-                    runs.append(dict(validate_results(out), path=out))
-                    continue
-                except ResultsFileError:
-                    pass  # incomplete: run again
+            done = read_valid_results(out) if resume else None
+            if done is not None:
+                runs.append(dict(done, path=out))
+                continue
             manifest = write_fewshot_manifest(train_manifest, k, seed,
                                               os.path.join(work_dir, 'manifests'))
             result = train_and_test(cfg, manifest, shots=k, seed=seed, work_dir=run_dir,

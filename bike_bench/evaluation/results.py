@@ -131,6 +131,17 @@ def validate_results(data: Union[str, Dict[str, Any]],
     return data
 
 
+def read_valid_results(path: str) -> Optional[Dict[str, Any]]:
+    """The results file at ``path`` if it exists and validates, else None
+    (absent, or left incomplete by an older version: to be run again)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        return validate_results(path)
+    except (ResultsFileError, OSError, ValueError):
+        return None
+
+
 def build_results(*, run_id: str, protocol: Dict[str, Any], metrics: Dict[str, Any],
                   views: Dict[str, Any], aggregation: str, dataset: Dict[str, Any],
                   checkpoint: Dict[str, Any], config: Dict[str, Any],

@@ -16,9 +16,10 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
 
+from bike_bench.harness import metafile
 from bike_bench.utils.atomic import atomic_write_json
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO_ROOT = str(metafile.REPO_ROOT)
 BASELINE = os.path.join(REPO_ROOT, 'results', 'ci_baseline.json')
 
 # Registry entries (name fragments) whose smoke twins make up the suite.

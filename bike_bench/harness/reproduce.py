@@ -20,6 +20,8 @@ import os
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from bike_bench.checkpoint_io import last_checkpoint
+from bike_bench.evaluation.results import read_valid_results
 from bike_bench.harness.registry import Experiment, SmokeTwin, build_registry
 from bike_bench.harness import smoke_twins as twins_mod
 from bike_bench.utils.atomic import atomic_write_text
@@ -43,16 +45,6 @@ class Outcome:
     ran: List[str] = dataclasses.field(default_factory=list)
     skipped: List[str] = dataclasses.field(default_factory=list)
     missing: List[Missing] = dataclasses.field(default_factory=list)
-
-
-def _read_results(path: str) -> Optional[dict]:
-    from bike_bench.evaluation.results import ResultsFileError, validate_results
-    if not os.path.isfile(path):
-        return None
-    try:
-        return validate_results(path)
-    except (ResultsFileError, OSError, ValueError):
-        return None  # incomplete or stale: run again
 
 
 def _finish(results: dict, path: str, *, key: str, scale: str,
@@ -177,19 +169,20 @@ class SmokeRunner:
         key = self.key(twin, entry)
         work_dir = os.path.join(self.work_dir, twin.id)
         marker = os.path.join(work_dir, 'reproduce_key.txt')
-        last = os.path.join(work_dir, 'last_checkpoint')
-        if not self.rerun and os.path.isfile(marker) and os.path.isfile(last) \
-                and open(marker).read().strip() == key:
-            path = open(last).read().strip()
-            if os.path.isfile(path):
-                return path
+        if not self.rerun and os.path.isfile(marker):
+            with open(marker) as handle:
+                trained = handle.read().strip() == key
+            if trained and os.path.isfile(os.path.join(work_dir, 'last_checkpoint')):
+                path = last_checkpoint(work_dir)
+                if os.path.isfile(path):
+                    return path
         cfg = self._config(twin, entry)
         self.attributes(cfg)
         if twin.parent is not None:
             cfg.load_from = self.checkpoint(twin.parent)
         build_runner(cfg).train()
         atomic_write_text(marker, key + '\n')
-        return open(last).read().strip()
+        return last_checkpoint(work_dir)
 
     def run(self, progress: _Progress) -> Outcome:
         from bike_bench.evaluation.fewshot import run_fewshot
@@ -202,7 +195,7 @@ class SmokeRunner:
             entry = entries[0]
             key = self.key(twin, entry)
             out = os.path.join(self.runs_dir, f'{twin_id}.json')
-            done = None if self.rerun else _read_results(out)
+            done = None if self.rerun else read_valid_results(out)
             if done and done.get('reproduce', {}).get('key') == key:
                 with progress.step(twin_id, 'done, skipped'):
                     self.outcome.skipped.append(twin_id)
@@ -308,7 +301,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
         key = json.dumps([config_record(cfgs[0])['hash'],
                           checkpoint_record(checkpoint)['sha256']] + manifests)
         out = os.path.join(out_dir, f'{entry.id}.json')
-        done = _read_results(out)
+        done = read_valid_results(out)
         if done and done.get('reproduce', {}).get('key') == key:
             with progress.step(entry.id, 'done, skipped'):
                 outcome.skipped.append(entry.id)

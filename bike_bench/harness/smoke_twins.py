@@ -14,9 +14,10 @@ import json
 import os
 from typing import Dict, List, Optional
 
+from bike_bench.harness import metafile
 from bike_bench.harness.registry import Experiment, SmokeTwin
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO_ROOT = str(metafile.REPO_ROOT)
 SMOKE_CONFIG = os.path.join(
     REPO_ROOT, 'mmconfigs',
     'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')

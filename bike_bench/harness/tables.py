@@ -20,11 +20,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
+from bike_bench.harness import metafile
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.harness.paper import PaperTable, load_tables
 from bike_bench.utils.atomic import atomic_write_text
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO_ROOT = str(metafile.REPO_ROOT)
 RUNS_DIR = os.path.join(REPO_ROOT, 'results', 'runs')
 TABLES_DIR = os.path.join(REPO_ROOT, 'results', 'tables')
 README = os.path.join(REPO_ROOT, 'results', 'README.md')
