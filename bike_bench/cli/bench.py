@@ -36,8 +36,8 @@ def _positive(text: str) -> int:
 
 
 def run(args) -> int:
-    from bike_bench.harness import bench_models
-    from bike_bench.harness.bench import run_bench
+    from bike_bench.benchmark import bench_models
+    from bike_bench.benchmark.bench import run_bench
     default = 'tiny' if args.quick else 'tiny,vit-b-32'
     try:
         models = bench_models.parse_names(args.models or default)

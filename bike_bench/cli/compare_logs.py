@@ -109,7 +109,7 @@ def compare_logs(logs: List[str], out: str, labels: Optional[List[str]] = None,
     """
     import pandas as pd
 
-    from bike_bench.harness.official_logs import load_training_log
+    from bike_bench.reproduction.official_logs import load_training_log
 
     if labels is not None and len(labels) != len(logs):
         raise ValueError(f'{len(labels)} labels for {len(logs)} logs')
@@ -137,7 +137,7 @@ def compare_logs(logs: List[str], out: str, labels: Optional[List[str]] = None,
 
 
 def run(args) -> int:
-    from bike_bench.harness.official_logs import LogParseError
+    from bike_bench.reproduction.official_logs import LogParseError
 
     try:
         table = compare_logs(args.logs, args.out, args.labels,

@@ -42,9 +42,9 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from bike_bench.harness import reproduce as reproduce_mod
+    from bike_bench.reproduction import reproduce as reproduce_mod
     if args.list:
-        from bike_bench.harness.registry import build_registry
+        from bike_bench.reproduction.registry import build_registry
         from tabulate import tabulate
         entries = build_registry()
         by_id = {e.id: e for e in entries}
@@ -70,7 +70,7 @@ def run(args) -> int:
 
 def run_tables(args) -> int:
     from bike_bench.evaluation.results import ResultsFileError
-    from bike_bench.harness.tables import RUNS_DIR, build_tables
+    from bike_bench.reproduction.tables import RUNS_DIR, build_tables
     try:
         written = build_tables(args.runs_dir or RUNS_DIR, args.out)
     except ResultsFileError as error:
@@ -82,5 +82,5 @@ def run_tables(args) -> int:
 
 
 def run_ci(args) -> int:
-    from bike_bench.harness.ci_regression import BASELINE, ci_regression
+    from bike_bench.reproduction.ci_regression import BASELINE, ci_regression
     return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline)

@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 import bike_bench.datasets  # noqa: F401  (registers datasets and transforms)
 import bike_bench.engine  # noqa: F401
-from bike_bench.harness.metafile import (config_files, find_model,
+from bike_bench.reproduction.metafile import (config_files, find_model,
                                          load_metafile, validate_metafile)
 from bike_bench.models.convert import build_model_from_config
 

@@ -295,8 +295,8 @@ def test_sigkill_during_make_reproduce_resumes(faults, tmp_path_factory, tmp_pat
     """``bike-bench reproduce`` killed after its first run: the rerun keeps
     that run, runs only the rest, and no results file is ever partial."""
     from bike_bench.evaluation.results import validate_results
-    from bike_bench.harness import smoke_twins
-    from bike_bench.harness.reproduce import reproduce, write_synthetic
+    from bike_bench.reproduction import smoke_twins
+    from bike_bench.reproduction.reproduce import reproduce, write_synthetic
     faults.tried('interruptions', 'SIGKILL during make reproduce')
     faults.checked(NO_PARTIAL)
     k400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-from bike_bench.harness import bench_models
+from bike_bench.benchmark import bench_models
 
 # GFLOPs per view printed in the paper's K400 table (poster), views 4x3.
 PAPER_PER_VIEW = {('vit-l-14', 16): 830.0, ('vit-l-14-336', 8): 932.0,

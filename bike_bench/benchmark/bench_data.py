@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from bike_bench.harness.measure import PeakRSS, add_rate, summarize
+from bike_bench.benchmark.measure import PeakRSS, add_rate, summarize
 
 FRAMES_PER_VIDEO = 64
 NUM_SEGMENTS = 8

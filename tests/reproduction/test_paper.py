@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bike_bench.harness import paper
-from bike_bench.harness.paper import PaperDataError
+from bike_bench.reproduction import paper
+from bike_bench.reproduction.paper import PaperDataError
 
 PAPER = 'reported in the paper'
 ZOO = 'official model zoo'

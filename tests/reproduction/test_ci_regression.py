@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 
-from bike_bench.harness.ci_regression import (BASELINE, compare, format_changes,
+from bike_bench.reproduction.ci_regression import (BASELINE, compare, format_changes,
                                               read_baseline)
 
 

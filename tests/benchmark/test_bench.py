@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from bike_bench.cli.main import COMMANDS, build_parser, main
-from bike_bench.harness import bench, bench_data, bench_models
+from bike_bench.benchmark import bench, bench_data, bench_models
 
 
 def test_bench_command_is_registered():

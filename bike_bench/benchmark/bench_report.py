@@ -5,7 +5,7 @@ from typing import Dict, List, Optional
 
 from tabulate import tabulate
 
-from bike_bench.harness import flops
+from bike_bench.benchmark import flops
 
 
 def _num(value: Optional[float], digits: int = 2) -> str:

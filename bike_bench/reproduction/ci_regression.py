@@ -16,7 +16,7 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
 
-from bike_bench.harness import metafile
+from bike_bench.reproduction import metafile
 from bike_bench.utils.atomic import atomic_write_json
 
 REPO_ROOT = str(metafile.REPO_ROOT)
@@ -67,7 +67,7 @@ def _tolerance(run_id: str) -> float:
 
 def summarize(runs_dir: str) -> Dict[str, Dict[str, float]]:
     """``{run id: {metric: value}}`` of the compared metrics in ``runs_dir``."""
-    from bike_bench.harness.tables import load_runs
+    from bike_bench.reproduction.tables import load_runs
     summary = {}
     for run in load_runs(runs_dir):
         summary[run['run_id']] = {k: float(v) for k, v in sorted(run['metrics'].items())
@@ -114,7 +114,7 @@ def read_baseline(path: str = BASELINE) -> Dict[str, Dict[str, float]]:
 def run_suite(runs_dir: str, work_dir: str, synth_root: str,
               entries: Sequence[str] = SUITE, echo=print) -> Dict[str, Dict[str, float]]:
     """Run the suite's smoke twins into ``runs_dir``; return their metrics."""
-    from bike_bench.harness.reproduce import reproduce
+    from bike_bench.reproduction.reproduce import reproduce
     reproduce(only=list(entries), runs_dir=runs_dir, work_dir=work_dir,
               synth_root=synth_root, tables_dir=os.path.join(work_dir, 'tables'),
               readme=False, echo=echo)

@@ -14,8 +14,8 @@ import json
 import os
 from typing import Dict, List, Optional
 
-from bike_bench.harness import metafile
-from bike_bench.harness.registry import Experiment, SmokeTwin
+from bike_bench.reproduction import metafile
+from bike_bench.reproduction.registry import Experiment, SmokeTwin
 
 REPO_ROOT = str(metafile.REPO_ROOT)
 SMOKE_CONFIG = os.path.join(

@@ -1,8 +1,8 @@
 """The experiment registry: built from the metafile, linked to paper rows."""
 from __future__ import annotations
 
-from bike_bench.harness.paper import load_tables
-from bike_bench.harness.registry import SmokeTwin, build_registry, find_entry
+from bike_bench.reproduction.paper import load_tables
+from bike_bench.reproduction.registry import SmokeTwin, build_registry, find_entry
 
 
 def test_every_entry_links_to_existing_paper_cells():

@@ -22,8 +22,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
-from bike_bench.harness.registry import Experiment, SmokeTwin, build_registry
-from bike_bench.harness import smoke_twins as twins_mod
+from bike_bench.reproduction.registry import Experiment, SmokeTwin, build_registry
+from bike_bench.reproduction import smoke_twins as twins_mod
 from bike_bench.utils.atomic import atomic_write_text
 
 REPO_ROOT = twins_mod.REPO_ROOT
@@ -331,8 +331,8 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
     ``rerun`` runs every smoke twin again even where a results file with the
     same key exists (the committed results then get replaced).
     """
-    from bike_bench.harness.registry import find_entry
-    from bike_bench.harness.tables import build_tables
+    from bike_bench.reproduction.registry import find_entry
+    from bike_bench.reproduction.tables import build_tables
     start = time.time()
     entries = build_registry()
     if only:

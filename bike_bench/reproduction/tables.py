@@ -20,9 +20,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from bike_bench.harness import metafile
+from bike_bench.reproduction import metafile
 from bike_bench.evaluation.results import ResultsFileError, validate_results
-from bike_bench.harness.paper import PaperTable, load_tables
+from bike_bench.reproduction.paper import PaperTable, load_tables
 from bike_bench.utils.atomic import atomic_write_text
 
 REPO_ROOT = str(metafile.REPO_ROOT)

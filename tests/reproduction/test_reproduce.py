@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bike_bench.evaluation.results import ResultsFileError
-from bike_bench.harness import smoke_twins
-from bike_bench.harness.reproduce import reproduce, write_synthetic
-from bike_bench.harness.tables import build_tables
+from bike_bench.reproduction import smoke_twins
+from bike_bench.reproduction.reproduce import reproduce, write_synthetic
+from bike_bench.reproduction.tables import build_tables
 
 REPO = Path(__file__).resolve().parents[2]
 K400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from bike_bench.harness import measure
-from bike_bench.harness.measure import (PeakRSS, add_rate, environment, summarize,
+from bike_bench.benchmark import measure
+from bike_bench.benchmark.measure import (PeakRSS, add_rate, environment, summarize,
                                         time_calls, time_interleaved)
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from bike_bench.harness import gpu_bench
+from bike_bench.benchmark import gpu_bench
 
 
 def test_out_folder_is_required(capsys):

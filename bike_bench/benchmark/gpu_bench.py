@@ -1,6 +1,6 @@
 """GPU throughput of BIKE in bf16: one short script for a lent accelerator.
 
-    python -m bike_bench.harness.gpu_bench --out DIR [--compile]
+    python -m bike_bench.benchmark.gpu_bench --out DIR [--compile]
 
 For ViT-B/16 and ViT-L/14 at 224 with 8 frames, bf16 autocast and
 channels-last: model-only and end-to-end (mp4 files, DataLoader workers)
@@ -41,7 +41,7 @@ def card_peak(name: str) -> Optional[float]:
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog='python -m bike_bench.harness.gpu_bench',
+        prog='python -m bike_bench.benchmark.gpu_bench',
         description='bf16 throughput of BIKE ViT-B/16 and ViT-L/14 on a GPU')
     parser.add_argument('--out', required=True, help='folder for the JSON result')
     parser.add_argument('--models', default='vit-b-16,vit-l-14')
@@ -104,7 +104,7 @@ def _achieved(timing: Dict[str, object], flops_per_view: float,
 
 def bench_one(name: str, args, device: str, manifests: Dict[str, str], workers: int,
               peak: Optional[float], matmul: Optional[float]) -> Dict[str, object]:
-    from bike_bench.harness import bench_models, bench_runs, flops
+    from bike_bench.benchmark import bench_models, bench_runs, flops
     spec = bench_models.get(name)
     gpu = device == 'cuda'
     options = dict(autocast_dtype='bfloat16', channels_last=True) \
@@ -160,8 +160,8 @@ def bench_one(name: str, args, device: str, manifests: Dict[str, str], workers: 
 
 def run(args) -> Dict[str, object]:
     import torch
-    from bike_bench.harness import bench_data, bench_models
-    from bike_bench.harness.measure import environment
+    from bike_bench.benchmark import bench_data, bench_models
+    from bike_bench.benchmark.measure import environment
     names = bench_models.parse_names(args.models)
     device = args.device
     started = time.perf_counter()

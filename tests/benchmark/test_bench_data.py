@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bike_bench.datasets import read_manifest
-from bike_bench.harness import bench_data, bench_models
+from bike_bench.benchmark import bench_data, bench_models
 
 
 def test_video_cache_cycles_over_distinct_files(tmp_path):

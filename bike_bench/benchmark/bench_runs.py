@@ -16,8 +16,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
-from bike_bench.harness import bench_data
-from bike_bench.harness.measure import (PeakRSS, add_rate, summarize, time_calls,
+from bike_bench.benchmark import bench_data
+from bike_bench.benchmark.measure import (PeakRSS, add_rate, summarize, time_calls,
                                         time_interleaved)
 
 # Kinetics-400 validation: videos, and batches of 8 in a full evaluation.
@@ -396,7 +396,7 @@ def gpu_switches(model, spec, batch: int, frames: int, repeats: int, warmup: int
                 model, spec, batch, 1, frames, repeats, warmup),
                 out['bf16_autocast']['on_timing'], 'bf16 + channels_last', 'bf16')
     if compile_model:
-        from bike_bench.harness import bench_models
+        from bike_bench.benchmark import bench_models
         compiled = bench_models.build(spec, device=str(device), autocast_dtype='bfloat16',
                                       compile_image_encoder=True)
         compiled.class_text_features()

@@ -18,7 +18,7 @@ import dataclasses
 import re
 from typing import Dict, List, Optional, Sequence
 
-from bike_bench.harness.metafile import ModelRecord, load_metafile
+from bike_bench.reproduction.metafile import ModelRecord, load_metafile
 
 DATASET_KEYS = ('kinetics400', 'kinetics600', 'ucf101', 'hmdb51', 'activitynet',
                 'charades')

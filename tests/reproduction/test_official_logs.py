@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from bike_bench.harness.official_logs import (LogParseError,
+from bike_bench.reproduction.official_logs import (LogParseError,
                                               load_training_log,
                                               parse_mmengine_log,
                                               parse_official_log)

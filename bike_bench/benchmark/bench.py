@@ -24,8 +24,8 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from bike_bench.harness import bench_data, bench_models, bench_runs, flops
-from bike_bench.harness.measure import environment
+from bike_bench.benchmark import bench_data, bench_models, bench_runs, flops
+from bike_bench.benchmark.measure import environment
 
 SCHEMA = 'bike-bench/bench/1'
 EFFICIENCY_TARGET = 0.85
@@ -314,7 +314,7 @@ def output_stem(quick: bool = False) -> str:
 
 
 def write_results(result: Dict[str, object], out_dir: str) -> Dict[str, str]:
-    from bike_bench.harness import bench_report
+    from bike_bench.benchmark import bench_report
     from bike_bench.utils.atomic import atomic_write_json, atomic_write_text
     stem = os.path.join(out_dir, output_stem(result['quick']))
     atomic_write_json(stem + '.json', result)

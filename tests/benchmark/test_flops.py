@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bike_bench.harness import flops
+from bike_bench.benchmark import flops
 
 
 @pytest.mark.parametrize('name, frames, counted, paper', [

@@ -1,0 +1,1 @@
+"""Benchmark: speed, pipeline efficiency, memory and counted FLOPs (`bike-bench bench`)."""

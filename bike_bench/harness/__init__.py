@@ -1,1 +1,0 @@
-"""Reproduction harness: reference figures, official logs, result tables."""
