@@ -13,6 +13,10 @@ from typing import Any
 
 import torch
 
+from bike_bench import compat as _compat
+
+_compat.allow_mmengine_checkpoint_types()
+
 
 class UntrustedCheckpointError(RuntimeError):
     """A checkpoint holds pickled objects outside the allow-list."""

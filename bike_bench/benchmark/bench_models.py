@@ -55,8 +55,8 @@ def class_names(num_classes: int = NUM_CLASSES) -> List[str]:
 
 
 def config_dir() -> str:
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(root, 'mmconfigs', '_base_', 'models')
+    from bike_bench.paths import config_dir as shipped_configs
+    return str(shipped_configs() / '_base_' / 'models')
 
 
 def get(name: str) -> BenchModel:

@@ -169,7 +169,10 @@ def time_interleaved(fns: Dict[str, Callable[[], object]], repeats: int, warmup:
 
 
 def _git_commit() -> Optional[str]:
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from bike_bench.paths import source_checkout
+    root = source_checkout()
+    if root is None:  # an installed package has no git history
+        return None
     try:
         out = subprocess.run(['git', '-C', root, 'rev-parse', 'HEAD'],
                              capture_output=True, text=True, timeout=10)

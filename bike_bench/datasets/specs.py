@@ -18,13 +18,12 @@ import dataclasses
 import os
 from typing import Any, Dict, List, Optional, Sequence
 
+from bike_bench import catalog, paths
 from bike_bench.datasets.builders.common import BuildSpec
 
-SPEC_DIR = os.environ.get('BIKE_BENCH_SPECS', os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    'manifests'))
-DATASETS = ('kinetics400', 'kinetics600', 'ucf101', 'hmdb51', 'activitynet',
-            'charades')
+SPEC_DIR = str(paths.spec_dir())  # $BIKE_BENCH_SPECS or the shipped specs
+# The datasets with a shipped spec, in listing order (bike_bench.catalog).
+DATASETS = tuple(catalog.dataset_names())
 
 
 class SpecError(ValueError):
@@ -90,7 +89,7 @@ class DatasetSpec:
 
 
 _TOP = {'dataset', 'title', 'folder', 'homepage', 'manifests', 'formats',
-        'default_format', 'notes'}
+        'default_format', 'notes', 'order', 'aliases', 'protocols'}
 _FORMAT = {'builder', 'description', 'where', 'files', 'builds', 'media',
            'pattern', 'filename_tmpl', 'frames', 'notes'}
 

@@ -9,23 +9,17 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Tuple
 
-FOLDERS = {
-    'kinetics400': 'kinetics400', 'k400': 'kinetics400',
-    'kinetics600': 'kinetics600', 'k600': 'kinetics600',
-    'ucf101': 'ucf101', 'ucf': 'ucf101',
-    'hmdb51': 'hmdb51', 'hmdb': 'hmdb51',
-    'activitynet': 'activitynet', 'anet': 'activitynet',
-    'charades': 'charades',
-}
-SPLIT_DATASETS = ('ucf101', 'hmdb51')  # three official train/val splits
+from bike_bench import catalog
+from bike_bench.protocols import Protocol
 
 
 def dataset_folder(name: str, data_root: str = 'data') -> str:
-    key = name.lower()
-    if key not in FOLDERS:
-        raise ValueError(f'unknown dataset {name!r}; known: '
-                         f'{", ".join(sorted(set(FOLDERS.values())))}')
-    return os.path.join(data_root, FOLDERS[key])
+    """``<data_root>/<folder>`` of a dataset name or alias (from its spec).
+
+    Raises:
+        catalog.UnknownDatasetError: no spec has that name (a ValueError).
+    """
+    return os.path.join(data_root, catalog.get(name).folder)
 
 
 def _existing(path: str, what: str) -> str:
@@ -38,34 +32,34 @@ def _existing(path: str, what: str) -> str:
 
 def zeroshot_manifests(name: str, data_root: str = 'data',
                        protocol: str = 'full') -> Tuple[List[str], List[Optional[str]]]:
-    """Manifests and class tables of a dataset's zero-shot evaluation."""
-    folder = dataset_folder(name, data_root)
-    is_k600 = os.path.basename(folder) == 'kinetics600'
-    if is_k600 != (protocol == 'k600'):
+    """Manifests and class tables of a dataset's zero-shot evaluation
+    (the spec's ``protocols.zeroshot`` manifests; ``protocol`` is the
+    zero-shot variant, ``full``, ``half`` or ``k600``)."""
+    info = catalog.get(name)
+    folder = os.path.join(data_root, info.folder)
+    variant = Protocol.zeroshot(protocol)
+    if not info.zeroshot:
+        raise ValueError(f'no zero-shot evaluation for {info.name}')
+    split_classes = len(info.zeroshot) > 1  # Kinetics-600: one table per split
+    if split_classes != (variant is Protocol.ZEROSHOT_K600):
         raise ValueError('the k600 protocol is Kinetics-600\'s zero-shot '
                          f'evaluation (got dataset {name}, protocol {protocol})')
-    if is_k600:
-        manifests = [_existing(os.path.join(folder, 'manifests',
-                                            f'zeroshot_split{n}.jsonl'),
-                               'zero-shot manifest') for n in (1, 2, 3)]
-        tables = [os.path.join(folder, f'classes_split{n}.csv') for n in (1, 2, 3)]
-        return manifests, [t if os.path.isfile(t) else None for t in tables]
-    manifest = _existing(os.path.join(folder, 'manifests', 'zeroshot_full.jsonl'),
-                         'zero-shot manifest')
-    table = os.path.join(folder, 'classes.csv')
-    return [manifest], [table if os.path.isfile(table) else None]
+    manifests = [_existing(os.path.join(folder, 'manifests', f'{m}.jsonl'),
+                           'zero-shot manifest') for m in info.zeroshot]
+    if split_classes:
+        tables = [os.path.join(folder, f'classes_split{n}.csv')
+                  for n in range(1, len(manifests) + 1)]
+    else:
+        tables = [os.path.join(folder, 'classes.csv')]
+    return manifests, [t if os.path.isfile(t) else None for t in tables]
 
 
 def fewshot_manifests(name: str, data_root: str = 'data', split: int = 1) -> Tuple[str, str]:
     """Training and evaluation manifests of the few-shot protocol (spec §8:
-    split 1 of UCF/HMDB, the validation sets of ActivityNet/Kinetics-400)."""
-    folder = dataset_folder(name, data_root)
-    manifests = os.path.join(folder, 'manifests')
-    if os.path.basename(folder) in SPLIT_DATASETS:
-        train, val = f'train_split{split}.jsonl', f'val_split{split}.jsonl'
-    elif os.path.basename(folder) in ('kinetics400', 'activitynet'):
-        train, val = 'train.jsonl', 'val.jsonl'
-    else:
-        raise ValueError(f'no few-shot protocol for {name}')
-    return (_existing(os.path.join(manifests, train), 'training manifest'),
-            _existing(os.path.join(manifests, val), 'evaluation manifest'))
+    split 1 of UCF/HMDB, the validation sets of ActivityNet/Kinetics-400;
+    the spec's ``protocols.fewshot``)."""
+    info = catalog.get(name)
+    train, val = info.fewshot_manifests(split)
+    manifests = os.path.join(data_root, info.folder, 'manifests')
+    return (_existing(os.path.join(manifests, f'{train}.jsonl'), 'training manifest'),
+            _existing(os.path.join(manifests, f'{val}.jsonl'), 'evaluation manifest'))

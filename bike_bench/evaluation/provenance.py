@@ -43,8 +43,13 @@ def config_record(cfg) -> Dict[str, Any]:
 
 def git_state(folder: Optional[str] = None) -> Dict[str, Any]:
     """Commit of the bike-bench checkout and whether it has local changes."""
-    folder = folder or os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
+    if folder is None:
+        from bike_bench.paths import source_checkout
+        checkout = source_checkout()
+        if checkout is None:
+            return dict(commit='unknown (installed package, not a git checkout)',
+                        dirty=None)
+        folder = str(checkout)
 
     def git(*args: str) -> Optional[str]:
         try:

@@ -7,52 +7,14 @@ W)`` sample, so they run through it in one batch.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Union
+from typing import List, Optional, Union
+
+# Views and their parsing live in the light vocabulary module (the command
+# line validates --views without importing torch); re-exported here.
+from bike_bench.protocols import CROPS, Views, parse_views  # noqa: F401
 
 SAMPLER = 'BIKESampleFrames'
-CROPS = {1: 'BIKECenterCrop', 3: 'OfficialThreeCrop'}
 CROP_TYPES = set(CROPS.values())
-
-
-@dataclass(frozen=True)
-class Views:
-    """``clips`` temporal clips x ``crops`` spatial crops."""
-
-    clips: int
-    crops: int
-
-    @property
-    def label(self) -> str:
-        return f'{self.clips}x{self.crops}'
-
-    @property
-    def count(self) -> int:
-        return self.clips * self.crops
-
-    def to_dict(self) -> Dict[str, Any]:
-        return dict(clips=self.clips, crops=self.crops, label=self.label,
-                    views_per_video=self.count)
-
-
-def parse_views(text: Union[str, Views]) -> Views:
-    """``'4x3'`` -> ``Views(4, 3)``; only 1 or 3 crops exist (spec §6)."""
-    if isinstance(text, Views):
-        views = text
-    else:
-        match = re.fullmatch(r'\s*(\d+)\s*[xX]\s*(\d+)\s*', str(text))
-        if not match:
-            raise ValueError(f'views must look like CLIPSxCROPS (e.g. 4x3), '
-                             f'not {text!r}')
-        views = Views(int(match.group(1)), int(match.group(2)))
-    if views.clips < 1:
-        raise ValueError(f'views {views.label}: need at least one clip')
-    if views.crops not in CROPS:
-        raise ValueError(f'views {views.label}: {views.crops} spatial crops are '
-                         'not supported; use 1 (centre crop) or 3 (the '
-                         'official left/right/centre crops)')
-    return views
 
 
 def _dataset_cfg(cfg, loader: str):

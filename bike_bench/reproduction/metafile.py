@@ -16,8 +16,12 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_METAFILE = REPO_ROOT / 'mmconfigs' / 'metafile.yml'
+from bike_bench import paths
+
+# The folder the metafile's ``Config`` paths are relative to: the shipped
+# package data, or the checkout (see bike_bench.paths).
+DATA_ROOT = paths.data_root()
+DEFAULT_METAFILE = paths.metafile()
 _VIEWS = re.compile(r'^(\d+)x(\d+)$')
 _REQUIRED_METADATA = ('Views', 'Frames', 'Input Size')
 
@@ -33,7 +37,7 @@ class ModelRecord:
     """One ``Models`` entry of the metafile."""
 
     name: str
-    config: str  # as written: relative to the repository root
+    config: str  # as written: relative to the package data (DATA_ROOT)
     collection: Optional[str]
     dataset: Optional[str]  # the first result's dataset
     task: Optional[str]
@@ -59,7 +63,7 @@ class ModelRecord:
         return self.metadata.get('Protocol')
 
     def config_path(self, root: Optional[PathLike] = None) -> Path:
-        return Path(root or REPO_ROOT) / self.config
+        return Path(root or DATA_ROOT) / self.config
 
 
 def _record(entry: Any, where: str) -> ModelRecord:

@@ -40,8 +40,10 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import yaml
 from typing_extensions import NotRequired, TypedDict, is_typeddict
 
+from bike_bench import paths
+
 SOURCES = ('reported in the paper', 'official model zoo')
-PAPER_DIR = Path(__file__).resolve().parents[2] / 'results' / 'paper'
+PAPER_DIR = paths.paper_dir()
 
 _SLUG = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 _VIEWS = re.compile(r'^([1-9]\d*)x([1-9]\d*)$')

@@ -18,14 +18,9 @@ import dataclasses
 import re
 from typing import Dict, List, Optional, Sequence
 
+from bike_bench import catalog
+from bike_bench.protocols import Protocol, tolerance
 from bike_bench.reproduction.metafile import ModelRecord, load_metafile
-
-DATASET_KEYS = ('kinetics400', 'kinetics600', 'ucf101', 'hmdb51', 'activitynet',
-                'charades')
-# Points (percent) within which a full-scale measurement counts as
-# reproducing the paper; zero-shot and few-shot vary more between runs.
-TOLERANCE = {'general': 0.5, 'zeroshot-half': 1.0, 'zeroshot-k600': 1.0,
-             'fewshot': 2.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +37,7 @@ class Experiment:
     id: str
     configs: List[str]
     dataset: str
-    protocol: str  # general | fewshot | zeroshot-half | zeroshot-k600
+    protocol: str  # a bike_bench.protocols.Protocol value
     views: str
     frames: int
     input_size: int
@@ -54,7 +49,7 @@ class Experiment:
     paper_rows: List[PaperRow]
     paper_metrics: Dict[str, float]
     shots: Optional[int] = None
-    tolerance: float = 0.5
+    tolerance: float = 0.5  # percentage points (bike_bench.protocols)
 
     @property
     def config(self) -> str:
@@ -114,17 +109,17 @@ def _entry_for_config(registry: Dict[str, Experiment], name: str) -> Experiment:
 
 
 def _dataset_of(record: ModelRecord) -> str:
-    for key in DATASET_KEYS:
+    for key in catalog.dataset_names():
         if f'_{key}' in record.name:
             return key
     raise ValueError(f'{record.name}: cannot tell the dataset from the name')
 
 
 def _protocol_of(record: ModelRecord, dataset: str) -> str:
-    protocol = (record.protocol or 'general').replace('-', '')
-    if protocol == 'zeroshot':
-        return 'zeroshot-k600' if dataset == 'kinetics600' else 'zeroshot-half'
-    return protocol
+    protocol = Protocol.parse(record.protocol or Protocol.GENERAL)
+    if protocol.family == 'zeroshot' and dataset == 'kinetics600':
+        protocol = Protocol.ZEROSHOT_K600
+    return protocol.value
 
 
 def _model_settings(record: ModelRecord) -> Dict[str, str]:
@@ -158,7 +153,7 @@ def build_registry(records: Optional[Sequence[ModelRecord]] = None) -> List[Expe
         protocol = _protocol_of(record, dataset)
         settings = _model_settings(record)
         shots = None
-        if protocol == 'fewshot':
+        if protocol == Protocol.FEWSHOT:
             shots = int(re.search(r'fewshot-(\d+)shot', record.name).group(1))
         entry = Experiment(
             id=record.name, configs=[record.config], dataset=dataset,
@@ -168,8 +163,8 @@ def build_registry(records: Optional[Sequence[ModelRecord]] = None) -> List[Expe
             weights=[record.weights],
             parent=settings['parent'], paper_rows=rows,
             paper_metrics=dict(record.metrics), shots=shots,
-            tolerance=TOLERANCE.get(protocol, 0.5))
-        if protocol == 'zeroshot-k600':
+            tolerance=tolerance(protocol, 'full'))
+        if protocol == Protocol.ZEROSHOT_K600:
             if k600 is None:
                 k600 = dataclasses.replace(
                     entry, id=re.sub(r'-split\d', '', record.name))

@@ -20,16 +20,17 @@ import os
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from bike_bench import paths
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
 from bike_bench.reproduction.registry import Experiment, SmokeTwin, build_registry
 from bike_bench.reproduction import smoke_twins as twins_mod
 from bike_bench.utils.atomic import atomic_write_text
 
-REPO_ROOT = twins_mod.REPO_ROOT
-RUNS_DIR = os.path.join(REPO_ROOT, 'results', 'runs')
-WORK_DIR = os.path.join(REPO_ROOT, 'work_dirs', 'reproduce')
-SYNTH_ROOT = os.path.join('data', 'synthetic')
+DATA_ROOT = twins_mod.DATA_ROOT  # the package data (configs)
+RUNS_DIR = paths.output_path('results', 'runs')
+WORK_DIR = paths.output_path('work_dirs', 'reproduce')
+SYNTH_ROOT = paths.user_path('data', 'synthetic')
 # Enough videos per class for 5-shot sampling from the UCF/HMDB splits.
 SYNTH_VIDEOS_PER_CLASS = 12
 
@@ -250,7 +251,7 @@ def _data_path(path: str, data_root: str) -> str:
 
 def _full_config(entry: Experiment, config: str, data_root: str, work_dir: str):
     from mmengine.config import Config
-    cfg = Config.fromfile(os.path.join(REPO_ROOT, config))
+    cfg = Config.fromfile(os.path.join(DATA_ROOT, config))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(loader):
             dataset = cfg[loader]['dataset']

@@ -17,9 +17,9 @@ from typing import Dict, List, Optional
 from bike_bench.reproduction import metafile
 from bike_bench.reproduction.registry import Experiment, SmokeTwin
 
-REPO_ROOT = str(metafile.REPO_ROOT)
+DATA_ROOT = str(metafile.DATA_ROOT)  # the package data (configs)
 SMOKE_CONFIG = os.path.join(
-    REPO_ROOT, 'mmconfigs',
+    DATA_ROOT, 'mmconfigs',
     'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
 INPUT_SIZE = 64
 EPOCHS = {'train': 6, 'finetune': 4, 'fewshot': 4}
@@ -95,7 +95,7 @@ def _set_loader(cfg, loader: str, manifest: Optional[str], batch_size: int) -> N
 def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: str):
     """The MMEngine config of ``twin`` (from ``entry``'s real config)."""
     from mmengine.config import Config
-    real = Config.fromfile(os.path.join(REPO_ROOT, entry.config))
+    real = Config.fromfile(os.path.join(DATA_ROOT, entry.config))
     smoke = Config.fromfile(SMOKE_CONFIG)
     cfg = copy.deepcopy(real)
     cfg.model.backbone = copy.deepcopy(smoke.model.backbone)

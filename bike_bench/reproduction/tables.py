@@ -20,22 +20,22 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from bike_bench.reproduction import metafile
+from bike_bench import paths
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.reproduction.paper import PaperTable, load_tables
 from bike_bench.utils.atomic import atomic_write_text
 
-REPO_ROOT = str(metafile.REPO_ROOT)
-RUNS_DIR = os.path.join(REPO_ROOT, 'results', 'runs')
-TABLES_DIR = os.path.join(REPO_ROOT, 'results', 'tables')
-README = os.path.join(REPO_ROOT, 'results', 'README.md')
+ROOT = paths.output_path()  # the user's root (results/, work_dirs/)
+RUNS_DIR = os.path.join(ROOT, 'results', 'runs')
+TABLES_DIR = os.path.join(ROOT, 'results', 'tables')
+README = os.path.join(ROOT, 'results', 'README.md')
 TABLE_ORDER = ('k400_sota', 'activitynet', 'charades', 'few_shot', 'zero_shot',
                'model_zoo')
 SCALES = ('full', 'smoke')  # preference order
 SMOKE_NOTE = ('smoke: a tiny random CLIP trained for seconds on the synthetic '
               'benchmark; it checks that the protocol runs end to end and is '
               'not a reproduction of the paper\'s figure.')
-BENCH_DIR = os.path.join(REPO_ROOT, 'results', 'bench')
+BENCH_DIR = os.path.join(ROOT, 'results', 'bench')
 FLOPS_PAPER = 'GFLOPs x views (paper: MLP + patch embedding only)'
 FLOPS_COUNTED = 'GMAC/view counted (all ops incl. attention)'
 EXTRA_COLUMNS = ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
@@ -95,7 +95,7 @@ def measurements(runs: Sequence[dict]) -> Dict[Tuple[str, str, str], Measurement
                                   run_id=run['run_id'], views=run['views']['label'],
                                   commit=str(env['git_commit'])[:10],
                                   date=run['created'][:10], device=device,
-                                  path=os.path.relpath(run['_path'], REPO_ROOT))
+                                  path=os.path.relpath(run['_path'], ROOT))
                 old = found.get(key)
                 if old is None or SCALES.index(scale) < SCALES.index(old['scale']) or (
                         old['scale'] == scale and new['run_id'] < old['run_id']):
@@ -123,7 +123,7 @@ def counted_flops(bench_dir: str = BENCH_DIR) -> Tuple[Dict[Tuple[int, int], flo
     sizes = {'vit-l-14': 224, 'vit-l-14-336': 336}
     counted = {(row['frames'], sizes[row['model']]): row['counted_gmac_per_view']
                for row in rows if row.get('model') in sizes}
-    return counted, os.path.relpath(files[-1], REPO_ROOT)
+    return counted, os.path.relpath(files[-1], ROOT)
 
 
 def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement],
@@ -185,7 +185,7 @@ def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement
 
 def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[str]) -> str:
     lines = [f'# {table.title}', '',
-             f'Paper figures from {table.document} (`{os.path.relpath(table.path, REPO_ROOT)}`); '
+             f'Paper figures from {table.document} (`{os.path.relpath(table.path, paths.data_root())}`); '
              'measured figures from `results/runs/`. Regenerate with `bike-bench tables`.',
              '', frame.to_markdown(index=False), '']
     if notes:
