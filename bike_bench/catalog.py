@@ -49,13 +49,14 @@ class DatasetInfo:
 @functools.lru_cache(maxsize=8)
 def _load(spec_dir: str) -> Tuple[DatasetInfo, ...]:
     import yaml
+    loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)  # libyaml when built
     found = []
     if os.path.isdir(spec_dir):
         for name in sorted(os.listdir(spec_dir)):
             if not name.endswith('.yaml'):
                 continue
             with open(os.path.join(spec_dir, name), encoding='utf-8') as handle:
-                data = yaml.safe_load(handle) or {}
+                data = yaml.load(handle, Loader=loader) or {}
             if not isinstance(data, dict) or 'dataset' not in data:
                 continue
             protocols = data.get('protocols') or {}

@@ -1,9 +1,65 @@
-"""Shared CLI pieces: config loading with overrides, launchers, work dirs."""
+"""Shared CLI pieces: argument types, config loading with overrides,
+launchers, work dirs.
+
+The argument types check what can be checked without torch (files exist,
+config names, ``--views``, dataset names) so that a mistake is an argparse
+error (exit 2) naming the thing, before any heavy import.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import os.path as osp
+from typing import Optional
+
+
+def config_arg(text: str) -> str:
+    """``type=`` for a config: a file, or the name of a shipped config
+    (``bike_bench.paths.resolve_config``); unknown names get suggestions."""
+    from bike_bench.paths import ConfigNotFoundError, resolve_config
+    try:
+        return resolve_config(text)
+    except ConfigNotFoundError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def existing_file(what: str):
+    """``type=`` for a file that must exist, e.g. ``existing_file('checkpoint')``."""
+    def check(text: str) -> str:
+        if not osp.isfile(text):
+            problem = 'is a folder, not a file' if osp.isdir(text) else 'not found'
+            raise argparse.ArgumentTypeError(f'{what} {problem}: {text}')
+        return text
+    check.__name__ = what.replace(' ', '_')
+    return check
+
+
+def views_arg(text: str) -> str:
+    """``type=`` for ``--views CLIPSxCROPS``; returns the normalised label."""
+    from bike_bench.protocols import parse_views
+    try:
+        return parse_views(text).label
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def dataset_arg(protocol: Optional[str] = None):
+    """``type=`` for a dataset name or alias from the shipped specs
+    (``bike_bench.catalog``); with ``protocol`` (``zeroshot``/``fewshot``)
+    only datasets evaluated under it. Returns the dataset's own name."""
+    def check(text: str) -> str:
+        from bike_bench import catalog
+        try:
+            info = catalog.get(text)
+        except catalog.UnknownDatasetError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        if protocol and not getattr(info, protocol):
+            able = [d.name for d in catalog.datasets().values() if getattr(d, protocol)]
+            raise argparse.ArgumentTypeError(
+                f'{info.name} has no {protocol} protocol; choose from {", ".join(able)}')
+        return info.name
+    check.__name__ = 'dataset'
+    return check
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +88,8 @@ class DictAction(argparse.Action):
 def load_config(args):
     """Config from ``args.config`` with ``--cfg-options``, work dir, launcher."""
     from mmengine.config import Config
-    if not osp.isfile(args.config):
-        raise SystemExit(f'config not found: {args.config}')
+    from bike_bench.paths import resolve_config, user_path
+    args.config = resolve_config(args.config)  # ConfigNotFoundError names it
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -43,7 +99,7 @@ def load_config(args):
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = user_path('work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
 
 

@@ -6,7 +6,9 @@ checkpoint (one results file each), then report mean ± std over seeds.
 """
 from __future__ import annotations
 
-from bike_bench.cli.common import add_config_arguments, load_config
+import argparse
+
+from bike_bench.cli.common import add_config_arguments, config_arg, dataset_arg, load_config
 from bike_bench.cli.test import add_evaluation_arguments
 
 
@@ -14,15 +16,17 @@ def int_list(text: str):
     try:
         values = [int(part) for part in text.split(',') if part.strip()]
     except ValueError:
-        raise SystemExit(f'expected comma-separated integers, got {text!r}') from None
+        raise argparse.ArgumentTypeError(
+            f'expected comma-separated integers, got {text!r}') from None
     if not values:
-        raise SystemExit(f'expected comma-separated integers, got {text!r}')
+        raise argparse.ArgumentTypeError(f'expected comma-separated integers, got {text!r}')
     return values
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('fewshot', help='few-shot training and evaluation')
-    parser.add_argument('config', help='config file (mmconfigs/...)')
+    parser.add_argument('config', type=config_arg,
+                        help='config file, or the name of a shipped config')
     parser.add_argument('--shots', type=int_list, default=[1, 2, 5],
                         help='videos per class, comma-separated (default 1,2,5)')
     parser.add_argument('--seeds', type=int_list, default=[0, 1, 2],
@@ -31,7 +35,8 @@ def add_parser(subparsers):
                         '(default: the config\'s training set)')
     parser.add_argument('--val-manifest', help='manifest to evaluate on '
                         '(default: the config\'s test set)')
-    parser.add_argument('--dataset', help='take both manifests from this dataset '
+    parser.add_argument('--dataset', type=dataset_arg('fewshot'),
+                        help='take both manifests from this dataset '
                         '(ucf101, hmdb51: split --split; activitynet, kinetics400)')
     parser.add_argument('--data-root', default='data')
     parser.add_argument('--split', type=int, default=1)

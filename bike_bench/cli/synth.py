@@ -12,8 +12,8 @@ from __future__ import annotations
 def add_parser(subparsers):
     parser = subparsers.add_parser('synth', help='write the synthetic benchmark '
                                    "in the six datasets' formats")
-    parser.add_argument('--out', default='data/synthetic', help='output folder '
-                        '(default data/synthetic)')
+    parser.add_argument('--out', help='output folder (default data/synthetic '
+                        'under the root)')
     parser.add_argument('--classes', type=int, default=8,
                         help='classes per dataset flavour (default 8)')
     parser.add_argument('--videos-per-class', type=int, default=4,
@@ -38,6 +38,9 @@ def run(args) -> int:
                                                          write_benchmark)
     cfg = SynthConfig(classes=args.classes, videos_per_class=args.videos_per_class,
                       seed=args.seed, num_frames=args.num_frames, frames=args.frames)
+    if args.out is None:
+        from bike_bench.paths import user_path
+        args.out = user_path('data', 'synthetic')
     start = time.perf_counter()
     outcomes = write_benchmark(args.out, cfg, args.flavours or FLAVOURS,
                                smoke=not args.no_smoke)

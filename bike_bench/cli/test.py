@@ -8,12 +8,13 @@ dataset and checkpoint hashes, the resolved config, environment and counts.
 """
 from __future__ import annotations
 
-from bike_bench.cli.common import add_config_arguments, load_config
+from bike_bench.cli.common import (add_config_arguments, config_arg, existing_file,
+                                   load_config, views_arg)
 
 
 def add_evaluation_arguments(parser) -> None:
     """Options shared by test, zeroshot and fewshot."""
-    parser.add_argument('--views', metavar='CxS',
+    parser.add_argument('--views', metavar='CxS', type=views_arg,
                         help='test views: C temporal clips x S spatial crops '
                         '(S = 1 centre crop or 3 official crops), e.g. 4x3; '
                         'default: the config\'s test pipeline')
@@ -28,8 +29,10 @@ def add_evaluation_arguments(parser) -> None:
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('test', help='evaluate a checkpoint')
-    parser.add_argument('config', help='config file (mmconfigs/...)')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('config', type=config_arg,
+                        help='config file, or the name of a shipped config')
+    parser.add_argument('checkpoint', type=existing_file('checkpoint'),
+                        help='checkpoint file')
     add_evaluation_arguments(parser)
     parser.add_argument('--out', help='results JSON (default: '
                         '<work_dir>/results/<run_id>.json)')

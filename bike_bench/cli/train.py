@@ -10,12 +10,14 @@ Unreadable training videos are skipped, named in the log and recorded in
 """
 from __future__ import annotations
 
-from bike_bench.cli.common import add_config_arguments, build_runner, load_config
+from bike_bench.cli.common import (add_config_arguments, build_runner, config_arg,
+                                   load_config)
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('train', help='train a model from a config')
-    parser.add_argument('config', help='config file (mmconfigs/...)')
+    parser.add_argument('config', type=config_arg,
+                        help='config file, or the name of a shipped config')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from a checkpoint; without a path, from '
                         'the latest checkpoint in the work dir')

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 
-from bike_bench.cli.common import DictAction
+from bike_bench.cli.common import DictAction, config_arg, existing_file
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         'visualize', help='plot the temporal saliency of one video')
-    parser.add_argument('config', help='the model\'s config')
-    parser.add_argument('checkpoint', help='bike-bench checkpoint of the model')
+    parser.add_argument('config', type=config_arg, help='the model\'s config '
+                        '(a file or the name of a shipped config)')
+    parser.add_argument('checkpoint', type=existing_file('checkpoint'),
+                        help='bike-bench checkpoint of the model')
     parser.add_argument('--video', required=True,
                         help='a video file, or an entry path of --manifest')
     parser.add_argument('--out', required=True, help='PNG to write')

@@ -7,21 +7,29 @@ manifests/README.md under ``--data-root``.
 """
 from __future__ import annotations
 
-from bike_bench.cli.common import add_config_arguments, load_config
+from bike_bench import catalog
+from bike_bench.cli.common import (add_config_arguments, config_arg, dataset_arg,
+                                   existing_file, load_config)
 from bike_bench.cli.test import add_evaluation_arguments
+from bike_bench.protocols import ZEROSHOT_VARIANTS
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('zeroshot', help='zero-shot evaluation of a checkpoint')
-    parser.add_argument('config', help='config file (mmconfigs/...)')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--dataset', help='ucf101, hmdb51, activitynet or kinetics600')
+    parser.add_argument('config', type=config_arg,
+                        help='config file, or the name of a shipped config')
+    parser.add_argument('checkpoint', type=existing_file('checkpoint'),
+                        help='checkpoint file')
+    parser.add_argument('--dataset', type=dataset_arg('zeroshot'),
+                        help='a dataset whose spec (manifests/<dataset>.yaml) '
+                        'has a zero-shot protocol, e.g. ucf101')
     parser.add_argument('--data-root', default='data',
                         help='folder holding the datasets (default: data)')
     parser.add_argument('--manifest', nargs='+',
                         help='manifest(s) to evaluate instead of the dataset\'s '
                         '(k600: the three split manifests)')
-    parser.add_argument('--protocol', choices=['full', 'half', 'k600'], default='full')
+    parser.add_argument('--protocol', choices=ZEROSHOT_VARIANTS, default='full',
+                        help='zero-shot protocol (default full)')
     parser.add_argument('--scoring', choices=['head', 'official-frame'], default='head',
                         help='head: the model\'s video head (default); '
                         'official-frame: per-frame CLIP similarity as the '
@@ -42,7 +50,10 @@ def run(args) -> int:
     from bike_bench.evaluation.layout import zeroshot_manifests
     from bike_bench.evaluation.results import format_metrics
     from bike_bench.evaluation.zeroshot import run_zeroshot
-    dataset = args.dataset or ('kinetics600' if args.protocol == 'k600' else None)
+    dataset = args.dataset
+    if dataset is None and args.protocol == 'k600':  # its one dataset
+        dataset = next((d.name for d in catalog.datasets().values()
+                        if len(d.zeroshot) > 1), None)
     if args.manifest:
         manifests, tables = args.manifest, None
     elif dataset:
