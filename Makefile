@@ -33,6 +33,7 @@ tables: install
 	$(CLI) tables
 
 bench: install
+	@$(PY) -c "import subprocess as s, sys, time; once = lambda t: (s.run([sys.executable, '-m', 'bike_bench.cli.main', '--help'], stdout=s.DEVNULL, check=True), time.perf_counter() - t)[1]; print(f'bike-bench --help start-up: {min(once(time.perf_counter()) for _ in range(3)):.2f} s (best of 3)')"
 	$(CLI) bench
 
 ci-regression: install
