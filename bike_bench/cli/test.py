@@ -48,6 +48,8 @@ def run(args) -> int:
     from bike_bench.evaluation.harness import run_test
     from bike_bench.evaluation.results import format_metrics
     cfg = load_config(args)
+    from bike_bench.models.pretrained import weights_from_checkpoint
+    weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
     if args.dump:
         dump = dict(type='DumpResults', out_file_path=args.dump)
         evaluators = cfg.test_evaluator

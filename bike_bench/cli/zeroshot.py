@@ -61,6 +61,8 @@ def run(args) -> int:
     else:
         raise SystemExit('give --dataset or --manifest')
     cfg = load_config(args)
+    from bike_bench.models.pretrained import weights_from_checkpoint
+    weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
     from bike_bench.checkpoint_io import UntrustedCheckpointError
     try:
         results = run_zeroshot(cfg, args.checkpoint, manifests, protocol=args.protocol,

@@ -137,9 +137,16 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
     # OpenAI's CLIP uses QuickGELU; open_clip's plain configs do not.
     # Honour a `torch.device(...)` context (e.g. 'meta' to inspect shapes).
     device = torch.empty(0).device
-    model = open_clip.create_model(arch, pretrained=pretrained,
-                                   force_quick_gelu=True, precision='fp32',
-                                   device=device)
+    try:
+        model = open_clip.create_model(arch, pretrained=pretrained,
+                                       force_quick_gelu=True, precision='fp32',
+                                       device=device)
+    except Exception as error:  # a download that could not happen
+        if pretrained is None or not pretrained_weights_status(
+                arch, pretrained).startswith('not cached'):
+            raise
+        from bike_bench.models.pretrained import unavailable
+        raise unavailable(arch, pretrained, error) from error
     return model.float()
 
 
@@ -210,4 +217,5 @@ def pretrained_weights_status(arch: str, tag: str = 'openai') -> str:
         local = os.path.join(cache, os.path.basename(url))
         if os.path.exists(local):
             return f'cached ({local})'
-    return 'not cached (needs a download or a local checkpoint path)'
+    from bike_bench.models.pretrained import offline_hint
+    return f'not cached: {offline_hint(arch, tag)}'

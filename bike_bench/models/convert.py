@@ -368,8 +368,9 @@ def build_model_from_config(config: Any, device: str = 'meta',
         cfg = copy.deepcopy(config)  # the caller's config stays untouched
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    from bike_bench.models.pretrained import weights_from_checkpoint
+    weights_from_checkpoint(cfg)  # shapes only: no pretrained download
     model_cfg = cfg.model
-    model_cfg.backbone.pretrained = None
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     with torch.device(device):
         return MODELS.build(model_cfg)

@@ -268,6 +268,8 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
     from bike_bench.datasets.specs import describe_missing, source_status
     from bike_bench.evaluation.harness import checkpoint_record, run_test
     from bike_bench.evaluation.zeroshot import run_zeroshot
+    from bike_bench.models.pretrained import (PretrainedWeightsUnavailable,
+                                              weights_from_checkpoint)
     outcome = Outcome()
     out_dir = os.path.join(runs_dir, 'full')
     for entry in entries:
@@ -298,6 +300,8 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
         if what:
             outcome.missing.append(Missing(entry.id, what))
             continue
+        for cfg in cfgs:  # the checkpoint holds every weight: no CLIP download
+            weights_from_checkpoint(cfg)
         from bike_bench.evaluation.provenance import config_record
         key = json.dumps([config_record(cfgs[0])['hash'],
                           checkpoint_record(checkpoint)['sha256']] + manifests)
@@ -307,17 +311,21 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
             with progress.step(entry.id, 'done, skipped'):
                 outcome.skipped.append(entry.id)
             continue
-        with progress.step(entry.id, f'evaluating ({entry.protocol}, {entry.views})'):
-            scratch = os.path.join(work_dir, 'full', entry.id, 'run.json')
-            if entry.protocol == 'general':
-                results = run_test(cfgs[0], checkpoint, out=scratch, run_id=entry.id)
-            else:
-                protocol = 'k600' if entry.protocol == 'zeroshot-k600' else 'half'
-                tables = [cfg.test_dataloader.dataset.get('class_table') for cfg in cfgs]
-                results = run_zeroshot(cfgs[0], checkpoint, manifests, protocol=protocol,
-                                       class_tables=tables, out=scratch, run_id=entry.id)
-            _finish(results, out, key=key, scale='full', entries=[entry], twin=None)
-            outcome.ran.append(entry.id)
+        try:
+            with progress.step(entry.id, f'evaluating ({entry.protocol}, {entry.views})'):
+                scratch = os.path.join(work_dir, 'full', entry.id, 'run.json')
+                if entry.protocol == 'general':
+                    results = run_test(cfgs[0], checkpoint, out=scratch, run_id=entry.id)
+                else:
+                    protocol = 'k600' if entry.protocol == 'zeroshot-k600' else 'half'
+                    tables = [cfg.test_dataloader.dataset.get('class_table') for cfg in cfgs]
+                    results = run_zeroshot(cfgs[0], checkpoint, manifests, protocol=protocol,
+                                           class_tables=tables, out=scratch, run_id=entry.id)
+                _finish(results, out, key=key, scale='full', entries=[entry], twin=None)
+        except PretrainedWeightsUnavailable as error:  # missing weights: go on
+            outcome.missing.append(Missing(entry.id, [str(error)]))
+            continue
+        outcome.ran.append(entry.id)
     return outcome
 
 

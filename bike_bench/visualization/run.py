@@ -17,8 +17,9 @@ def load_model(cfg, checkpoint: str, device: str = 'cpu', trust: bool = False):
     """The config's model with the checkpoint's weights (strict), in eval mode."""
     from mmaction.registry import MODELS
     from bike_bench.checkpoint_io import load_model_checkpoint
+    from bike_bench.models.pretrained import weights_from_checkpoint
     model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.backbone.pretrained = None  # the weights come from the checkpoint
+    weights_from_checkpoint(dict(model=model_cfg))  # the checkpoint holds them
     model = MODELS.build(model_cfg)
     load_model_checkpoint(model, checkpoint, strict=True, trust=trust)
     return model.to(device).eval()

@@ -1,0 +1,87 @@
+"""Pretrained CLIP weights: not fetched when a checkpoint supplies them, and
+one clear error (with the offline recipe) when they are needed but absent.
+
+A bike-bench checkpoint holds every weight of the model, CLIP included, and is
+loaded strictly; building the model first with ``pretrained='openai'`` would
+only download weights that are then overwritten -- and fail on the offline
+compute nodes clusters use. :func:`weights_from_checkpoint` turns a config
+into the one that builds the bare architecture; evaluation commands apply it
+whenever a checkpoint will be loaded, so the dumped config says what ran.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, List
+
+BACKBONE_TYPES = ('CLIPEncoder',)
+
+
+class PretrainedWeightsUnavailable(RuntimeError):
+    """Pretrained CLIP weights are needed (training from CLIP) but cannot be
+    loaded: not cached and no network. The message says where to put them."""
+
+
+def _hf_cache() -> str:
+    try:
+        from huggingface_hub import constants
+        return str(constants.HF_HUB_CACHE)
+    except Exception:  # noqa: BLE001 - only used in a message
+        return os.path.expanduser('~/.cache/huggingface/hub')
+
+
+def offline_hint(arch: str, tag: str) -> str:
+    """Where the weights of ``(arch, tag)`` come from and where to put them so
+    that open_clip finds them without the network."""
+    try:
+        import open_clip
+        cfg = open_clip.get_pretrained_cfg(arch, tag) or {}
+    except Exception:  # noqa: BLE001 - only used in a message
+        cfg = {}
+    ways = []
+    hub = str(cfg.get('hf_hub', '')).strip('/')
+    if hub:
+        ways.append(f'run once with internet to fill the Hugging Face cache '
+                    f'({_hf_cache()}, repo {hub}; copy that folder to the '
+                    'offline machine or set HF_HOME)')
+    url = cfg.get('url')
+    if url:
+        ways.append(f'or download {url} and set the backbone\'s pretrained to '
+                    'that file (--cfg-options model.backbone.pretrained=/path/'
+                    f'{os.path.basename(url)})')
+    if not ways:
+        ways.append('set the backbone\'s pretrained to a local open_clip '
+                    'checkpoint (--cfg-options model.backbone.pretrained=PATH)')
+    return '; '.join(ways)
+
+
+def unavailable(arch: str, tag: str, cause: BaseException) -> PretrainedWeightsUnavailable:
+    """The error for weights that could not be fetched."""
+    reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    return PretrainedWeightsUnavailable(
+        f'pretrained CLIP weights {arch} / {tag!r} are not available offline '
+        f'({type(cause).__name__}: {reason[:160]}); {offline_hint(arch, tag)}')
+
+
+def _walk(node: Any, path: str, changed: List[str]) -> None:
+    if isinstance(node, dict):
+        if node.get('type') in BACKBONE_TYPES and node.get('pretrained') is not None:
+            changed.append(f'{path}.pretrained (was {node["pretrained"]!r})')
+            node['pretrained'] = None
+        for key, value in node.items():
+            _walk(value, f'{path}.{key}', changed)
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            _walk(value, f'{path}[{index}]', changed)
+
+
+def weights_from_checkpoint(cfg) -> List[str]:
+    """Make ``cfg`` build every CLIP backbone without pretrained weights,
+    because a checkpoint will supply them (loaded strictly). In place.
+
+    Returns:
+        The entries changed, e.g. ``['model.backbone.pretrained (was
+        'openai')']`` (empty when none asked for pretrained weights).
+    """
+    changed: List[str] = []
+    _walk(cfg['model'], 'model', changed)
+    return changed

@@ -1,0 +1,97 @@
+"""Evaluating a checkpoint needs no network; training from CLIP without the
+weights fails with one message that says where to put them."""
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from mmengine.config import Config
+
+from bike_bench.cli.main import main as cli_main
+from bike_bench.models.pretrained import (PretrainedWeightsUnavailable,
+                                          weights_from_checkpoint)
+from bike_bench.paths import config_dir
+
+from .conftest import SMOKE_CONFIG
+
+# A tiny architecture registered in open_clip with an 'openai' tag, so a
+# config can say pretrained='openai' as the paper's configs do, cheaply.
+TINY_ARCH = 'bike-tiny-offline-test'
+HUB = 'bike-bench-tests/no-such-clip'
+URL = 'https://example.invalid/bike-tiny-offline-test.pt'
+PAPER_CONFIG = 'bike_vit-b-p32_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
+
+
+@pytest.fixture()
+def offline(monkeypatch, tmp_path):
+    """No sockets, Hugging Face offline with an empty cache, and the tiny
+    architecture known to open_clip with an 'openai' tag."""
+    import huggingface_hub.constants as hf_constants
+    import open_clip
+
+    def refuse(*args, **kwargs):
+        raise OSError('network disabled by the test')
+
+    monkeypatch.setattr(socket.socket, 'connect', refuse)
+    monkeypatch.setattr(socket, 'create_connection', refuse)
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setattr(hf_constants, 'HF_HUB_OFFLINE', True)
+    monkeypatch.setattr(hf_constants, 'HF_HUB_CACHE', str(tmp_path / 'hf-cache'))
+    tiny = dict(Config.fromfile(SMOKE_CONFIG).model.backbone.arch.to_dict())
+    monkeypatch.setitem(open_clip.factory._MODEL_CONFIGS, TINY_ARCH,
+                        dict(tiny, quick_gelu=True))
+    tag = dict(open_clip.get_pretrained_cfg('ViT-B-32', 'openai'), hf_hub=HUB + '/', url=URL)
+    monkeypatch.setitem(open_clip.pretrained._PRETRAINED, TINY_ARCH, {'openai': tag})
+
+
+def test_paper_config_builds_bare_when_a_checkpoint_supplies_the_weights():
+    cfg = Config.fromfile(str(config_dir() / f'{PAPER_CONFIG}.py'))
+    assert cfg.model.backbone.pretrained == 'openai'
+    changed = weights_from_checkpoint(cfg)
+    assert changed == ["model.backbone.pretrained (was 'openai')"]
+    assert cfg.model.backbone.pretrained is None
+    assert weights_from_checkpoint(cfg) == []  # idempotent
+
+
+def test_training_from_missing_weights_says_where_to_put_them(offline):
+    from mmaction.registry import MODELS
+    with pytest.raises(PretrainedWeightsUnavailable) as info:
+        MODELS.build(dict(type='CLIPEncoder', arch=TINY_ARCH, pretrained='openai'))
+    message = str(info.value)
+    assert TINY_ARCH in message and "'openai'" in message
+    assert HUB in message  # the Hugging Face repo to cache
+    assert 'model.backbone.pretrained=' in message  # the local-file route
+    assert '\n' not in message
+
+
+def test_doctor_gives_the_same_recipe(offline):
+    from bike_bench.models.clip_adapter import pretrained_weights_status
+    status = pretrained_weights_status(TINY_ARCH, 'openai')
+    assert status.startswith('not cached')
+    assert HUB in status and 'model.backbone.pretrained=' in status
+
+
+def test_converted_checkpoint_evaluates_offline_and_loads_strictly(
+        offline, parity_dir, smoke, tmp_path, capsys):
+    from bike_bench.models.convert import convert_file
+    checkpoint = str(tmp_path / 'tiny_converted.pth')
+    convert_file(str(parity_dir / 'tiny_bike_official_format.pt'), checkpoint)
+    config = tmp_path / 'tiny_openai.py'
+    config.write_text(f'_base_ = [{SMOKE_CONFIG!r}]\n'
+                      f'model = dict(backbone=dict(arch={TINY_ARCH!r}, '
+                      "pretrained='openai'))\n")
+    # The config really asks for the weights, and they are out of reach.
+    with pytest.raises(PretrainedWeightsUnavailable):
+        from mmaction.registry import MODELS
+        MODELS.build(Config.fromfile(str(config)).model)
+    out = tmp_path / 'results.json'
+    code = cli_main(['test', str(config), checkpoint, '--out', str(out),
+                     '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                     f'test_dataloader.dataset.ann_file={smoke["val12"]}'])
+    assert code == 0, capsys.readouterr().err
+    results = json.loads(out.read_text())
+    assert 'acc/top1' in results['metrics']
+    assert results['counts']['evaluated'] == 12
+    # The run's config builds the bare architecture: the checkpoint held it all.
+    assert results['config']['resolved']['model']['backbone']['pretrained'] is None
