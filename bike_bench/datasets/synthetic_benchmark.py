@@ -41,14 +41,13 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from bike_bench import catalog
 from bike_bench.datasets.synthetic import (SyntheticClass, choose_classes,
                                            render_scene, render_video,
                                            video_seed, write_frame_folder,
                                            write_mp4)
 from bike_bench.utils.atomic import atomic_write_text
 
-FLAVOURS = ('kinetics400', 'kinetics600', 'ucf101', 'hmdb51', 'activitynet',
-            'charades')
 FPS = 8
 FRAME_TMPL = 'img_{:05d}.jpg'
 
@@ -312,6 +311,9 @@ WRITERS = {'kinetics400': kinetics400, 'kinetics600': kinetics600,
 FORMATS = {'kinetics400': 'kinetics-csv', 'kinetics600': 'official',
            'ucf101': 'ucf101-splits', 'hmdb51': 'hmdb51-splits',
            'activitynet': 'activitynet-json', 'charades': 'charades-csv'}
+# The datasets with a synthetic writer, in the specs' listing order (the
+# order also seeds each flavour's classes).
+FLAVOURS = tuple(name for name in catalog.dataset_names() if name in WRITERS)
 
 
 def write_benchmark(out: str, cfg: SynthConfig = SynthConfig(),
