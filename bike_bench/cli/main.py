@@ -29,6 +29,7 @@ COMMANDS = {
     'attributes': 'attributes',
     'visualize': 'visualize',
     'bench': 'bench',
+    'parity-train': 'parity_train',
 }
 
 
