@@ -360,6 +360,8 @@ class TrajectoryRecorderHook(Hook):
                 self._current['stepped'] = True
             return step(*args, **kwargs)
 
+        # `step` already counts steps for the param schedulers: say so.
+        recording_step._with_counter = getattr(step, '_with_counter', False)
         wrapper.scale_loss = recording_scale_loss
         wrapper.step = recording_step
 

@@ -109,17 +109,19 @@ class OfficialWarmupCosineLR(LRSchedulerMixin, _ParamScheduler):
     Source: ``utils/lr_scheduler.py`` and ``train.py`` of whwu95/BIKE.
     """
 
-    def __init__(self, optimizer, warmup_epochs: float, epoch_length: int,
+    def __init__(self, optimizer, warmup_epochs: float,
+                 epoch_length: Optional[int] = None,
                  update_interval: int = OFFICIAL_UPDATE_INTERVAL,
                  final_factor: float = 0.0, begin: int = 0, end: int = INF,
                  last_step: int = -1, by_epoch: bool = False,
                  verbose: bool = False):
-        if by_epoch:
+        if by_epoch or epoch_length is None:
             raise ValueError(
                 'OfficialWarmupCosineLR is iteration-based: configure it with '
                 'by_epoch=True and convert_to_iter_based=True so that the '
-                'Runner passes the iterations per epoch')
-        if epoch_length is None or epoch_length <= 0:
+                'Runner passes the iterations per epoch (or build it with '
+                'by_epoch=False and epoch_length)')
+        if epoch_length <= 0:
             raise ValueError(f'epoch_length must be positive, got {epoch_length}')
         if end == INF:
             raise ValueError('OfficialWarmupCosineLR needs `end` (the total '
