@@ -166,3 +166,11 @@ def test_k400_optimizer_groups_equal_the_official_construction(path):
                     and n.startswith('backbone.clip.')
                     and not n.startswith('backbone.clip.visual.')]
     assert trained_text == ['backbone.clip.logit_scale']
+
+
+def test_results_config_record_names_the_schedule():
+    from bike_bench.evaluation.provenance import config_record
+    cfg = Config.fromfile(str(K400_VIDEO[0]))
+    assert config_record(cfg)['lr_schedule'] == 'official'
+    cfg.param_scheduler = cfg.smooth_param_scheduler
+    assert config_record(cfg)['lr_schedule'] == 'smooth'
