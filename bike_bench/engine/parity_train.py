@@ -29,7 +29,7 @@ import dataclasses
 import os
 import re
 import tempfile
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional
 
 import torch
 from torch.utils.data import Dataset
