@@ -36,6 +36,7 @@ COMMANDS = {
     'attributes': 'attributes',
     'visualize': 'visualize',
     'bench': 'bench',
+    'parity-train': 'parity_train',
 }
 
 

@@ -1,8 +1,10 @@
-"""Hooks and runner helpers (registered on import)."""
+"""Hooks, param schedulers and runner helpers (registered on import)."""
 from bike_bench import compat as _compat
 
 _compat.apply()
 
 from .hooks import ClassNamesHook, NonFiniteLossError, NonFiniteLossHook  # noqa: E402
+from .schedulers import LRScheduleRecordHook, OfficialWarmupCosineLR  # noqa: E402
 
-__all__ = ["ClassNamesHook", "NonFiniteLossHook", "NonFiniteLossError"]
+__all__ = ["ClassNamesHook", "NonFiniteLossHook", "NonFiniteLossError",
+           "OfficialWarmupCosineLR", "LRScheduleRecordHook"]

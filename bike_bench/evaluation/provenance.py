@@ -36,9 +36,14 @@ def config_record(cfg) -> Dict[str, Any]:
     """The resolved config and the SHA-256 of its canonical JSON."""
     resolved = json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
     canonical = json.dumps(resolved, sort_keys=True, separators=(',', ':'))
-    return dict(path=getattr(cfg, 'filename', None),
-                hash=hashlib.sha256(canonical.encode()).hexdigest(),
-                resolved=resolved)
+    record = dict(path=getattr(cfg, 'filename', None),
+                  hash=hashlib.sha256(canonical.encode()).hexdigest(),
+                  resolved=resolved)
+    if resolved.get('param_scheduler') is not None:
+        # Which learning-rate schedule the config trains with (official / smooth).
+        from bike_bench.engine.schedulers import describe_schedule
+        record['lr_schedule'] = describe_schedule(resolved['param_scheduler'])['kind']
+    return record
 
 
 def git_state(folder: Optional[str] = None) -> Dict[str, Any]:

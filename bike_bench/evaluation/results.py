@@ -11,7 +11,7 @@ Layout (``FORMAT_VERSION`` 1)::
      "aggregation": "official" | "mean",
      "dataset": {"name", "split", "manifest", "manifest_hash", "num_classes"},
      "checkpoint": {"path", "sha256"},
-     "config": {"path", "hash", "resolved"},
+     "config": {"path", "hash", "resolved", "lr_schedule"},
      "environment": {"git_commit", "git_dirty", "packages", "device"},
      "wall_time_s": seconds,
      "counts": {"expected", "evaluated", "skipped"},

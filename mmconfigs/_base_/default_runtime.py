@@ -14,7 +14,9 @@ default_hooks = dict(
                     save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
-custom_hooks = [dict(type='ClassNamesHook'), dict(type='NonFiniteLossHook')]
+custom_hooks = [dict(type='ClassNamesHook'), dict(type='NonFiniteLossHook'),
+                # <work_dir>/lr_schedule.json: which lr schedule ran
+                dict(type='LRScheduleRecordHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

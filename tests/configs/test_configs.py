@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import bike_bench.datasets  # noqa: F401  (registers datasets and transforms)
 import bike_bench.engine  # noqa: F401
+from bike_bench.engine.schedulers import schedule_kind
 from bike_bench.reproduction.metafile import (config_files, find_model,
                                          load_metafile, validate_metafile)
 from bike_bench.models.convert import build_model_from_config
@@ -176,13 +177,21 @@ def _log_header(path: Path) -> dict:
     return ast.literal_eval('\n'.join(text))
 
 
+def _warmup_epochs(param_scheduler) -> float:
+    kind = schedule_kind(param_scheduler)
+    if kind == 'official':
+        return param_scheduler[0]['warmup_epochs']
+    if kind == 'smooth':
+        return param_scheduler[0]['end']
+    return 0
+
+
 def _official_view(cfg: Config, records) -> dict:
     """The config's settings in the vocabulary of the official yaml files."""
     train = cfg.train_dataloader
     pipeline = train.dataset.pipeline
     optimizer = cfg.optim_wrapper.optimizer
     schedulers = [s['type'] for s in cfg.param_scheduler]
-    warmup = cfg.param_scheduler[0]
     pretrain = None
     if cfg.get('load_from'):
         pretrain = find_model(records, Path(cfg.load_from).stem).weights
@@ -203,8 +212,8 @@ def _official_view(cfg: Config, records) -> dict:
         'weight_decay': optimizer.weight_decay,
         'clip_ratio': cfg.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult,
         'epochs': cfg.train_cfg.max_epochs,
-        'lr_warmup_step': warmup['end'] if warmup['type'] == 'LinearLR' else 0,
-        'type': 'cosine' if 'CosineAnnealingLR' in schedulers else schedulers,
+        'lr_warmup_step': _warmup_epochs(cfg.param_scheduler),
+        'type': 'cosine' if schedule_kind(cfg.param_scheduler) else schedulers,
         'grad_accumulation_steps': cfg.optim_wrapper.get('accumulative_counts', 1),
         'eval_freq': cfg.train_cfg.val_interval,
         'seed': cfg.randomness.seed,

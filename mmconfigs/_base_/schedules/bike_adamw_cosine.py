@@ -1,7 +1,20 @@
-# The official optimisation (spec §3): AdamW, wd 0.2, CLIP at 0.1x the head
-# learning rate, linear warm-up from 0 then cosine to 0. Stepped every
-# iteration (the official code steps every 10 iterations at fractional
-# epochs; the curves differ by less than one 10-iteration step).
+# The official optimisation (spec §3; official utils/solver.py and train.py):
+# AdamW, weight decay 0.2 on every parameter (biases, norms and logit_scale
+# included: no decay multipliers), CLIP -- logit_scale included -- at 0.1x the
+# head learning rate; the text tower is frozen except logit_scale by the
+# model (`freeze_text=True`). Gradient accumulation
+# (`optim_wrapper.accumulative_counts`) divides the loss, as the official
+# `grad_accumulation_steps` does.
+#
+# Schedule: the official one by default -- linear warm-up from 0, then
+# cosine to 0, updated only at the first iteration of each epoch and every
+# 10th iteration, at fractional epochs (`OfficialWarmupCosineLR`,
+# bike_bench/engine/schedulers.py). The MMEngine-native alternative
+# (LinearLR + CosineAnnealingLR updated every iteration) is
+# `smooth_param_scheduler`; a config selects it with
+#     param_scheduler = {{_base_.smooth_param_scheduler}}
+# (see mmconfigs/README.md for what changes). The work dir's
+# lr_schedule.json and the results files record which one ran.
 base_lr = 5e-5
 max_epochs = 30
 warmup_epochs = 5
@@ -20,6 +33,10 @@ optim_wrapper = dict(
     clip_grad=None)
 
 param_scheduler = [
+    dict(type='OfficialWarmupCosineLR', warmup_epochs=warmup_epochs, begin=0,
+         end=max_epochs, by_epoch=True, convert_to_iter_based=True),
+]
+smooth_param_scheduler = [
     dict(type='LinearLR', start_factor=1e-8, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
