@@ -110,7 +110,9 @@ def _one_block_per_stack(model: torch.nn.Module) -> None:
         for name in ('resblocks', 'blocks'):
             stack = getattr(module, name, None)
             if isinstance(stack, (nn.ModuleList, nn.Sequential)) and len(stack) > 1:
-                setattr(module, name, type(stack)([stack[0]]))
+                first = stack[0]
+                setattr(module, name, nn.Sequential(first)
+                        if isinstance(stack, nn.Sequential) else nn.ModuleList([first]))
 
 
 def _run_head(encoder, device) -> None:
