@@ -170,8 +170,9 @@ class OpenAICLIPText(TextTower):
     """
 
     name = 'openai-clip'
-    positions = ('all context_length positions of the BPE tokenizer (77), '
-                 'start, words, end-of-text and zero padding, as in BIKE')
+    positions = ('all context_length positions of the tokenizer (CLIP BPE: 77 '
+                 'with start, words, end-of-text and zero padding, as in BIKE; '
+                 'CLIPA: 32 BERT positions, last-token pooling)')
 
     @staticmethod
     def matches(model):
@@ -573,7 +574,11 @@ def build_tokenizer(arch: Optional[ArchSpec]):
             return HFTokenizer(text_cfg['hf_tokenizer_name'], context_length=length,
                                **text_cfg.get('tokenizer_kwargs', {}))
         return open_clip.get_tokenizer(arch)
-    except Exception as error:  # noqa: BLE001 - offline, missing package, ...
+    except ImportError as error:
+        raise RuntimeError(
+            f'the tokenizer of {arch if isinstance(arch, str) else "the dict architecture"} '
+            f'needs {error.name or "transformers"} (pip install transformers)') from None
+    except Exception as error:  # noqa: BLE001 - offline, missing files, ...
         first = str(error).strip().splitlines()[0] if str(error).strip() else ''
         raise RuntimeError(
             f'the tokenizer of {arch if isinstance(arch, str) else "the dict architecture"} '

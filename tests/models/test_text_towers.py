@@ -161,3 +161,16 @@ def test_default_heads_follow_the_official_rule_where_it_divides():
     assert default_num_heads(768, 768) == 12  # ViT-L
     assert default_num_heads(1024, 512) == 8  # RN50
     assert default_num_heads(512, 768) == 8  # mT5-base text, 512 joint
+
+
+def test_hub_text_tower_offline_says_why_in_one_line():
+    from bike_bench.models.clip_adapter import _hf_config_cached
+    if HAS_TRANSFORMERS and _hf_config_cached('roberta-base'):
+        pytest.skip('roberta-base is in the Hugging Face cache here')
+    with pytest.raises(clip_adapter.UnsupportedArchitecture) as error:
+        with torch.device('meta'):
+            CLIPEncoder(arch='roberta-ViT-B-32')
+    message = str(error.value)
+    assert '\n' not in message and message.startswith('roberta-ViT-B-32: ')
+    assert 'roberta-base' in message
+    assert ('transformers' in message) != HAS_TRANSFORMERS or 'cache' in message
