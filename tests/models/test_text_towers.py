@@ -174,3 +174,18 @@ def test_hub_text_tower_offline_says_why_in_one_line():
     assert '\n' not in message and message.startswith('roberta-ViT-B-32: ')
     assert 'roberta-base' in message
     assert ('transformers' in message) != HAS_TRANSFORMERS or 'cache' in message
+
+
+def test_train_command_reports_an_unreadable_tower_as_one_error_line(tmp_path):
+    from bike_bench.cli.main import main
+    from bike_bench.models.clip_adapter import _hf_config_cached
+    if HAS_TRANSFORMERS and _hf_config_cached('roberta-base'):
+        pytest.skip('roberta-base is in the Hugging Face cache here')
+    from pathlib import Path
+    config = str(Path(__file__).resolve().parents[2] / 'mmconfigs' /
+                 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+    with pytest.raises(SystemExit) as stop:
+        main(['train', config, '--work-dir', str(tmp_path), '--cfg-options',
+              'model.backbone.arch=roberta-ViT-B-32'])
+    message = str(stop.value.code)
+    assert message.startswith('error: roberta-ViT-B-32: ') and '\n' not in message
