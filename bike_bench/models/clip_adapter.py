@@ -4,6 +4,14 @@ Backbones are named the open_clip way, as an (architecture, pretrained) pair:
 ``('ViT-B-16', 'openai')``. ``pretrained`` may also be ``None`` (random
 weights), a local OpenAI-layout ``.pt`` (TorchScript archive or a plain state
 dict, fp16 allowed), or an open_clip checkpoint.
+
+Every family of model open_clip builds is read the same way: the text tower
+gives BIKE a class embedding per prompt (equal to open_clip's
+``encode_text``) and projected features at every token position. Each family
+of text tower is one small class registered in ``TEXT_TOWERS``
+(OpenAI-style ``CLIP``, ``CustomTextCLIP`` with a ``TextTransformer``, CoCa,
+Hugging Face ``HFTextEncoder``); ``build_clip`` is the one place where
+``pretrained`` is resolved.
 """
 from __future__ import annotations
 

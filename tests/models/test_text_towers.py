@@ -189,3 +189,10 @@ def test_train_command_reports_an_unreadable_tower_as_one_error_line(tmp_path):
               'model.backbone.arch=roberta-ViT-B-32'])
     message = str(stop.value.code)
     assert message.startswith('error: roberta-ViT-B-32: ') and '\n' not in message
+
+
+def test_tiny_openai_clip_is_the_smoke_configs_and_parity_fixtures_model(tiny_clip_config):
+    from mmengine.config import Config
+    from bike_bench.reproduction.smoke_twins import SMOKE_CONFIG
+    smoke = Config.fromfile(SMOKE_CONFIG).model.backbone.arch.to_dict()
+    assert tiny_arch('openai-clip') == smoke == tiny_clip_config
