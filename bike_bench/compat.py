@@ -198,6 +198,30 @@ def atomic_local_checkpoint_writes() -> None:
 _APPLIED = False
 
 
+def skip_vindlu_with_transformers5() -> None:
+    """mmaction2 1.2's VindLU models import names transformers 5 removed.
+
+    mmaction registers them whenever ``transformers>=4.28`` is installed, so
+    with transformers 5 (needed for open_clip's Hugging Face text towers
+    next to huggingface_hub 1.x) ``import mmaction.models`` fails.
+    bike-bench never builds VindLU: its placeholders are registered instead
+    (building one raises mmaction's own "install multimodal" error).
+    """
+    if 'mmaction.models' in sys.modules:
+        return
+    try:
+        from importlib.metadata import version
+        major = int(version('transformers').split('.')[0])
+    except Exception:  # noqa: BLE001 - not installed or unreadable
+        return
+    if major < 5:
+        return
+    import mmaction.utils.dependency as dependency
+    dependency.WITH_MULTIMODAL = False
+    ACTIVE_FIXES['mmaction_vindlu'] = (
+        f'VindLU not registered (transformers {major}.x lacks what it imports)')
+
+
 def apply() -> Dict[str, str]:
     """Apply every fix (idempotent) and return what is active."""
     global _APPLIED
@@ -205,6 +229,7 @@ def apply() -> Dict[str, str]:
         return ACTIVE_FIXES
     ensure_importlib_metadata()
     provide_missing_drn()
+    skip_vindlu_with_transformers5()
     allow_mmengine_checkpoint_types()
     atomic_local_checkpoint_writes()
     with warnings.catch_warnings():

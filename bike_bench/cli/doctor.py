@@ -56,6 +56,40 @@ def _video_roundtrip() -> str:
     return 'ok' if frames == 4 else f'decoded {frames} of 4 frames'
 
 
+def config_backbones(config_dir=None) -> dict:
+    """Per config under ``mmconfigs/``: its backbone and whether the weights
+    it starts from are here (open_clip / Hugging Face cache, a local path or
+    its ``load_from`` checkpoint); nothing is downloaded."""
+    import os
+    from mmengine.config import Config
+    from bike_bench.models.clip_adapter import pretrained_weights_status
+    from bike_bench.reproduction.metafile import REPO_ROOT, config_files
+    config_dir = config_dir or os.path.join(REPO_ROOT, 'mmconfigs')
+    out = {}
+    for path in config_files(config_dir):
+        try:
+            cfg = Config.fromfile(str(path))
+            backbone = cfg.model.get('backbone', {})
+            arch, tag = backbone.get('arch'), backbone.get('pretrained')
+            load_from = cfg.get('load_from')
+            if not isinstance(arch, str):
+                arch, status = 'dict architecture', 'random init (nothing to load)'
+            elif load_from:
+                found = os.path.isfile(os.path.join(REPO_ROOT, load_from)) or \
+                    os.path.isfile(load_from)
+                status = f'load_from {load_from}: ' + ('present' if found else 'missing')
+            elif tag is None:
+                status = 'random init (nothing to load)'
+            elif os.path.sep in tag or tag.endswith(('.pt', '.pth', '.bin')):
+                status = 'local file ' + ('present' if os.path.isfile(tag) else 'missing')
+            else:
+                status = pretrained_weights_status(arch, tag)
+        except Exception as error:  # noqa: BLE001 - report, don't crash
+            arch, tag, status = '?', None, f'cannot read ({type(error).__name__}: {error})'
+        out[path.stem] = dict(arch=arch, pretrained=tag, status=status)
+    return out
+
+
 def collect() -> dict:
     report = {'python': platform.python_version(),
               'platform': platform.platform(),
@@ -74,6 +108,10 @@ def collect() -> dict:
                                     for arch in PAPER_ARCHS}
     except Exception as error:  # noqa: BLE001
         report['openai_weights'] = f'cannot check: {error}'
+    try:
+        report['config_backbones'] = config_backbones()
+    except Exception as error:  # noqa: BLE001
+        report['config_backbones'] = f'cannot check: {error}'
     try:
         report['video_write_decode'] = _video_roundtrip()
     except Exception as error:  # noqa: BLE001
@@ -107,6 +145,18 @@ def run(args) -> int:
                 print(f'  {arch:14s} {status}')
         else:
             print(f'  {weights}')
+        print('Backbone weights of each config (offline; configs sharing one are grouped):')
+        backbones = report['config_backbones']
+        if isinstance(backbones, dict):
+            groups = {}
+            for name, item in backbones.items():
+                key = (item['arch'], item['pretrained'], item['status'])
+                groups.setdefault(key, []).append(name)
+            for (arch, tag, status), names in groups.items():
+                what = f'{arch} / {tag}' if tag else arch
+                print(f'  {what:40s} {status} [{len(names)} config(s), e.g. {names[0]}]')
+        else:
+            print(f'  {backbones}')
         print(f"Video write + decode: {report['video_write_decode']}")
     broken = [n for n, v in report['packages'].items() if v.startswith('NOT')]
     ok = not broken and report['mmaction_models_import'] == 'ok' \

@@ -56,6 +56,7 @@ def run(args) -> int:
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
     from bike_bench.checkpoint_io import UntrustedCheckpointError
+    from bike_bench.models.clip_adapter import UnsupportedArchitecture
     try:
         results = run_test(cfg, args.checkpoint, views=args.views,
                            aggregation=args.aggregation,
@@ -63,6 +64,8 @@ def run(args) -> int:
                            trust_checkpoint=args.trust_checkpoint)
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
+    except UnsupportedArchitecture as error:
+        raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))
         print(f'results: {results["path"]}')

@@ -75,6 +75,7 @@ def run(args) -> int:
     from bike_bench.checkpoint_io import refusal_message
     from bike_bench.datasets.transforms.decoding import VideoReadError
     from bike_bench.engine import NonFiniteLossError
+    from bike_bench.models.clip_adapter import UnsupportedArchitecture
     cfg = apply_train_options(load_config(args), args)
     flag = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
     previous = os.environ.get(flag)
@@ -95,6 +96,8 @@ def run(args) -> int:
         raise SystemExit(f'training stopped: {error}') from None
     except pickle.UnpicklingError as error:
         raise SystemExit(refusal_message(_checkpoint_in_use(cfg), error)) from None
+    except UnsupportedArchitecture as error:
+        raise SystemExit(f'error: {error}') from None
     finally:
         if args.trust_checkpoint:
             if previous is None:

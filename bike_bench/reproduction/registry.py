@@ -50,6 +50,7 @@ class Experiment:
     paper_metrics: Dict[str, float]
     shots: Optional[int] = None
     tolerance: float = 0.5  # percentage points (bike_bench.protocols)
+    family: str = 'openai-clip'  # tower family of the backbone (tiny_archs)
 
     @property
     def config(self) -> str:
@@ -72,6 +73,7 @@ class SmokeTwin:
     recognizer: str
     shots: Optional[int]
     parent: Optional['SmokeTwin']
+    family: str = 'openai-clip'
 
     @classmethod
     def of(cls, experiment: Experiment, registry: Optional[Dict[str, Experiment]] = None
@@ -83,7 +85,7 @@ class SmokeTwin:
             parent = cls.of(parent_entry, registry)
         return cls(experiment.dataset, experiment.protocol, experiment.frames,
                    experiment.views, experiment.header, experiment.interaction,
-                   experiment.recognizer, experiment.shots, parent)
+                   experiment.recognizer, experiment.shots, parent, experiment.family)
 
     @property
     def id(self) -> str:
@@ -95,6 +97,8 @@ class SmokeTwin:
                          self.recognizer)
         if self.shots:
             parts.append(f'{self.shots}shot')
+        if self.family != 'openai-clip':
+            parts.append(self.family)
         name = '_'.join(parts)
         if self.parent is not None and self.protocol == 'general':
             name += f'_from-{self.parent.dataset}-{self.parent.frames}f'
@@ -130,14 +134,48 @@ def _model_settings(record: ModelRecord) -> Dict[str, str]:
     parent = None
     if load_from:
         parent = re.sub(r'\.pth$', '', str(load_from).split('/')[-1])
+    from bike_bench.models.tiny_archs import family_of
     return dict(header=str(head.get('header', 'Transf')),
                 interaction=str(head.get('interaction', 'VCS')),
-                recognizer=str(cfg.model.get('type', 'BIKERecognizer')), parent=parent)
+                recognizer=str(cfg.model.get('type', 'BIKERecognizer')), parent=parent,
+                family=family_of(cfg.model.get('backbone', {}).get('arch')))
 
 
 def _paper_rows(record: ModelRecord) -> List[PaperRow]:
     return [PaperRow(str(row['table']), str(row['row']), dict(row['metrics']))
             for row in record.metadata.get('Paper Rows') or []]
+
+
+def is_beyond_paper(record: ModelRecord) -> bool:
+    """An experiment the paper has no figure for (other backbones)."""
+    return bool(record.metadata.get('Beyond Paper'))
+
+
+def build_beyond_registry(records: Optional[Sequence[ModelRecord]] = None
+                          ) -> List[Experiment]:
+    """The metafile's "beyond the paper" entries (``Beyond Paper: true``):
+    BIKE on other open_clip backbones, no paper figure to compare with.
+    Their smoke twins use a tiny model of the backbone's tower family."""
+    records = list(records if records is not None else load_metafile())
+    return [_experiment(record, []) for record in records if is_beyond_paper(record)]
+
+
+def _experiment(record: ModelRecord, rows: List[PaperRow]) -> Experiment:
+    dataset = _dataset_of(record)
+    protocol = _protocol_of(record, dataset)
+    settings = _model_settings(record)
+    shots = None
+    if protocol == Protocol.FEWSHOT:
+        shots = int(re.search(r'fewshot-(\d+)shot', record.name).group(1))
+    return Experiment(
+        id=record.name, configs=[record.config], dataset=dataset,
+        protocol=protocol, views=record.views, frames=record.frames,
+        input_size=record.input_size, header=settings['header'],
+        interaction=settings['interaction'], recognizer=settings['recognizer'],
+        weights=[record.weights],
+        parent=settings['parent'], paper_rows=rows,
+        paper_metrics=dict(record.metrics), shots=shots,
+        tolerance=tolerance(protocol, 'full'), family=settings['family'])
 
 
 def build_registry(records: Optional[Sequence[ModelRecord]] = None) -> List[Experiment]:
@@ -149,21 +187,8 @@ def build_registry(records: Optional[Sequence[ModelRecord]] = None) -> List[Expe
         rows = _paper_rows(record)
         if not rows or record.protocol == 'smoke':
             continue
-        dataset = _dataset_of(record)
-        protocol = _protocol_of(record, dataset)
-        settings = _model_settings(record)
-        shots = None
-        if protocol == Protocol.FEWSHOT:
-            shots = int(re.search(r'fewshot-(\d+)shot', record.name).group(1))
-        entry = Experiment(
-            id=record.name, configs=[record.config], dataset=dataset,
-            protocol=protocol, views=record.views, frames=record.frames,
-            input_size=record.input_size, header=settings['header'],
-            interaction=settings['interaction'], recognizer=settings['recognizer'],
-            weights=[record.weights],
-            parent=settings['parent'], paper_rows=rows,
-            paper_metrics=dict(record.metrics), shots=shots,
-            tolerance=tolerance(protocol, 'full'))
+        entry = _experiment(record, rows)
+        protocol = entry.protocol
         if protocol == Protocol.ZEROSHOT_K600:
             if k600 is None:
                 k600 = dataclasses.replace(

@@ -3,7 +3,9 @@
 A twin keeps everything of an experiment's real config that defines its
 protocol — pipelines (sampling, crops, flips), test views, header,
 interaction, loss, evaluators — and swaps in what makes it run on the CPU in
-seconds: the tiny random CLIP of the smoke config, the synthetic benchmark's
+seconds: the tiny random CLIP of the smoke config (for backbones of another
+tower family -- SigLIP, EVA02, CoCa, Hugging Face text -- the tiny model of
+that family, ``bike_bench.models.tiny_archs``), the synthetic benchmark's
 manifests of the same dataset, 64 px frames and a short, higher-lr schedule.
 """
 from __future__ import annotations
@@ -99,6 +101,10 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     smoke = Config.fromfile(SMOKE_CONFIG)
     cfg = copy.deepcopy(real)
     cfg.model.backbone = copy.deepcopy(smoke.model.backbone)
+    if twin.family != 'openai-clip':
+        # Beyond-the-paper backbones: a tiny model of the same tower family.
+        from bike_bench.models.tiny_archs import tiny_arch
+        cfg.model.backbone.arch = tiny_arch(twin.family)
     cfg.model.num_classes = None
     cfg.model.class_names = None
     roles = FLAVOUR_MANIFESTS[entry.dataset]

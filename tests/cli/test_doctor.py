@@ -16,6 +16,21 @@ def test_doctor_json_report(capsys):
     assert set(report['openai_weights']) == {'ViT-B-32', 'ViT-B-16', 'ViT-L-14',
                                              'ViT-L-14-336'}
     assert report['video_write_decode'] == 'ok'
+    backbones = report['config_backbones']
+    siglip = backbones['bike_vit-b-p16-siglip2_webli-pre_8xb32-8x1x1-30e_kinetics400-rgb']
+    assert (siglip['arch'], siglip['pretrained']) == ('ViT-B-16-SigLIP2', 'webli')
+    assert siglip['status'].startswith(('cached', 'not cached'))
+    tiny = backbones['bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb']
+    assert tiny['status'].startswith('random init')
+    finetune = backbones['bike_vit-l-p14_k400-pre_8xb32-16x1x1-20e_ucf101-split1-rgb']
+    assert finetune['status'].startswith('load_from checkpoints/')
+
+
+def test_doctor_text_lists_backbone_weights(capsys):
+    main(['doctor'])
+    out = capsys.readouterr().out
+    assert 'Backbone weights of each config' in out
+    assert 'EVA02-L-14 / merged2b_s4b_b131k' in out
 
 
 def test_help_lists_commands(capsys):

@@ -43,3 +43,45 @@ def test_smoke_twins_share_runs_and_follow_parents():
     assert zeroshot.parent.id == 'smoke_general_kinetics400_8f_4x3'
     va = twins[find_entry(entries, 'bike-va_').id]
     assert va.id.endswith('VideoAttribute')
+
+
+def test_beyond_paper_entries_stay_out_of_the_paper_registry():
+    import open_clip
+    from mmengine.config import Config
+    from bike_bench.reproduction.metafile import REPO_ROOT
+    from bike_bench.reproduction.registry import build_beyond_registry
+    beyond = build_beyond_registry()
+    paper_ids = {e.id for e in build_registry()}
+    backbones = set()
+    for entry in beyond:
+        assert entry.id not in paper_ids and not entry.paper_rows and not entry.paper_metrics
+        assert (entry.dataset, entry.protocol, entry.frames, entry.views) == (
+            'kinetics400', 'general', 8, '4x3')
+        backbone = Config.fromfile(str(REPO_ROOT / entry.config)).model.backbone
+        assert open_clip.get_pretrained_cfg(backbone.arch, backbone.pretrained), entry.id
+        size = open_clip.get_model_config(backbone.arch)['vision_cfg']['image_size']
+        assert entry.input_size == size, entry.id  # the model's own image size
+        backbones.add((backbone.arch, backbone.pretrained))
+    assert {('ViT-B-16-SigLIP2', 'webli'), ('EVA02-B-16', 'merged2b_s8b_b131k'),
+            ('EVA02-L-14', 'merged2b_s4b_b131k'), ('ViT-L-14', 'metaclip_fullcc'),
+            ('ViT-L-14', 'dfn2b')} <= backbones
+    assert any('SigLIP2' in arch and arch != 'ViT-B-16-SigLIP2' for arch, _ in backbones)
+
+
+def test_beyond_paper_twins_use_a_tiny_model_of_their_family(tmp_path):
+    from bike_bench.reproduction.registry import build_beyond_registry
+    from bike_bench.reproduction.smoke_twins import twin_config
+    beyond = {e.id: e for e in build_beyond_registry()}
+    twins = {key: SmokeTwin.of(entry, beyond) for key, entry in beyond.items()}
+    families = {twins[key].family for key in beyond}
+    assert families == {'siglip', 'eva02', 'openai-clip'}
+    siglip = find_entry(list(beyond.values()), 'vit-b-p16-siglip2')
+    twin = twins[siglip.id]
+    assert twin.id == 'smoke_general_kinetics400_8f_4x3_siglip'
+    cfg = twin_config(siglip, twin, str(tmp_path), str(tmp_path / 'work'))
+    arch = cfg.model.backbone.arch
+    assert arch['text_cfg']['pool_type'] == 'last' and 'siglip' in \
+        arch['vision_cfg']['timm_model_name']
+    # MetaCLIP and DFN are OpenAI-style towers: they share the paper's twin.
+    metaclip = find_entry(list(beyond.values()), 'metaclip')
+    assert twins[metaclip.id].id == 'smoke_general_kinetics400_8f_4x3'

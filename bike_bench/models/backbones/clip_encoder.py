@@ -11,17 +11,41 @@ from mmaction.registry import MODELS
 from bike_bench.models import clip_adapter
 
 
+def default_num_heads(embed_dim: int, text_width: int) -> int:
+    """Heads of the temporal transformer when a config does not say.
+
+    The official rule is text width / 64 (ViT-B: 8, ViT-L: 12). Where that
+    does not divide the joint width (e.g. a 768-wide mT5 text tower with a
+    512-wide joint space), joint width / 64, else one head.
+    """
+    heads = max(1, text_width // 64)
+    if embed_dim % heads == 0:
+        return heads
+    heads = max(1, embed_dim // 64)
+    return heads if embed_dim % heads == 0 else 1
+
+
 @MODELS.register_module()
 class CLIPEncoder(nn.Module):
-    """An open_clip CLIP exposing what BIKE needs from it.
+    """An open_clip image-text model exposing what BIKE needs from it.
+
+    Any text-tower family of ``clip_adapter.TEXT_TOWERS`` works: OpenAI-style
+    CLIP, ``CustomTextCLIP`` with a ``TextTransformer`` (SigLIP, EVA02, ...),
+    Hugging Face text towers and CoCa.
 
     Args:
         arch: open_clip architecture name (``'ViT-B-32'``, ``'ViT-L-14-336'``,
-            ...) or a dict model config (tiny models for tests).
-        pretrained: ``None`` (random), ``'openai'``, or a local checkpoint.
+            ``'ViT-B-16-SigLIP2'``, ``'EVA02-B-16'``, ...) or a dict model
+            config (tiny models for tests).
+        pretrained: ``None`` (random), a pretrained tag (``'openai'``,
+            ``'webli'``, ...), or a local checkpoint.
         freeze_text: freeze the text tower except ``logit_scale`` (the
             official ``fix_text``).
         grad_checkpointing: recompute activations in the backward pass.
+
+    Raises:
+        UnsupportedArchitecture: the model's text tower gives no class and
+            token features (one line saying why).
     """
 
     def __init__(self, arch='ViT-B-32', pretrained: Optional[str] = None,
@@ -29,6 +53,7 @@ class CLIPEncoder(nn.Module):
         super().__init__()
         self.arch = arch
         self.clip = clip_adapter.build_clip(arch, pretrained)
+        self.text_family = clip_adapter.text_tower(self.clip).name
         self.freeze_text = freeze_text
         if freeze_text:
             for name, param in self.clip.named_parameters():
@@ -39,7 +64,14 @@ class CLIPEncoder(nn.Module):
         self.embed_dim = clip_adapter.embed_dim(self.clip)
         self.text_width = clip_adapter.text_width(self.clip)
         self.image_size = clip_adapter.image_size(self.clip)
-        self.context_length = self.clip.context_length
+        # Token ids per prompt: the tokenizer's length (SigLIP 64, CoCa 76).
+        self.context_length = clip_adapter.context_length(arch, self.clip)
+        self._uses_clip_bpe = clip_adapter.uses_clip_bpe(arch)
+        self._tokenizer = None
+
+    @property
+    def default_num_heads(self) -> int:
+        return default_num_heads(self.embed_dim, self.text_width)
 
     @property
     def logit_scale(self) -> nn.Parameter:
@@ -52,11 +84,16 @@ class CLIPEncoder(nn.Module):
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` normalised frames -> ``(N, D)`` features."""
-        return self.clip.encode_image(images)
+        return clip_adapter.encode_image(self.clip, images)
 
     def encode_text(self, tokens: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(A, L)`` token ids -> class ``(A, D)`` and token ``(A, L, D)``."""
         return clip_adapter.encode_text_tokens(self.clip, tokens)
 
     def tokenize(self, texts) -> torch.Tensor:
-        return clip_adapter.tokenize(texts, self.context_length)
+        """Texts -> ``(A, context_length)`` ids with the model's tokenizer."""
+        if self._uses_clip_bpe:
+            return clip_adapter.tokenize(texts, self.context_length)
+        if self._tokenizer is None:  # SigLIP / HF: from the HF cache, once
+            self._tokenizer = clip_adapter.build_tokenizer(self.arch)
+        return self._tokenizer(list(texts))

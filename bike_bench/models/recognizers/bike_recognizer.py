@@ -12,6 +12,7 @@ from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
 from bike_bench.datasets.class_table import resolve_class_names
+from bike_bench.models.data_preprocessors.clip_preprocessor import with_model_statistics
 from bike_bench.models.distributed import all_gather_with_grad
 from bike_bench.models.losses import LOSS_ALIASES, same_label_targets
 
@@ -39,7 +40,8 @@ class BIKERecognizer(BaseModel):
     Args:
         backbone: ``CLIPEncoder`` config.
         video_head: ``BIKEVideoHead`` config; ``embed_dim`` and ``num_heads``
-            default to the backbone's (heads = text width / 64).
+            default to the backbone's (heads = text width / 64 where that divides
+            the joint width; see default_num_heads).
         loss: a registered loss config, or ``'NCE'`` / ``'DS'`` /
             ``'InfoNCE'``.
         class_names: the class table path or a list of names; may also be
@@ -76,6 +78,8 @@ class BIKERecognizer(BaseModel):
         if data_preprocessor is None:
             data_preprocessor = dict(type='CLIPDataPreprocessor')
         if isinstance(data_preprocessor, dict):
+            # Frames are normalised with the backbone's own statistics.
+            data_preprocessor = with_model_statistics(data_preprocessor, backbone)
             # Built here so mmaction's registry is searched whatever the
             # default scope of the caller.
             data_preprocessor = MODELS.build(data_preprocessor)
@@ -84,7 +88,7 @@ class BIKERecognizer(BaseModel):
         head_cfg = dict(video_head)
         head_cfg.setdefault('type', 'BIKEVideoHead')
         head_cfg.setdefault('embed_dim', self.backbone.embed_dim)
-        head_cfg.setdefault('num_heads', max(1, self.backbone.text_width // 64))
+        head_cfg.setdefault('num_heads', self.backbone.default_num_heads)
         self.video_head = MODELS.build(head_cfg)
         if isinstance(loss, str):
             loss = dict(type=LOSS_ALIASES.get(loss, loss))
