@@ -63,8 +63,9 @@ def config_backbones(config_dir=None) -> dict:
     import os
     from mmengine.config import Config
     from bike_bench.models.clip_adapter import pretrained_weights_status
-    from bike_bench.reproduction.metafile import REPO_ROOT, config_files
-    config_dir = config_dir or os.path.join(REPO_ROOT, 'mmconfigs')
+    from bike_bench import paths
+    from bike_bench.reproduction.metafile import config_files
+    config_dir = config_dir or str(paths.config_dir())
     out = {}
     for path in config_files(config_dir):
         try:
@@ -75,7 +76,7 @@ def config_backbones(config_dir=None) -> dict:
             if not isinstance(arch, str):
                 arch, status = 'dict architecture', 'random init (nothing to load)'
             elif load_from:
-                found = os.path.isfile(os.path.join(REPO_ROOT, load_from)) or \
+                found = os.path.isfile(paths.output_path(load_from)) or \
                     os.path.isfile(load_from)
                 status = f'load_from {load_from}: ' + ('present' if found else 'missing')
             elif tag is None:

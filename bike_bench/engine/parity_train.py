@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import torch
 from torch.utils.data import Dataset
 
+from bike_bench import paths
 from mmengine.hooks import Hook
 
 from mmaction.registry import DATASETS
@@ -43,11 +44,10 @@ LR_TOL = 1e-9
 WEIGHT_TOL = 2e-5
 KEY_BIAS_TOL = 1e-3
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The paper's K400 ViT-B/16 config: its optimizer, schedule, head and loss
 # settings are the official ones; the replay puts the fixture's in.
-DEFAULT_CONFIG = os.path.join(
-    REPO_ROOT, 'mmconfigs', 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb.py')
+DEFAULT_CONFIG = str(paths.config_dir() /
+                     'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb.py')
 
 REQUIRED_KEYS = ('settings', 'classes', 'init_official_format', 'frames', 'labels',
                  'text_tokens', 'steps', 'final_model_state_dict',

@@ -48,7 +48,7 @@ def test_smoke_twins_share_runs_and_follow_parents():
 def test_beyond_paper_entries_stay_out_of_the_paper_registry():
     import open_clip
     from mmengine.config import Config
-    from bike_bench.reproduction.metafile import REPO_ROOT
+    from bike_bench.reproduction.metafile import DATA_ROOT
     from bike_bench.reproduction.registry import build_beyond_registry
     beyond = build_beyond_registry()
     paper_ids = {e.id for e in build_registry()}
@@ -57,7 +57,7 @@ def test_beyond_paper_entries_stay_out_of_the_paper_registry():
         assert entry.id not in paper_ids and not entry.paper_rows and not entry.paper_metrics
         assert (entry.dataset, entry.protocol, entry.frames, entry.views) == (
             'kinetics400', 'general', 8, '4x3')
-        backbone = Config.fromfile(str(REPO_ROOT / entry.config)).model.backbone
+        backbone = Config.fromfile(str(DATA_ROOT / entry.config)).model.backbone
         assert open_clip.get_pretrained_cfg(backbone.arch, backbone.pretrained), entry.id
         size = open_clip.get_model_config(backbone.arch)['vision_cfg']['image_size']
         assert entry.input_size == size, entry.id  # the model's own image size
