@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from bike_bench.cli.common import DictAction
+from bike_bench.cli.common import DictAction, config_arg, existing_file
 
 
 def add_parser(subparsers):
@@ -27,7 +27,8 @@ def add_parser(subparsers):
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
     gen = commands.add_parser(
         'generate', help='name each video with its top-k lexicon phrases')
-    gen.add_argument('config', help='config whose val pipeline samples the '
+    gen.add_argument('config', type=config_arg,
+                     help='config whose val pipeline samples the '
                      'frames and whose backbone is the default CLIP')
     gen.add_argument('--manifest', required=True, help='videos to describe')
     gen.add_argument('--out', required=True, help='attributes JSON to write')
@@ -38,7 +39,8 @@ def add_parser(subparsers):
     gen.add_argument('--prompt', default=None,
                      help='template for each phrase (default "a photo of {}")')
     source = gen.add_mutually_exclusive_group()
-    source.add_argument('--checkpoint', help='use the CLIP of this bike-bench '
+    source.add_argument('--checkpoint', type=existing_file('checkpoint'),
+                        help='use the CLIP of this bike-bench '
                         'checkpoint of the config\'s model')
     source.add_argument('--pretrained', help='CLIP weights: "openai" or a '
                         'local file (default: the config\'s backbone)')

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import sys
 
-from bike_bench.cli.common import DictAction
+from bike_bench.cli.common import DictAction, config_arg, existing_file
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         'convert', help='convert an official BIKE checkpoint to MMEngine')
-    parser.add_argument('checkpoint', help='official checkpoint (.pt with '
+    parser.add_argument('checkpoint', type=existing_file('checkpoint'),
+                        help='official checkpoint (.pt with '
                         'model_state_dict / fusion_model_state_dict)')
     parser.add_argument('--out', required=True, help='MMEngine checkpoint to write')
-    parser.add_argument('--config', help='check that the result loads strictly '
+    parser.add_argument('--config', type=config_arg,
+                        help='check that the result loads strictly '
                         'into this config\'s model')
     parser.add_argument('--allow-unplaced', action='store_true',
                         help='write the checkpoint even if some entries could '

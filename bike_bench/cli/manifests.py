@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from typing import Dict, List
 
+from bike_bench.cli.common import dataset_arg
+
 
 def _pairs(values: List[str], option: str) -> Dict[str, str]:
     pairs = {}
@@ -30,8 +32,8 @@ def add_parser(subparsers):
 
     build = commands.add_parser('build', help='build manifests from a '
                                 "dataset's annotation files")
-    build.add_argument('dataset', help='kinetics400, kinetics600, ucf101, hmdb51, '
-                       'activitynet or charades')
+    build.add_argument('dataset', type=dataset_arg(),
+                       help='a dataset with a spec in manifests/ (e.g. ucf101)')
     build.add_argument('--format', dest='fmt', help='source format (default: the '
                        "dataset's own; see `manifests list --formats`)")
     build.add_argument('--source', help='folder with the source files (default: '
@@ -73,7 +75,7 @@ def add_parser(subparsers):
 
     listing = commands.add_parser('list', help='manifests: built, buildable, missing')
     listing.add_argument('--data-root', default='data')
-    listing.add_argument('--dataset', nargs='+')
+    listing.add_argument('--dataset', nargs='+', type=dataset_arg())
     listing.add_argument('--formats', action='store_true',
                          help='also list every source format and its files')
     listing.set_defaults(func=run_list)

@@ -68,9 +68,10 @@ def test_combined_model_fuses_both_branches(branches, tmp_path):
 def test_different_text_towers_are_refused(branches, tmp_path):
     video, _, video_path, _ = branches
     other = save(build(ATTR_ONLY_CONFIG, 5), tmp_path / 'other.pth')
+    # --debug: the command raises instead of printing one error line.
     with pytest.raises(ValueError, match='text towers .* differ'):
-        cli(['attributes', 'combine', video_path, other, '--out',
+        cli(['--debug', 'attributes', 'combine', video_path, other, '--out',
              str(tmp_path / 'x.pth')])
     with pytest.raises(ValueError, match='no attribute_head'):
-        cli(['attributes', 'combine', video_path, video_path, '--out',
+        cli(['--debug', 'attributes', 'combine', video_path, video_path, '--out',
              str(tmp_path / 'x.pth')])

@@ -50,11 +50,11 @@ def test_resume_refuses_other_settings(smoke_set, smoke_attributes, tmp_path):
     out.write_bytes(Path(smoke_attributes['val']).read_bytes())
     Path(str(out) + '.meta.json').write_bytes(
         Path(smoke_attributes['val'] + '.meta.json').read_bytes())
-    with pytest.raises(AttributesFileError, match='topk'):
-        cli(generate_args(smoke_set['val'], out, '--topk', '3'))
+    with pytest.raises(AttributesFileError, match='topk'):  # --debug: raise
+        cli(generate_args(smoke_set['val'], out, '--topk', '3', '--debug'))
     os.unlink(str(out) + '.meta.json')
     with pytest.raises(AttributesFileError, match='not written by'):
-        cli(generate_args(smoke_set['val'], out))
+        cli(generate_args(smoke_set['val'], out, '--debug'))
 
 
 def test_lexicon_file_and_prompt(smoke_set, tmp_path):
@@ -70,7 +70,7 @@ def test_lexicon_file_and_prompt(smoke_set, tmp_path):
     assert meta['prompt'] == 'a {} thing' and meta['lexicon'] == str(lexicon)
     with pytest.raises(ValueError, match='topk=6 but the lexicon has 5'):
         cli(generate_args(smoke_set['val'], tmp_path / 'x.json', '--lexicon',
-                          str(lexicon), '--topk', '6'))
+                          str(lexicon), '--topk', '6', '--debug'))
 
 
 def test_duplicate_video_paths_are_refused(smoke_set, tmp_path):
@@ -80,7 +80,7 @@ def test_duplicate_video_paths_are_refused(smoke_set, tmp_path):
     path = str(tmp_path / 'dup.jsonl')
     write_manifest(manifest, path)
     with pytest.raises(AttributesFileError, match='dup.jsonl:34.*also on line 2'):
-        cli(generate_args(path, tmp_path / 'dup.json'))
+        cli(generate_args(path, tmp_path / 'dup.json', '--debug'))
 
 
 def test_clip_from_a_checkpoint(smoke_set, tmp_path):

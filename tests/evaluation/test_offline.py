@@ -95,3 +95,34 @@ def test_converted_checkpoint_evaluates_offline_and_loads_strictly(
     assert results['counts']['evaluated'] == 12
     # The run's config builds the bare architecture: the checkpoint held it all.
     assert results['config']['resolved']['model']['backbone']['pretrained'] is None
+
+
+def test_reproduce_lists_entries_with_missing_weights_and_goes_on(tmp_path, monkeypatch):
+    """Every full-scale entry is built bare (the checkpoint supplies CLIP);
+    one whose weights still cannot be had is *missing*, and the next runs."""
+    from bike_bench.evaluation import harness
+    from bike_bench.reproduction import reproduce
+    from bike_bench.reproduction.registry import build_registry
+    entries = [e for e in build_registry() if e.protocol == 'general'
+               and e.weights[0] and e.dataset == 'kinetics400'][:2]
+    assert len(entries) == 2
+    data_root, checkpoints = tmp_path / 'data', tmp_path / 'checkpoints'
+    (data_root / 'kinetics400' / 'manifests').mkdir(parents=True)
+    (data_root / 'kinetics400' / 'manifests' / 'val.jsonl').write_text('{}\n')
+    checkpoints.mkdir()
+    for entry in entries:
+        (checkpoints / entry.weights[0]).write_bytes(b'weights')
+    seen = []
+
+    def fake_run_test(cfg, checkpoint, **kwargs):
+        seen.append(cfg.model.backbone.pretrained)
+        raise PretrainedWeightsUnavailable(f'pretrained CLIP weights X / {len(seen)}')
+
+    monkeypatch.setattr(harness, 'run_test', fake_run_test)
+    outcome = reproduce.run_full(entries, str(data_root), str(checkpoints),
+                                 str(tmp_path / 'runs'), str(tmp_path / 'work'),
+                                 reproduce._Progress(len(entries), lambda line: None))
+    assert seen == [None, None]  # built without fetching 'openai' weights
+    assert [m.entry for m in outcome.missing] == [e.id for e in entries]
+    assert 'pretrained CLIP weights' in outcome.missing[0].what[0]
+    assert outcome.ran == []
