@@ -31,8 +31,9 @@ def add_parser(subparsers):
     parser.add_argument('config', help='config file (mmconfigs/...)')
     parser.add_argument('checkpoint', help='checkpoint file')
     add_evaluation_arguments(parser)
-    parser.add_argument('--out', help='results JSON (default: '
-                        '<work_dir>/results/<run_id>.json)')
+    parser.add_argument('--out', help='results JSON (default: <work_dir>/results/'
+                        '<run_id>_<key8>.json); a file of another run there is '
+                        'never replaced')
     parser.add_argument('--dump', help='also save per-video scores to this .pkl')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load a checkpoint holding arbitrary pickled '
@@ -51,6 +52,7 @@ def run(args) -> int:
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
     from bike_bench.checkpoint_io import UntrustedCheckpointError
+    from bike_bench.evaluation.results import ResultsConflictError
     try:
         results = run_test(cfg, args.checkpoint, views=args.views,
                            aggregation=args.aggregation,
@@ -58,7 +60,10 @@ def run(args) -> int:
                            trust_checkpoint=args.trust_checkpoint)
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
+    except ResultsConflictError as error:
+        raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))
+        print(f'config: {results["config"]["path"]}')
         print(f'results: {results["path"]}')
     return 0

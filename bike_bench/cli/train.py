@@ -73,7 +73,12 @@ def run(args) -> int:
     from bike_bench.checkpoint_io import refusal_message
     from bike_bench.datasets.transforms.decoding import VideoReadError
     from bike_bench.engine import NonFiniteLossError
-    cfg = apply_train_options(load_config(args), args)
+    from bike_bench.engine.run_config import materialize
+    from bike_bench.evaluation.provenance import code_identity
+    code_identity()  # before this run writes anything
+    # The file that trains: the config with the options applied, written first.
+    cfg = materialize(apply_train_options(load_config(args), args))
+    print(f'config: {cfg.filename}')
     flag = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
     previous = os.environ.get(flag)
     if args.trust_checkpoint:

@@ -49,7 +49,10 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     the model's batch and listed in the results file.
     """
     import bike_bench.evaluation  # noqa: F401  (registers loops, metrics)
+    from bike_bench.engine.run_config import derive
+    from bike_bench.evaluation.provenance import config_hash
     views_used = views_from_option(cfg, views, loader)
+    after_views = config_hash(cfg)
     pack_sample_index(cfg, loader)
     if aggregation is not None:
         if aggregation not in AGGREGATIONS:
@@ -60,7 +63,9 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     dataloader = cfg[loader]
     dataset = dataloader['dataset']
     if _is_manifest_dataset(dataset.get('type')):
-        dataset['on_error'] = 'skip' if skip_bad_videos else 'raise'
+        # The config's own setting stands unless the option asks to skip.
+        dataset['on_error'] = 'skip' if skip_bad_videos else dataset.get('on_error',
+                                                                         'raise')
     elif skip_bad_videos:
         raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '
                          f'config\'s {loader} uses {dataset.get("type")}')
@@ -79,6 +84,10 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
         # The config's own metrics cannot count skipped/padded videos.
         metrics.append(dict(type='VideoCountMetric'))
     cfg[evaluator_key] = metrics
+    if config_hash(cfg) != after_views:
+        derive(cfg, 'bike-bench evaluation: skip-aware loop and collate, counting '
+               f'metric, sample_idx packed, on_error={dataset.get("on_error")}'
+               + (f', aggregation={aggregation}' if aggregation else ''))
     return views_used, aggregation_used
 
 
@@ -128,6 +137,26 @@ def default_run_id(kind: str, dataset: Dict[str, Any], views: str,
     return f'{kind}_{name}_{views}_{aggregation}_{stem}'.replace(os.sep, '-')
 
 
+def model_record(model) -> Dict[str, Any]:
+    """The architecture that ran: class, parameter count, and a signature
+    (SHA-256 of every state-dict entry's name and shape)."""
+    import hashlib
+    from mmengine.model import is_model_wrapper
+    model = model.module if is_model_wrapper(model) else model
+    state = model.state_dict()
+    lines = '\n'.join(f'{name}:{tuple(value.shape)}' for name, value in state.items())
+    return dict(type=type(model).__name__,
+                params=int(sum(p.numel() for p in model.parameters())),
+                signature=hashlib.sha256(lines.encode()).hexdigest())
+
+
+def eval_keys(cfg, checkpoint_sha: str, manifest_hashes, **options) -> Dict[str, str]:
+    """Run keys of an evaluation: config content, checkpoint, manifests, options."""
+    from bike_bench.evaluation.provenance import config_key_hash, run_key
+    return run_key(dict(config=config_key_hash(cfg), checkpoint=checkpoint_sha,
+                        manifests=list(manifest_hashes), **options))
+
+
 def _plain(metrics: Dict[str, Any]) -> Dict[str, Any]:
     return {key: float(value) if isinstance(value, (int, float)) or hasattr(value, 'item')
             else value for key, value in metrics.items()}
@@ -147,6 +176,9 @@ def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir, trust)
+    # As MMAction2's tools/test.py: the checkpoint replaces the config's
+    # load_from (a copy: the caller's config stays the recorded file).
+    cfg = copy.deepcopy(cfg)
     cfg.load_from = None
     cfg.resume = False
     runner = build_runner(cfg)
@@ -159,7 +191,8 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
              aggregation: Optional[str] = None, skip_bad_videos: bool = False,
              out: Optional[str] = None, run_id: Optional[str] = None,
              protocol: Optional[Dict[str, Any]] = None,
-             trust_checkpoint: bool = False) -> Optional[Dict[str, Any]]:
+             trust_checkpoint: bool = False, replace: bool = False,
+             extra: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
     """Evaluate ``checkpoint`` on the config's test set; write a results file.
 
     The checkpoint may be an MMEngine checkpoint or one in the official BIKE
@@ -173,22 +206,37 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         aggregation: ``'official'`` or ``'mean'`` (default: the config's).
         skip_bad_videos: skip unreadable videos (listed in the results file)
             instead of stopping at the first one.
-        out: results file; default ``<work_dir>/results/<run_id>.json``.
+        out: results file; default ``<work_dir>/results/<run_id>_<key8>.json``
+            (``key8``: the start of the inputs key, so runs on different
+            manifests that share dataset and split names keep both files).
         protocol: protocol description to record (default ``{'name': 'test'}``).
         trust_checkpoint: load a checkpoint that holds arbitrary pickled
             objects (can run code from the file); refused by default.
+        replace: replace whatever file is at the results path (callers that
+            decided to rerun); by default a file of another run is refused
+            (``ResultsConflictError``).
+        extra: more top-level fields for the results file.
+
+    The config is written (``materialize``) before the Runner is built;
+    ``config.path`` in the results names that file, so ``bike-bench test
+    <config.path> <checkpoint>`` runs the same evaluation again.
 
     Returns:
         The results dict (main process; ``None`` on other ranks). Its path
         is under the ``'path'`` key.
     """
     from mmengine.dist import is_main_process
-    from bike_bench.evaluation.provenance import config_record, environment_record
+    from bike_bench.engine.run_config import materialize
+    from bike_bench.evaluation.provenance import (code_identity, config_record,
+                                                  environment_record)
+    from bike_bench.evaluation.results import check_replace
 
+    code_identity()  # before this run writes anything
     cfg = copy.deepcopy(cfg)
     start = time.time()
     views_used, aggregation_used = prepare_eval_config(
         cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
+    cfg = materialize(cfg)  # the file that runs; results point to it
     runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
     metrics = runner.test()
     wall = time.time() - start
@@ -197,6 +245,7 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
     ckpt = checkpoint_record(checkpoint)
     details = metric_details(runner.test_loop.evaluator.metrics)
     dataset = dataset_record(runner.test_loop.dataloader.dataset)
+    keys = eval_keys(cfg, ckpt['sha256'], [dataset['manifest_hash']])
     run_id = run_id or default_run_id('test', dataset, views_used.label,
                                       aggregation_used, checkpoint)
     results = build_results(
@@ -205,8 +254,11 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
         config=config_record(cfg), environment=environment_record(),
         wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
-        per_class=details['per_class'], metric_options=details['metric_options'])
-    path = out or results_path(cfg.work_dir, run_id)
+        per_class=details['per_class'], metric_options=details['metric_options'],
+        extra=dict(model=model_record(runner.model), **keys, **(extra or {})))
+    path = out or results_path(cfg.work_dir, run_id, keys['inputs_key'])
+    if not replace:
+        check_replace(path, results)
     write_results(results, path)
     results['path'] = path
     return results
