@@ -86,6 +86,6 @@ model = dict(
     aggregation='mean',
     num_classes=400)
 
-# Video, attributes and fused top-1/top-5.
-val_evaluator = dict(_delete_=True, type='FusionAccMetric')
+# Video, attributes and fused top-1/top-5; the counts of the results file.
+val_evaluator = [dict(type='FusionAccMetric'), dict(type='VideoCountMetric')]
 test_evaluator = val_evaluator

@@ -63,27 +63,29 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     dataloader = cfg[loader]
     dataset = dataloader['dataset']
     if _is_manifest_dataset(dataset.get('type')):
-        # The config's own setting stands unless the option asks to skip.
-        dataset['on_error'] = 'skip' if skip_bad_videos else dataset.get('on_error',
-                                                                         'raise')
+        if skip_bad_videos:  # otherwise the config's own setting stands
+            dataset['on_error'] = 'skip'
     elif skip_bad_videos:
         raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '
                          f'config\'s {loader} uses {dataset.get("type")}')
-    dataloader['collate_fn'] = dict(type='skip_aware_collate')
+    # The configs declare these (_base_/schedules, _base_/datasets); a config
+    # that does not gets them here, recorded as a derivation.
+    if dict(dataloader.get('collate_fn') or {}).get('type') != 'skip_aware_collate':
+        dataloader['collate_fn'] = dict(type='skip_aware_collate')
     loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
                        else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
     if loop.get('type', plain) not in (plain, f'SkipAware{plain}'):
         raise ValueError(f'{loop_key} uses the custom loop {loop["type"]}; '
                          f'bike-bench evaluation needs SkipAware{plain}')
-    loop['type'] = f'SkipAware{plain}'
-    cfg[loop_key] = loop
+    if loop.get('type') != f'SkipAware{plain}':
+        loop['type'] = f'SkipAware{plain}'
+        cfg[loop_key] = loop
     evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
     metrics = _as_list(cfg.get(evaluator_key))
     if not any(_is_counting(metric) for metric in metrics):
         # The config's own metrics cannot count skipped/padded videos.
-        metrics.append(dict(type='VideoCountMetric'))
-    cfg[evaluator_key] = metrics
+        cfg[evaluator_key] = metrics + [dict(type='VideoCountMetric')]
     if config_hash(cfg) != after_views:
         derive(cfg, 'bike-bench evaluation: skip-aware loop and collate, counting '
                f'metric, sample_idx packed, on_error={dataset.get("on_error")}'
