@@ -68,7 +68,6 @@ def apply_train_options(cfg, args):
 
 
 def run(args) -> int:
-    import os
     import pickle
     from bike_bench.checkpoint_io import refusal_message
     from bike_bench.datasets.transforms.decoding import VideoReadError
@@ -79,13 +78,10 @@ def run(args) -> int:
     # The file that trains: the config with the options applied, written first.
     cfg = materialize(apply_train_options(load_config(args), args))
     print(f'config: {cfg.filename}')
-    flag = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
-    previous = os.environ.get(flag)
-    if args.trust_checkpoint:
-        # torch.load's weights_only default is flipped for this run only.
-        os.environ[flag] = '1'
+    from bike_bench.checkpoint_io import trusted_loading
     try:
-        build_runner(cfg).train()
+        with trusted_loading(args.trust_checkpoint):
+            build_runner(cfg).train()
     except VideoReadError as error:
         hint = ('--fail-on-bad-videos; without it unreadable training videos '
                 'are skipped and recorded in skipped_samples.json'
@@ -98,12 +94,6 @@ def run(args) -> int:
         raise SystemExit(f'training stopped: {error}') from None
     except pickle.UnpicklingError as error:
         raise SystemExit(refusal_message(_checkpoint_in_use(cfg), error)) from None
-    finally:
-        if args.trust_checkpoint:
-            if previous is None:
-                os.environ.pop(flag, None)
-            else:
-                os.environ[flag] = previous
     return 0
 
 

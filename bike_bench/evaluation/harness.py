@@ -1,17 +1,17 @@
 """``bike-bench test`` as a function: evaluate a checkpoint, write a results file.
 
-``run_test`` prepares the config (views, aggregation, skip handling, exact
-counting), runs MMEngine's Runner and writes one results JSON. The pieces
-are shared with the zero-shot and few-shot protocols.
+``run_test`` derives the config (views, aggregation, skip handling, exact
+counting), writes it (``engine.run_config.materialize``), builds MMEngine's
+Runner from that file, loads the checkpoint strictly and runs
+``runner.test()``; the registered ``ResultsFileHook`` writes the results
+JSON. The pieces are shared with the zero-shot and few-shot protocols.
 """
 from __future__ import annotations
 
 import copy
 import os
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from bike_bench.evaluation.results import build_results, results_path, write_results
 from bike_bench.evaluation.views import Views, pack_sample_index, views_from_option
 
 AGGREGATIONS = ('official', 'mean')
@@ -168,24 +168,23 @@ def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
     """A Runner for ``cfg`` whose model holds ``checkpoint``, loaded strictly.
 
     Official-layout checkpoints are converted first (once, under the work
-    dir). MMEngine's own ``load_from`` only warns about missing or
-    unexpected keys; here they are an error naming the keys.
+    dir). As MMAction2's tools/test.py, the checkpoint takes the place of
+    the config's ``load_from``; it is loaded with MMEngine's
+    ``runner.load_checkpoint(strict=True)``, weights-only
+    (``checkpoint_io.load_into_runner``).
     """
-    from mmengine.model import is_model_wrapper
-    from bike_bench.checkpoint_io import load_model_checkpoint
+    from bike_bench.checkpoint_io import load_into_runner
     from bike_bench.cli.common import build_runner
     from bike_bench.models.convert import prepare_checkpoint_for_test
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir, trust)
-    # As MMAction2's tools/test.py: the checkpoint replaces the config's
-    # load_from (a copy: the caller's config stays the recorded file).
+    # A copy: the caller's config stays the recorded file.
     cfg = copy.deepcopy(cfg)
     cfg.load_from = None
     cfg.resume = False
     runner = build_runner(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    load_model_checkpoint(model, loadable, strict=True, trust=trust)
+    load_into_runner(runner, loadable, trust)
     return runner
 
 
@@ -227,40 +226,19 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         The results dict (main process; ``None`` on other ranks). Its path
         is under the ``'path'`` key.
     """
-    from mmengine.dist import is_main_process
     from bike_bench.engine.run_config import materialize
-    from bike_bench.evaluation.provenance import (code_identity, config_record,
-                                                  environment_record)
-    from bike_bench.evaluation.results import check_replace
+    from bike_bench.evaluation.provenance import code_identity
+    from bike_bench.evaluation.results_hook import ResultsFileHook
 
     code_identity()  # before this run writes anything
     cfg = copy.deepcopy(cfg)
-    start = time.time()
-    views_used, aggregation_used = prepare_eval_config(
-        cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
+    prepare_eval_config(cfg, views=views, aggregation=aggregation,
+                        skip_bad_videos=skip_bad_videos)
     cfg = materialize(cfg)  # the file that runs; results point to it
     runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
-    metrics = runner.test()
-    wall = time.time() - start
-    if not is_main_process():
-        return None
-    ckpt = checkpoint_record(checkpoint)
-    details = metric_details(runner.test_loop.evaluator.metrics)
-    dataset = dataset_record(runner.test_loop.dataloader.dataset)
-    keys = eval_keys(cfg, ckpt['sha256'], [dataset['manifest_hash']])
-    run_id = run_id or default_run_id('test', dataset, views_used.label,
-                                      aggregation_used, checkpoint)
-    results = build_results(
-        run_id=run_id, protocol=protocol or dict(name='test'),
-        metrics=_plain(metrics), views=views_used.to_dict(),
-        aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
-        config=config_record(cfg), environment=environment_record(),
-        wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
-        per_class=details['per_class'], metric_options=details['metric_options'],
-        extra=dict(model=model_record(runner.model), **keys, **(extra or {})))
-    path = out or results_path(cfg.work_dir, run_id, keys['inputs_key'])
-    if not replace:
-        check_replace(path, results)
-    write_results(results, path)
-    results['path'] = path
-    return results
+    hook = ResultsFileHook(checkpoint=checkpoint, out=out, run_id=run_id,
+                           protocol=protocol, replace=replace, extra=extra,
+                           config=cfg)
+    runner.register_hook(hook)
+    runner.test()
+    return hook.results

@@ -148,7 +148,7 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
 
 def config_key_text(cfg, synth_root: str) -> str:
     """The config as text, without the paths that say where, not what."""
-    data = copy.deepcopy(cfg._cfg_dict.to_dict())
+    data = copy.deepcopy(cfg.to_dict())
     for key in ('work_dir', 'load_from', 'resume', 'launcher', 'run_source'):
         data.pop(key, None)
     text = json.dumps(data, sort_keys=True, default=str)
