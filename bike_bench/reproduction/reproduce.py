@@ -22,6 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
+from bike_bench.reproduction.protocols import protocol
 from bike_bench.reproduction.registry import Experiment, SmokeTwin, build_registry
 from bike_bench.reproduction import smoke_twins as twins_mod
 from bike_bench.utils.atomic import atomic_write_text
@@ -251,6 +252,12 @@ class SmokeRunner:
         atomic_write_text(marker, key + '\n')
         return last_checkpoint(work_dir)
 
+    def twin_config(self, twin: SmokeTwin, entry: Experiment):
+        """The twin's config with its attribute files generated."""
+        cfg = self._config(twin, entry)
+        self.attributes(cfg)
+        return cfg
+
     def config(self, twin: SmokeTwin):
         """The twin's config as the file that trains and tests it.
 
@@ -266,9 +273,6 @@ class SmokeRunner:
         return self.configs[twin.id]
 
     def run(self, progress: _Progress) -> Outcome:
-        from bike_bench.evaluation.fewshot import run_fewshot
-        from bike_bench.evaluation.harness import run_test
-        from bike_bench.evaluation.zeroshot import run_zeroshot
         os.makedirs(self.runs_dir, exist_ok=True)
         for twin_id, (twin, entries) in self.twins().items():
             if not entries:
@@ -293,29 +297,7 @@ class SmokeRunner:
                           f'code; running again ({twin.protocol})')
             scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
             with progress.step(twin_id, action):
-                if twin.protocol == 'general':
-                    checkpoint = self.checkpoint(twin)
-                    results = run_test(self.config(twin), checkpoint, out=scratch,
-                                       run_id=twin_id, replace=True)
-                elif twin.protocol == 'fewshot':
-                    cfg = self._config(twin, entry)
-                    self.attributes(cfg)
-                    summary = run_fewshot(cfg, shots=[twin.shots], seeds=[0],
-                                          work_dir=os.path.join(self.work_dir, twin_id),
-                                          resume=False)
-                    path = summary['by_shots'][str(twin.shots)]['results'][0]
-                    results = json.load(open(path))
-                else:
-                    cfg = self._config(twin, entry)
-                    self.attributes(cfg)
-                    manifests = twins_mod.manifest_path(self.synth_root, twin.dataset,
-                                                        'zeroshot')
-                    protocol = 'k600' if twin.protocol == 'zeroshot-k600' else 'half'
-                    results = run_zeroshot(
-                        cfg, self.checkpoint(twin.parent), manifests, protocol=protocol,
-                        class_tables=twins_mod.class_tables(self.synth_root, twin.dataset),
-                        dataset_name=f'synthetic-{twin.dataset}', out=scratch,
-                        run_id=twin_id, replace=True)
+                results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
                 _finish(results, out, keys=keys, scale='smoke', entries=entries,
                         twin=twin_id)
                 self.outcome.ran.append(twin_id)
@@ -363,8 +345,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
              keep_stale: bool = False) -> Outcome:
     """Evaluate the official checkpoints of every entry whose data is present."""
     from bike_bench.datasets.specs import describe_missing, source_status
-    from bike_bench.evaluation.harness import checkpoint_record, run_test
-    from bike_bench.evaluation.zeroshot import run_zeroshot
+    from bike_bench.evaluation.harness import checkpoint_record
     outcome = Outcome()
     out_dir = os.path.join(runs_dir, 'full')
     for entry in entries:
@@ -384,7 +365,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
                 what.append(describe_missing(statuses))
         weights = [w for w in entry.weights if w]
         checkpoint = None
-        if entry.protocol == 'fewshot' or not weights:
+        if not protocol(entry.protocol).released_checkpoint or not weights:
             what.append('no released checkpoint: train it (`bike-bench train '
                         f'{entry.config}` / `bike-bench fewshot`)')
         else:
@@ -418,15 +399,8 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
             action = f'stale: measured with {measured_with(done)}; ' + action
         with progress.step(entry.id, action):
             scratch = os.path.join(work_dir, 'full', entry.id, 'run.json')
-            if entry.protocol == 'general':
-                results = run_test(cfgs[0], checkpoint, out=scratch, run_id=entry.id,
-                                   replace=True)
-            else:
-                protocol = 'k600' if entry.protocol == 'zeroshot-k600' else 'half'
-                tables = [cfg.test_dataloader.dataset.get('class_table') for cfg in cfgs]
-                results = run_zeroshot(cfgs[0], checkpoint, manifests, protocol=protocol,
-                                       class_tables=tables, out=scratch, run_id=entry.id,
-                                       replace=True)
+            results = protocol(entry.protocol).run_full(cfgs, checkpoint, manifests,
+                                                        scratch, entry)
             _finish(results, out, keys=keys, scale='full', entries=[entry], twin=None)
             outcome.ran.append(entry.id)
     return outcome
