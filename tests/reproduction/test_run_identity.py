@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bike_bench.evaluation.provenance import code_hash, code_identity, run_key
-from bike_bench.reproduction.reproduce import previous_state
+from bike_bench.reproduction.run_files import previous_state
 from bike_bench.reproduction.tables import is_stale
 
 REPO = Path(__file__).resolve().parents[2]
