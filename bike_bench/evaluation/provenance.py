@@ -82,11 +82,13 @@ def config_record(cfg) -> Dict[str, Any]:
 
 
 def display_path(path: Optional[str]) -> Optional[str]:
-    """``path`` relative to the working directory when it lies below it."""
+    """``path`` relative to the bike-bench checkout when it lies inside it
+    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute."""
     if not path:
         return None
     path = os.path.abspath(str(path))
-    relative = os.path.relpath(path)
+    root = str(Path(__file__).resolve().parents[2])
+    relative = os.path.relpath(path, root)
     return path if relative.startswith('..') else relative
 
 

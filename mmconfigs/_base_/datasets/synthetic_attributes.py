@@ -83,7 +83,5 @@ test_dataloader = dict(
                  pipeline=test_pipeline, test_mode=True))
 
 # Top-1/top-5 of the video branch, the attributes branch and their fusion.
-# VideoCountMetric: the counts (evaluated, skipped) of the results file.
-val_evaluator = [dict(type='FusionAccMetric', topk=(1, 5)),
-                 dict(type='VideoCountMetric')]
+val_evaluator = dict(type='FusionAccMetric', topk=(1, 5))
 test_evaluator = val_evaluator
