@@ -7,9 +7,10 @@ is refused unless the caller says it trusts the file.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -87,6 +88,46 @@ def load_model_checkpoint(model: torch.nn.Module, path: str, strict: bool = True
         raise ValueError(f'{path} does not match the model: ' + '; '.join(parts))
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
     return meta if isinstance(meta, dict) else {}
+
+
+@contextlib.contextmanager
+def trusted_loading(trust: bool) -> Iterator[None]:
+    """Within the block, ``torch.load`` (MMEngine's loaders included) reads
+    full pickles when ``trust``; otherwise its ``weights_only`` default (and
+    the allow-list of ``bike_bench.compat``) stands."""
+    flag = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+    previous = os.environ.get(flag)
+    if trust:
+        os.environ[flag] = '1'
+    try:
+        yield
+    finally:
+        if trust:
+            if previous is None:
+                os.environ.pop(flag, None)
+            else:
+                os.environ[flag] = previous
+
+
+def load_into_runner(runner, path: str, trust: bool = False) -> None:
+    """``runner.load_checkpoint(path, strict=True)``: MMEngine's loader.
+
+    ``torch.load`` runs weights-only (refusals raise
+    ``UntrustedCheckpointError``); a missing or unexpected key raises
+    ``ValueError`` naming the file and the keys (MMEngine's message).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    try:
+        with trusted_loading(trust):
+            runner.load_checkpoint(path, map_location='cpu', strict=True)
+    except pickle.UnpicklingError as error:
+        raise UntrustedCheckpointError(refusal_message(path, error)) from None
+    except RuntimeError as error:
+        if 'state_dict' not in str(error):
+            raise
+        raise ValueError(f'{path} does not match the model: '
+                         f'{str(error).strip()}') from None
 
 
 def last_checkpoint(work_dir: str) -> str:

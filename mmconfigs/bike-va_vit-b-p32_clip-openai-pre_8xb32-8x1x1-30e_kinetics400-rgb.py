@@ -86,6 +86,8 @@ model = dict(
     aggregation='mean',
     num_classes=400)
 
-# Video, attributes and fused top-1/top-5.
+# Video, attributes and fused top-1/top-5. FusionAccMetric does not count
+# videos, so `bike-bench test` adds VideoCountMetric (recorded in
+# config.source.derivation).
 val_evaluator = dict(_delete_=True, type='FusionAccMetric')
 test_evaluator = val_evaluator

@@ -10,7 +10,7 @@ _base_ = [
     '_base_/default_runtime.py',
 ]
 
-test_cfg = dict(type='TestLoop')
+test_cfg = dict(type='SkipAwareTestLoop')
 
 # The Kinetics-400 ViT-L/14 8-frame model (official k400-vit-l-14-f8.pt,
 # converted with `bike-bench convert`); relative to the repository root.

@@ -15,7 +15,7 @@ test_dataloader = dict(dataset=dict(
     ann_file=f'data/kinetics600/manifests/'
     f'zeroshot_split{zeroshot_split}.jsonl',
     class_table=f'data/kinetics600/classes_split{zeroshot_split}.csv'))
-test_cfg = dict(type='TestLoop')
+test_cfg = dict(type='SkipAwareTestLoop')
 
 # The Kinetics-400 ViT-L/14 8-frame model (official k400-vit-l-14-f8.pt,
 # converted with `bike-bench convert`); relative to the repository root.

@@ -42,7 +42,7 @@ test_dataloader = dict(
     batch_size=16,
     dataset=dict(ann_file='data/ucf101/manifests/zeroshot_full.jsonl',
                  pipeline=test_pipeline))
-test_cfg = dict(type='TestLoop')
+test_cfg = dict(type='SkipAwareTestLoop')
 
 # The Kinetics-400 ViT-L/14 8-frame model (official k400-vit-l-14-f8.pt,
 # converted with `bike-bench convert`); relative to the repository root.

@@ -34,7 +34,7 @@ META_VERSION = 1
 SCORE_DECIMALS = 6
 # Fields of the metadata that must match for a run to resume a file.
 IDENTITY_KEYS = ('manifest_hash', 'lexicon_hash', 'prompt', 'topk', 'clip',
-                 'pipeline')
+                 'pipeline', 'code')
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
@@ -274,6 +274,7 @@ def _generate(cfg, manifest_path: str, out: str, lexicon: str = 'classes',
     from tqdm import tqdm
     from bike_bench.datasets.manifest import read_manifest
     from bike_bench.datasets.video_dataset import ManifestVideoDataset
+    from bike_bench.evaluation.provenance import code_identity
     if batch_size < 1 or flush_every < 1:
         raise ValueError('batch_size and flush_every must be >= 1')
     manifest = read_manifest(manifest_path)
@@ -283,7 +284,8 @@ def _generate(cfg, manifest_path: str, out: str, lexicon: str = 'classes',
     identity = dict(manifest=manifest_path, manifest_hash=manifest.content_hash,
                     lexicon=lexicon_source, lexicon_size=len(phrases),
                     lexicon_hash=_hash_phrases(phrases), prompt=prompt, topk=topk,
-                    pipeline=json.loads(json.dumps(pipeline, default=str)))
+                    pipeline=json.loads(json.dumps(pipeline, default=str)),
+                    code=code_identity()['hash'])
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     encoder, identity['clip'] = build_encoder(cfg, checkpoint, pretrained, arch,
                                               seed, trust_checkpoint)

@@ -22,6 +22,10 @@ def add_parser(subparsers):
     parser.add_argument('--rerun', action='store_true',
                         help='run every smoke twin again, even those whose '
                         'results are already in results/runs/')
+    parser.add_argument('--keep-stale', action='store_true',
+                        help='keep results measured with other code (stale) '
+                        'instead of running them again; their table cells are '
+                        'marked as measured with an older commit')
     parser.add_argument('--list', action='store_true',
                         help='list the registry entries and their smoke twins')
     parser.set_defaults(func=run)
@@ -64,7 +68,7 @@ def run(args) -> int:
     outcome = reproduce_mod.reproduce(data_root=args.data_root,
                                       checkpoints=args.checkpoints, only=args.only,
                                       tables_dir=args.tables_dir, rerun=args.rerun,
-                                      **kwargs)
+                                      keep_stale=args.keep_stale, **kwargs)
     return 0 if not outcome.missing or args.data_root else 1
 
 

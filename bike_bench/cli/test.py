@@ -34,8 +34,9 @@ def add_parser(subparsers):
     parser.add_argument('checkpoint', type=existing_file('checkpoint'),
                         help='checkpoint file')
     add_evaluation_arguments(parser)
-    parser.add_argument('--out', help='results JSON (default: '
-                        '<work_dir>/results/<run_id>.json)')
+    parser.add_argument('--out', help='results JSON (default: <work_dir>/results/'
+                        '<run_id>_<key8>.json); a file of another run there is '
+                        'never replaced')
     parser.add_argument('--dump', help='also save per-video scores to this .pkl')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load a checkpoint holding arbitrary pickled '
@@ -57,6 +58,7 @@ def run(args) -> int:
                               else [evaluators]) + [dump]
     from bike_bench.checkpoint_io import UntrustedCheckpointError
     from bike_bench.models.clip_adapter import UnsupportedArchitecture
+    from bike_bench.evaluation.results import ResultsConflictError
     try:
         results = run_test(cfg, args.checkpoint, views=args.views,
                            aggregation=args.aggregation,
@@ -65,8 +67,10 @@ def run(args) -> int:
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
     except UnsupportedArchitecture as error:
+    except ResultsConflictError as error:
         raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))
+        print(f'config: {results["config"]["path"]}')
         print(f'results: {results["path"]}')
     return 0

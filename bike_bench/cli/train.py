@@ -70,20 +70,21 @@ def apply_train_options(cfg, args):
 
 
 def run(args) -> int:
-    import os
     import pickle
     from bike_bench.checkpoint_io import refusal_message
     from bike_bench.datasets.transforms.decoding import VideoReadError
     from bike_bench.engine import NonFiniteLossError
     from bike_bench.models.clip_adapter import UnsupportedArchitecture
-    cfg = apply_train_options(load_config(args), args)
-    flag = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
-    previous = os.environ.get(flag)
-    if args.trust_checkpoint:
-        # torch.load's weights_only default is flipped for this run only.
-        os.environ[flag] = '1'
+    from bike_bench.engine.run_config import materialize
+    from bike_bench.evaluation.provenance import code_identity
+    code_identity()  # before this run writes anything
+    # The file that trains: the config with the options applied, written first.
+    cfg = materialize(apply_train_options(load_config(args), args))
+    print(f'config: {cfg.filename}')
+    from bike_bench.checkpoint_io import trusted_loading
     try:
-        build_runner(cfg).train()
+        with trusted_loading(args.trust_checkpoint):
+            build_runner(cfg).train()
     except VideoReadError as error:
         hint = ('--fail-on-bad-videos; without it unreadable training videos '
                 'are skipped and recorded in skipped_samples.json'
@@ -98,12 +99,6 @@ def run(args) -> int:
         raise SystemExit(refusal_message(_checkpoint_in_use(cfg), error)) from None
     except UnsupportedArchitecture as error:
         raise SystemExit(f'error: {error}') from None
-    finally:
-        if args.trust_checkpoint:
-            if previous is None:
-                os.environ.pop(flag, None)
-            else:
-                os.environ[flag] = previous
     return 0
 
 

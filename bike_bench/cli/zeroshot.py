@@ -64,6 +64,7 @@ def run(args) -> int:
     from bike_bench.models.pretrained import weights_from_checkpoint
     weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
     from bike_bench.checkpoint_io import UntrustedCheckpointError
+    from bike_bench.evaluation.results import ResultsConflictError
     try:
         results = run_zeroshot(cfg, args.checkpoint, manifests, protocol=args.protocol,
                                scoring=args.scoring, views=args.views,
@@ -73,7 +74,10 @@ def run(args) -> int:
                                trust_checkpoint=args.trust_checkpoint)
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
+    except ResultsConflictError as error:
+        raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))
+        print(f'config: {results["config"]["path"]}')
         print(f'results: {results["path"]}')
     return 0

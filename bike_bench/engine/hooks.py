@@ -34,16 +34,23 @@ class ClassNamesHook(Hook):
         source = dataset.metainfo.get('manifest') or type(dataset).__name__
         model.set_class_names(list(classes), source=f'class table of {source}')
 
+    _training = False
+
     def before_train(self, runner) -> None:
+        self._training = True
         self._sync(runner, runner.train_dataloader)
+
+    def after_train(self, runner) -> None:
+        self._training = False
 
     def before_val(self, runner) -> None:
         self._sync(runner, runner.val_dataloader)
 
     def after_val(self, runner) -> None:
-        # Back to the training classes for the next epoch.
-        if runner.train_loop is not None and hasattr(runner, '_train_loop') \
-                and not isinstance(runner._train_loop, dict):
+        # Back to the training classes for the next epoch (the hook's own
+        # flag: the Runner says publicly only whether a train loop is
+        # configured, not whether it runs).
+        if self._training:
             self._sync(runner, runner.train_dataloader)
 
     def before_test(self, runner) -> None:

@@ -1,13 +1,13 @@
 """Evaluation: metrics, multi-view settings, protocols and results files.
 
 Importing it registers the metrics, the skip-aware collate function and
-loops (configs list it in ``custom_imports``).
+loops, and the results-file hook (configs list it in ``custom_imports``).
 """
 from bike_bench import compat as _compat
 
 _compat.apply()
 
-from . import metrics, skipping  # noqa: E402,F401
+from . import metrics, results_hook, skipping  # noqa: E402,F401
 from .fusion_metric import FusionAccMetric  # noqa: E402
 from .metrics import (BIKEAccMetric, CharadesMAPMetric, MeanAPMetric,  # noqa: E402
                       VideoCountMetric)

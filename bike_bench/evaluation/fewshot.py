@@ -77,12 +77,17 @@ def write_fewshot_manifest(train_manifest: str, shots: int, seed: int,
 def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
                    work_dir: str, val_manifest: Optional[str] = None,
                    views: Optional[str] = None, aggregation: Optional[str] = None,
-                   validate: bool = True,
-                   max_epochs: Optional[int] = None) -> Dict[str, Any]:
-    """Train on one few-shot manifest, test the last checkpoint."""
+                   validate: bool = True, max_epochs: Optional[int] = None,
+                   reuse_key: Optional[str] = None) -> Dict[str, Any]:
+    """Train on one few-shot manifest, test the last checkpoint.
+
+    The config that trains and tests is derived from ``cfg`` and written
+    to ``<work_dir>/configs/`` first; the results file points to it.
+    """
     from bike_bench.checkpoint_io import last_checkpoint
     from bike_bench.cli.common import build_runner
-    from bike_bench.evaluation.harness import run_test
+    from bike_bench.engine.run_config import derive, materialize
+    from bike_bench.evaluation.harness import prepare_eval_config, run_test
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.train_dataloader.dataset.ann_file = fewshot_manifest
@@ -98,6 +103,12 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
     if max_epochs:
         cfg.train_cfg.max_epochs = max_epochs
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
+    derive(cfg, f'fewshot {shots}-shot seed {seed}: trains on {fewshot_manifest}'
+           + (f', tests on {val_manifest}' if val_manifest else '')
+           + ('' if validate else ', no validation')
+           + (f', {max_epochs} epochs' if max_epochs else ''))
+    prepare_eval_config(cfg, views=views, aggregation=aggregation)
+    cfg = materialize(cfg, stem=f'fewshot_{shots}shot_seed{seed}')
     build_runner(cfg).train()
     checkpoint = last_checkpoint(work_dir)
     manifest = read_manifest(fewshot_manifest)
@@ -107,10 +118,42 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
                     train_videos=manifest.source['fewshot']['videos'],
                     repeats=manifest.source['fewshot']['repeats'],
                     max_epochs=cfg.train_cfg.get('max_epochs'))
-    return run_test(cfg, checkpoint, views=views, aggregation=aggregation,
-                    protocol=protocol, run_id=f'fewshot_{shots}shot_seed{seed}',
+    return run_test(cfg, checkpoint, protocol=protocol,
+                    run_id=f'fewshot_{shots}shot_seed{seed}',
                     out=os.path.join(work_dir, 'results',
-                                     f'fewshot_{shots}shot_seed{seed}.json'))
+                                     f'fewshot_{shots}shot_seed{seed}.json'),
+                    replace=True, extra=dict(reuse_key=reuse_key))
+
+
+def fewshot_reuse_key(cfg, train_manifest: str, val_manifest: Optional[str], *,
+                      shots: int, seed: int, **options) -> str:
+    """What determines a few-shot result: the contents of the manifest it
+    samples from and of the one it tests on, the config (without where it
+    writes), shots, seed, evaluation and training options, and the code."""
+    from bike_bench.evaluation.provenance import config_key_hash, run_key
+    test_manifest = val_manifest or cfg.test_dataloader.dataset.ann_file
+    inputs = dict(train=read_manifest(train_manifest, check_labels=False).content_hash,
+                  test=read_manifest(test_manifest, check_labels=False).content_hash,
+                  config=config_key_hash(cfg), shots=shots, seed=seed,
+                  options={k: options[k] for k in sorted(options)})
+    return run_key(inputs)['run_key']
+
+
+def _difference(done: Dict[str, Any], train_manifest: str) -> str:
+    """What differs from a previous few-shot results file (for the message)."""
+    from bike_bench.evaluation.provenance import code_identity
+    source = read_manifest(train_manifest, check_labels=False)
+    old_source = None
+    fewshot = done['protocol'].get('fewshot_manifest')
+    if fewshot and os.path.isfile(fewshot):
+        old_source = read_manifest(fewshot, check_labels=False).source.get(
+            'fewshot', {}).get('from_hash')
+    if old_source is not None and old_source != source.content_hash:
+        return 'another training manifest'
+    code = done['environment'].get('code', {})
+    if code.get('hash') != code_identity()['hash']:
+        return f'other code (commit {str(done["environment"]["git_commit"])[:10]})'
+    return 'other inputs (config, manifests or options)'
 
 
 def summarise(runs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
@@ -144,14 +187,18 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
                 val_manifest: Optional[str] = None, work_dir: Optional[str] = None,
                 views: Optional[str] = None, aggregation: Optional[str] = None,
                 validate: bool = True, max_epochs: Optional[int] = None,
-                resume: bool = True) -> Dict[str, Any]:
+                resume: bool = True, echo=print) -> Dict[str, Any]:
     """Every (shots, seed): sample, train, test; then mean ± std over seeds.
 
-    Runs whose results file already exists (and validates) are not redone
-    when ``resume``. Writes ``<work_dir>/fewshot_summary.json``.
+    A (shots, seed) run is reused when ``resume`` and its results file
+    carries the same reuse key (``fewshot_reuse_key``: manifests' contents,
+    config, options, code); a results file with another key is run again,
+    with a line saying why. Writes ``<work_dir>/fewshot_summary.json``.
     """
+    from bike_bench.evaluation.provenance import code_identity
     from bike_bench.evaluation.results import read_valid_results
     from mmengine.dist import is_main_process
+    code_identity()  # before this run writes anything
     work_dir = work_dir or cfg.work_dir
     train_manifest = train_manifest or cfg.train_dataloader.dataset.ann_file
     runs = []
@@ -159,16 +206,22 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
         for seed in seeds:
             run_dir = os.path.join(work_dir, f'{k}shot_seed{seed}')
             out = os.path.join(run_dir, 'results', f'fewshot_{k}shot_seed{seed}.json')
+            key = fewshot_reuse_key(cfg, train_manifest, val_manifest, shots=k,
+                                    seed=seed, views=views, aggregation=aggregation,
+                                    validate=validate, max_epochs=max_epochs)
             done = read_valid_results(out) if resume else None
-            if done is not None:
+            if done is not None and done.get('reuse_key') == key:
                 runs.append(dict(done, path=out))
                 continue
+            if done is not None and is_main_process():
+                echo(f'fewshot {k}-shot seed {seed}: {out} was measured with '
+                     f'{_difference(done, train_manifest)}; running again')
             manifest = write_fewshot_manifest(train_manifest, k, seed,
                                               os.path.join(work_dir, 'manifests'))
             result = train_and_test(cfg, manifest, shots=k, seed=seed, work_dir=run_dir,
                                     val_manifest=val_manifest, views=views,
                                     aggregation=aggregation, validate=validate,
-                                    max_epochs=max_epochs)
+                                    max_epochs=max_epochs, reuse_key=key)
             if result is not None:
                 runs.append(result)
     summary = dict(train_manifest=os.path.abspath(train_manifest),

@@ -1,17 +1,17 @@
 """``bike-bench test`` as a function: evaluate a checkpoint, write a results file.
 
-``run_test`` prepares the config (views, aggregation, skip handling, exact
-counting), runs MMEngine's Runner and writes one results JSON. The pieces
-are shared with the zero-shot and few-shot protocols.
+``run_test`` derives the config (views, aggregation, skip handling, exact
+counting), writes it (``engine.run_config.materialize``), builds MMEngine's
+Runner from that file, loads the checkpoint strictly and runs
+``runner.test()``; the registered ``ResultsFileHook`` writes the results
+JSON. The pieces are shared with the zero-shot and few-shot protocols.
 """
 from __future__ import annotations
 
 import copy
 import os
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from bike_bench.evaluation.results import build_results, results_path, write_results
 from bike_bench.evaluation.views import Views, pack_sample_index, views_from_option
 
 AGGREGATIONS = ('official', 'mean')
@@ -49,7 +49,10 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     the model's batch and listed in the results file.
     """
     import bike_bench.evaluation  # noqa: F401  (registers loops, metrics)
+    from bike_bench.engine.run_config import derive
+    from bike_bench.evaluation.provenance import config_hash
     views_used = views_from_option(cfg, views, loader)
+    after_views = config_hash(cfg)
     pack_sample_index(cfg, loader)
     if aggregation is not None:
         if aggregation not in AGGREGATIONS:
@@ -60,25 +63,33 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     dataloader = cfg[loader]
     dataset = dataloader['dataset']
     if _is_manifest_dataset(dataset.get('type')):
-        dataset['on_error'] = 'skip' if skip_bad_videos else 'raise'
+        if skip_bad_videos:  # otherwise the config's own setting stands
+            dataset['on_error'] = 'skip'
     elif skip_bad_videos:
         raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '
                          f'config\'s {loader} uses {dataset.get("type")}')
-    dataloader['collate_fn'] = dict(type='skip_aware_collate')
+    # The configs declare these (_base_/schedules, _base_/datasets); a config
+    # that does not gets them here, recorded as a derivation.
+    if dict(dataloader.get('collate_fn') or {}).get('type') != 'skip_aware_collate':
+        dataloader['collate_fn'] = dict(type='skip_aware_collate')
     loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
                        else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
     if loop.get('type', plain) not in (plain, f'SkipAware{plain}'):
         raise ValueError(f'{loop_key} uses the custom loop {loop["type"]}; '
                          f'bike-bench evaluation needs SkipAware{plain}')
-    loop['type'] = f'SkipAware{plain}'
-    cfg[loop_key] = loop
+    if loop.get('type') != f'SkipAware{plain}':
+        loop['type'] = f'SkipAware{plain}'
+        cfg[loop_key] = loop
     evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
     metrics = _as_list(cfg.get(evaluator_key))
     if not any(_is_counting(metric) for metric in metrics):
         # The config's own metrics cannot count skipped/padded videos.
-        metrics.append(dict(type='VideoCountMetric'))
-    cfg[evaluator_key] = metrics
+        cfg[evaluator_key] = metrics + [dict(type='VideoCountMetric')]
+    if config_hash(cfg) != after_views:
+        derive(cfg, 'bike-bench evaluation: skip-aware loop and collate, counting '
+               f'metric, sample_idx packed, on_error={dataset.get("on_error")}'
+               + (f', aggregation={aggregation}' if aggregation else ''))
     return views_used, aggregation_used
 
 
@@ -128,6 +139,26 @@ def default_run_id(kind: str, dataset: Dict[str, Any], views: str,
     return f'{kind}_{name}_{views}_{aggregation}_{stem}'.replace(os.sep, '-')
 
 
+def model_record(model) -> Dict[str, Any]:
+    """The architecture that ran: class, parameter count, and a signature
+    (SHA-256 of every state-dict entry's name and shape)."""
+    import hashlib
+    from mmengine.model import is_model_wrapper
+    model = model.module if is_model_wrapper(model) else model
+    state = model.state_dict()
+    lines = '\n'.join(f'{name}:{tuple(value.shape)}' for name, value in state.items())
+    return dict(type=type(model).__name__,
+                params=int(sum(p.numel() for p in model.parameters())),
+                signature=hashlib.sha256(lines.encode()).hexdigest())
+
+
+def eval_keys(cfg, checkpoint_sha: str, manifest_hashes, **options) -> Dict[str, str]:
+    """Run keys of an evaluation: config content, checkpoint, manifests, options."""
+    from bike_bench.evaluation.provenance import config_key_hash, run_key
+    return run_key(dict(config=config_key_hash(cfg), checkpoint=checkpoint_sha,
+                        manifests=list(manifest_hashes), **options))
+
+
 def _plain(metrics: Dict[str, Any]) -> Dict[str, Any]:
     return {key: float(value) if isinstance(value, (int, float)) or hasattr(value, 'item')
             else value for key, value in metrics.items()}
@@ -137,21 +168,23 @@ def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
     """A Runner for ``cfg`` whose model holds ``checkpoint``, loaded strictly.
 
     Official-layout checkpoints are converted first (once, under the work
-    dir). MMEngine's own ``load_from`` only warns about missing or
-    unexpected keys; here they are an error naming the keys.
+    dir). As MMAction2's tools/test.py, the checkpoint takes the place of
+    the config's ``load_from``; it is loaded with MMEngine's
+    ``runner.load_checkpoint(strict=True)``, weights-only
+    (``checkpoint_io.load_into_runner``).
     """
-    from mmengine.model import is_model_wrapper
-    from bike_bench.checkpoint_io import load_model_checkpoint
+    from bike_bench.checkpoint_io import load_into_runner
     from bike_bench.cli.common import build_runner
     from bike_bench.models.convert import prepare_checkpoint_for_test
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir, trust)
+    # A copy: the caller's config stays the recorded file.
+    cfg = copy.deepcopy(cfg)
     cfg.load_from = None
     cfg.resume = False
     runner = build_runner(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    load_model_checkpoint(model, loadable, strict=True, trust=trust)
+    load_into_runner(runner, loadable, trust)
     return runner
 
 
@@ -159,7 +192,8 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
              aggregation: Optional[str] = None, skip_bad_videos: bool = False,
              out: Optional[str] = None, run_id: Optional[str] = None,
              protocol: Optional[Dict[str, Any]] = None,
-             trust_checkpoint: bool = False) -> Optional[Dict[str, Any]]:
+             trust_checkpoint: bool = False, replace: bool = False,
+             extra: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
     """Evaluate ``checkpoint`` on the config's test set; write a results file.
 
     The checkpoint may be an MMEngine checkpoint or one in the official BIKE
@@ -173,40 +207,38 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         aggregation: ``'official'`` or ``'mean'`` (default: the config's).
         skip_bad_videos: skip unreadable videos (listed in the results file)
             instead of stopping at the first one.
-        out: results file; default ``<work_dir>/results/<run_id>.json``.
+        out: results file; default ``<work_dir>/results/<run_id>_<key8>.json``
+            (``key8``: the start of the inputs key, so runs on different
+            manifests that share dataset and split names keep both files).
         protocol: protocol description to record (default ``{'name': 'test'}``).
         trust_checkpoint: load a checkpoint that holds arbitrary pickled
             objects (can run code from the file); refused by default.
+        replace: replace whatever file is at the results path (callers that
+            decided to rerun); by default a file of another run is refused
+            (``ResultsConflictError``).
+        extra: more top-level fields for the results file.
+
+    The config is written (``materialize``) before the Runner is built;
+    ``config.path`` in the results names that file, so ``bike-bench test
+    <config.path> <checkpoint>`` runs the same evaluation again.
 
     Returns:
         The results dict (main process; ``None`` on other ranks). Its path
         is under the ``'path'`` key.
     """
-    from mmengine.dist import is_main_process
-    from bike_bench.evaluation.provenance import config_record, environment_record
+    from bike_bench.engine.run_config import materialize
+    from bike_bench.evaluation.provenance import code_identity
+    from bike_bench.evaluation.results_hook import ResultsFileHook
 
+    code_identity()  # before this run writes anything
     cfg = copy.deepcopy(cfg)
-    start = time.time()
-    views_used, aggregation_used = prepare_eval_config(
-        cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
+    prepare_eval_config(cfg, views=views, aggregation=aggregation,
+                        skip_bad_videos=skip_bad_videos)
+    cfg = materialize(cfg)  # the file that runs; results point to it
     runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
-    metrics = runner.test()
-    wall = time.time() - start
-    if not is_main_process():
-        return None
-    ckpt = checkpoint_record(checkpoint)
-    details = metric_details(runner.test_loop.evaluator.metrics)
-    dataset = dataset_record(runner.test_loop.dataloader.dataset)
-    run_id = run_id or default_run_id('test', dataset, views_used.label,
-                                      aggregation_used, checkpoint)
-    results = build_results(
-        run_id=run_id, protocol=protocol or dict(name='test'),
-        metrics=_plain(metrics), views=views_used.to_dict(),
-        aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
-        config=config_record(cfg), environment=environment_record(),
-        wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
-        per_class=details['per_class'], metric_options=details['metric_options'])
-    path = out or results_path(cfg.work_dir, run_id)
-    write_results(results, path)
-    results['path'] = path
-    return results
+    hook = ResultsFileHook(checkpoint=checkpoint, out=out, run_id=run_id,
+                           protocol=protocol, replace=replace, extra=extra,
+                           config=cfg)
+    runner.register_hook(hook)
+    runner.test()
+    return hook.results

@@ -1,12 +1,23 @@
-"""Where a number came from: code version, packages, device, file hashes."""
+"""Where a number came from: code identity, command, packages, device, hashes.
+
+The one provenance collector of bike-bench: every results file's
+``environment`` and ``config`` sections come from here. The code identity
+(package version, a hash of the package's and the configs' files, git
+commit and dirty flag) is taken once per process, on first use, so that it
+describes the code before the run writes anything (``reproduce`` rewrites
+tracked result files as it goes).
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import platform
+import shlex
 import subprocess
-from typing import Any, Dict, Optional
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
 
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
             'mmaction2', 'open_clip_torch', 'decord', 'numpy', 'opencv-python')
@@ -32,18 +43,135 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+# Top-level keys that say where a run writes, not what it computes.
+PLACE_KEYS = ('work_dir', 'launcher', 'run_source')
+
+
+def _resolved(cfg) -> Dict[str, Any]:
+    return json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
+
+
+def _digest(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(',', ':'), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def config_hash(cfg) -> str:
+    """SHA-256 of the config's canonical JSON (every key)."""
+    return _digest(_resolved(cfg))
+
+
+def config_key_hash(cfg) -> str:
+    """SHA-256 of what the config computes: without ``PLACE_KEYS``."""
+    return _digest({k: v for k, v in _resolved(cfg).items() if k not in PLACE_KEYS})
+
+
 def config_record(cfg) -> Dict[str, Any]:
-    """The resolved config and the SHA-256 of its canonical JSON."""
-    resolved = json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
-    canonical = json.dumps(resolved, sort_keys=True, separators=(',', ':'))
-    record = dict(path=getattr(cfg, 'filename', None),
-                  hash=hashlib.sha256(canonical.encode()).hexdigest(),
-                  resolved=resolved)
+    """The config that ran: its file, hash, origin, the command, the content.
+
+    ``path`` is the file the run was built from (``bike_bench.engine.
+    run_config.materialize`` writes it before running); ``source`` the
+    experiment config it was derived from and how (``run_source`` key).
+    """
+    resolved = _resolved(cfg)
+    source = resolved.get('run_source') or dict(
+        config=display_path(getattr(cfg, 'filename', None)), derivation=[])
+    record = dict(path=display_path(getattr(cfg, 'filename', None)),
+                  hash=_digest(resolved), key_hash=config_key_hash(cfg),
+                  source=source, command=command_line(), resolved=resolved)
     if resolved.get('param_scheduler') is not None:
         # Which learning-rate schedule the config trains with (official / smooth).
         from bike_bench.engine.schedulers import describe_schedule
         record['lr_schedule'] = describe_schedule(resolved['param_scheduler'])['kind']
     return record
+
+
+def display_path(path: Optional[str]) -> Optional[str]:
+    """``path`` relative to the bike-bench checkout when it lies inside it
+    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute."""
+    if not path:
+        return None
+    path = os.path.abspath(str(path))
+    from bike_bench import paths
+    checkout = paths.source_checkout()
+    if checkout is None:
+        return path
+    relative = os.path.relpath(path, str(checkout))
+    return path if relative.startswith('..') else relative
+
+
+_COMMAND: Optional[List[str]] = None
+
+
+def record_command(argv: Sequence[str], prog: str = 'bike-bench') -> None:
+    """Remember the command line (called by ``bike-bench``'s ``main``)."""
+    global _COMMAND
+    _COMMAND = [prog, *map(str, argv)]
+
+
+def command_line() -> str:
+    """The command that started this process, shell-quoted."""
+    argv = _COMMAND or [os.path.basename(sys.executable), *sys.argv]
+    return shlex.join(argv)
+
+
+# Files whose content is the code identity (suffixes of tracked code/config).
+CODE_SUFFIXES = ('.py', '.yml', '.yaml', '.json', '.csv', '.txt', '.jsonl')
+
+
+def code_folders(root: Optional[str] = None) -> List[Path]:
+    """``bike_bench/`` and ``mmconfigs/`` of the checkout at ``root``
+    (default: the imported package and its shipped configs)."""
+    if root:
+        folders = [Path(root) / 'bike_bench', Path(root) / 'mmconfigs']
+    else:
+        from bike_bench import paths
+        folders = [paths.package_dir(), paths.config_dir()]
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def code_hash(root: Optional[str] = None) -> str:
+    """SHA-256 over the relative path and bytes of every code/config file.
+
+    Caches, hidden files and other suffixes are left out, so the hash
+    changes exactly when a line of the package or of a config changes.
+    """
+    digest = hashlib.sha256()
+    for folder in code_folders(root):
+        files = sorted(p for p in folder.rglob('*') if p.is_file()
+                       and p.suffix in CODE_SUFFIXES and '__pycache__' not in p.parts
+                       and not any(part.startswith('.') for part in
+                                   p.relative_to(folder.parent).parts))
+        for path in files:
+            digest.update(str(path.relative_to(folder.parent)).encode() + b'\0')
+            digest.update(path.read_bytes() + b'\0')
+    return digest.hexdigest()
+
+
+_CODE: Optional[Dict[str, Any]] = None
+
+
+def code_identity(root: Optional[str] = None) -> Dict[str, Any]:
+    """Version, code hash, git commit and dirty flag (cached per process).
+
+    Taken on the first call, before a run writes anything; pass ``root`` to
+    measure another checkout (not cached).
+    """
+    global _CODE
+    if root is None and _CODE is not None:
+        return _CODE
+    from importlib import metadata
+    try:
+        version = metadata.version('bike-bench')
+    except metadata.PackageNotFoundError:
+        version = 'unknown'
+    folders = code_folders(root)
+    git = git_state(str(folders[0].parent) if folders else root)
+    identity = dict(version=version, hash=code_hash(root), git_commit=git['commit'],
+                    git_dirty=git['dirty'])
+    if root is None:
+        _CODE = identity
+    return identity
 
 
 def git_state(folder: Optional[str] = None) -> Dict[str, Any]:
@@ -97,7 +225,31 @@ def device_record() -> Dict[str, Any]:
     return record
 
 
+_ENV: Optional[Dict[str, Any]] = None
+
+
+def mmengine_environment() -> Dict[str, str]:
+    """MMEngine's ``collect_env`` (compiler, CUDA, library versions)."""
+    global _ENV
+    if _ENV is None:
+        from mmengine.utils.dl_utils import collect_env
+        _ENV = {key: str(value) for key, value in collect_env().items()
+                if key not in ('PyTorch compiling details', 'numpy_random_seed')}
+    return _ENV
+
+
 def environment_record() -> Dict[str, Any]:
-    git = git_state()
-    return dict(git_commit=git['commit'], git_dirty=git['dirty'],
-                packages=package_versions(), device=device_record())
+    """Code identity, packages, device and MMEngine's environment summary."""
+    code = code_identity()
+    return dict(git_commit=code['git_commit'], git_dirty=code['git_dirty'], code=code,
+                packages=package_versions(), device=device_record(),
+                collect_env=mmengine_environment())
+
+
+def run_key(inputs: Any, code: Optional[Dict[str, Any]] = None) -> Dict[str, str]:
+    """``inputs_key``: hash of what determines a result apart from the code
+    (config, manifests, checkpoint, options); ``run_key``: the same with the
+    code hash. Reuse needs an equal ``run_key``."""
+    inputs_key = _digest(inputs)
+    code = code or code_identity()
+    return dict(inputs_key=inputs_key, run_key=_digest([inputs_key, code['hash']]))

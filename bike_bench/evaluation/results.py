@@ -11,8 +11,14 @@ Layout (``FORMAT_VERSION`` 1)::
      "aggregation": "official" | "mean",
      "dataset": {"name", "split", "manifest", "manifest_hash", "num_classes"},
      "checkpoint": {"path", "sha256"},
-     "config": {"path", "hash", "resolved", "lr_schedule"},
-     "environment": {"git_commit", "git_dirty", "packages", "device"},
+     "config": {"path", "hash", "key_hash", "source": {"config", "derivation"},
+                "command", "resolved", "lr_schedule"},
+     "environment": {"git_commit", "git_dirty", "code": {"version", "hash",
+                     "git_commit", "git_dirty"}, "packages", "device",
+                     "collect_env"},
+     "model": {"type", "params", "signature"},
+     "inputs_key", "run_key": what determines the result without / with the
+                              code (``provenance.run_key``),
      "wall_time_s": seconds,
      "counts": {"expected", "evaluated", "skipped"},
      "skipped": [{"index", "path", "reason"}, ...]}
@@ -46,6 +52,10 @@ REQUIRED_FIELDS = (
 
 class ResultsFileError(ValueError):
     """An incomplete or inconsistent results file; names the file and field."""
+
+
+class ResultsConflictError(ResultsFileError):
+    """A results file of another run is where this run would write."""
 
 
 def utc_now() -> str:
@@ -170,8 +180,41 @@ def write_results(data: Dict[str, Any], path: str) -> str:
     return path
 
 
-def results_path(work_dir: str, run_id: str) -> str:
-    return os.path.join(work_dir, 'results', f'{run_id}.json')
+def results_path(work_dir: str, run_id: str, inputs_key: Optional[str] = None) -> str:
+    """``<work_dir>/results/<run_id>[_<inputs_key[:8]>].json``: the key in
+    the name keeps runs that share dataset and split names apart."""
+    name = f'{run_id}_{inputs_key[:8]}' if inputs_key else run_id
+    return os.path.join(work_dir, 'results', f'{name}.json')
+
+
+def check_replace(path: str, data: Dict[str, Any],
+                  echo=print) -> None:
+    """Refuse to replace a results file of another run.
+
+    The same run (equal ``inputs_key``) may be replaced; when only the code
+    differs this is said. A file of other inputs, or one that cannot be
+    read as a results file, is never replaced.
+
+    Raises:
+        ResultsConflictError: naming the file and both runs.
+    """
+    if not os.path.exists(path):
+        return
+    try:
+        old = validate_results(path)
+    except (ResultsFileError, OSError) as error:
+        raise ResultsConflictError(f'{path} exists and is not a results file of '
+                                   f'this run ({error}); not replacing it') from None
+    if old.get('inputs_key') != data.get('inputs_key'):
+        raise ResultsConflictError(
+            f'{path} holds another run ({old.get("run_id")}: dataset '
+            f'{old["dataset"].get("manifest")}, checkpoint {old["checkpoint"]["path"]}, '
+            f'config {old["config"].get("path")}); not replacing it: give another '
+            '--out or remove the file')
+    if old.get('run_key') != data.get('run_key'):
+        code = old['environment'].get('code', {})
+        echo(f'replacing {path}: the same run measured with other code (commit '
+             f'{str(code.get("git_commit", old["environment"]["git_commit"]))[:10]})')
 
 
 def format_metrics(data: Dict[str, Any]) -> str:

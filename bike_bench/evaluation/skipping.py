@@ -24,8 +24,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS
 from mmengine.runner.amp import autocast
-from mmengine.runner.loops import (EpochBasedTrainLoop, TestLoop, ValLoop,
-                                   _update_losses)
+from mmengine.runner.loops import EpochBasedTrainLoop, TestLoop, ValLoop
 
 from mmaction.registry import HOOKS, LOOPS
 
@@ -54,6 +53,11 @@ def _has_samples(batch: Dict[str, Any]) -> bool:
     return len(batch.get('data_samples') or batch.get('inputs') or []) > 0
 
 
+# MMEngine has no hook between collate and ``model.val_step``/``test_step``
+# that could keep a skipped video out of the model's batch, so the loops
+# below override the public ``run_iter``. BIKE's models return no loss in
+# predict mode, so MMEngine's loss bookkeeping there (a private helper) is
+# not repeated.
 @LOOPS.register_module()
 class SkipAwareValLoop(ValLoop):
     """``ValLoop`` for batches from ``skip_aware_collate``."""
@@ -66,7 +70,6 @@ class SkipAwareValLoop(ValLoop):
         if _has_samples(batch):
             with autocast(enabled=self.fp16):
                 outputs = self.runner.model.val_step(batch)
-            outputs, self.val_loss = _update_losses(outputs, self.val_loss)
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         self.runner.call_hook('after_val_iter', batch_idx=idx,
                               data_batch=data_batch, outputs=outputs)
@@ -84,7 +87,6 @@ class SkipAwareTestLoop(TestLoop):
         if _has_samples(batch):
             with autocast(enabled=self.fp16):
                 outputs = self.runner.model.test_step(batch)
-            outputs, self.test_loss = _update_losses(outputs, self.test_loss)
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         self.runner.call_hook('after_test_iter', batch_idx=idx,
                               data_batch=data_batch, outputs=outputs)
@@ -213,11 +215,12 @@ class SkipAwareEpochBasedTrainLoop(EpochBasedTrainLoop):
                 print_log(f'iteration {self.runner.iter + 1}: the batch of another '
                           'rank was entirely unreadable; no update in this '
                           'iteration', logger='current', level=logging.WARNING)
-            # Keep the accumulation counter in step with the iteration, as a
-            # resumed run sets it (``initialize_count_status``).
+            # Keep the accumulation counter in step with the iteration, with
+            # the public call a resumed run uses to set it.
             wrapper = self.runner.optim_wrapper
-            if hasattr(wrapper, '_inner_count'):
-                wrapper._inner_count += 1
+            if hasattr(wrapper, 'initialize_count_status'):
+                wrapper.initialize_count_status(self.runner.model,
+                                                wrapper.inner_count + 1, self.max_iters)
         self.runner.call_hook('after_train_iter', batch_idx=idx,
                               data_batch=data_batch, outputs=outputs)
         self._iter += 1

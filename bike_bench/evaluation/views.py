@@ -85,7 +85,15 @@ def pack_sample_index(cfg, loader: str = 'test_dataloader') -> None:
 
 def views_from_option(cfg, option: Optional[str],
                       loader: str = 'test_dataloader') -> Views:
-    """Apply ``--views`` if given; otherwise the config's own views."""
-    if option:
-        return set_views(cfg, option, loader)
-    return config_views(cfg, loader)
+    """Apply ``--views`` if given; otherwise the config's own views.
+
+    Other views than the config's are a derivation of the config (recorded
+    under ``run_source``; the stale helper ``test_pipeline`` is dropped).
+    """
+    current = config_views(cfg, loader)
+    if not option or parse_views(option) == current:
+        return current
+    from bike_bench.engine.run_config import derive
+    views = set_views(cfg, option, loader)
+    derive(cfg, f'views {views.label} ({loader}; the config has {current.label})')
+    return views

@@ -123,6 +123,7 @@ def collect_outputs(cfg, checkpoint: str, manifest: str, *, scoring: str,
     """One pass over ``manifest``: records, text features and provenance."""
     from bike_bench.evaluation.harness import (build_runner_with_checkpoint,
                                                dataset_record, prepare_eval_config)
+    from bike_bench.engine.run_config import derive, materialize
     from bike_bench.evaluation.view_outputs import unwrap_model
     cfg = copy.deepcopy(cfg)
     dataset = cfg.test_dataloader.dataset
@@ -135,6 +136,9 @@ def collect_outputs(cfg, checkpoint: str, manifest: str, *, scoring: str,
         cfg, views=views, aggregation=aggregation, skip_bad_videos=skip_bad_videos)
     cfg.test_cfg = dict(type='ViewOutputsTestLoop',
                         outputs='logits' if scoring == 'head' else 'frames')
+    derive(cfg, f'zero-shot pass ({scoring} scoring) over {manifest}'
+           + (f' with classes {class_table}' if class_table else ''))
+    cfg = materialize(cfg, stem=f'zeroshot_{os.path.splitext(os.path.basename(manifest))[0]}')
     runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
     runner.test()
     model = unwrap_model(runner.model)
@@ -159,8 +163,8 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
                  num_splits: int = 10, skip_bad_videos: bool = False,
                  class_tables: Optional[Sequence[Optional[str]]] = None,
                  dataset_name: Optional[str] = None, out: Optional[str] = None,
-                 run_id: Optional[str] = None,
-                 trust_checkpoint: bool = False) -> Optional[Dict[str, Any]]:
+                 run_id: Optional[str] = None, trust_checkpoint: bool = False,
+                 replace: bool = False) -> Optional[Dict[str, Any]]:
     """Evaluate a checkpoint zero-shot and write one results file.
 
     Args:
@@ -173,9 +177,12 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
     Returns the results dict on the main process (path under ``'path'``).
     """
     from mmengine.dist import is_main_process
-    from bike_bench.evaluation.harness import checkpoint_record
-    from bike_bench.evaluation.provenance import config_record, environment_record
-    from bike_bench.evaluation.results import build_results, results_path, write_results
+    from bike_bench.evaluation.harness import checkpoint_record, eval_keys, model_record
+    from bike_bench.evaluation.provenance import (code_identity, config_record,
+                                                  environment_record)
+    from bike_bench.evaluation.results import (build_results, check_replace,
+                                               results_path, write_results)
+    code_identity()  # before this run writes anything
 
     if protocol not in PROTOCOLS:
         raise ValueError(f'protocol must be one of {PROTOCOLS}, not {protocol!r}')
@@ -257,13 +264,22 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
     stem = os.path.splitext(os.path.basename(checkpoint))[0]
     run_id = run_id or (f'zeroshot-{protocol}_{dataset["name"]}_{first["views"].label}_'
                         f'{scoring}_{aggregation_used}_{stem}')
+    config = config_record(first['cfg'])
+    config['passes'] = [config_record(run['cfg'])['path'] for run in passes]
+    keys = eval_keys(first['cfg'], ckpt['sha256'],
+                     [run['dataset']['manifest_hash'] for run in passes],
+                     protocol=protocol, scoring=scoring, num_splits=num_splits,
+                     passes=[config_record(run['cfg'])['key_hash'] for run in passes])
     results = build_results(
         run_id=run_id, protocol=details, metrics=metrics,
         views=first['views'].to_dict(), aggregation=aggregation_used,
-        dataset=dataset, checkpoint=ckpt, config=config_record(first['cfg']),
+        dataset=dataset, checkpoint=ckpt, config=config,
         environment=environment_record(), wall_time_s=time.time() - start,
-        counts=counts, skipped=skipped, per_class=per_class)
-    path = out or results_path(first['cfg'].work_dir, run_id)
+        counts=counts, skipped=skipped, per_class=per_class,
+        extra=dict(model=model_record(first['model']), **keys))
+    path = out or results_path(first['cfg'].work_dir, run_id, keys['inputs_key'])
+    if not replace:
+        check_replace(path, results)
     write_results(results, path)
     results['path'] = path
     return results

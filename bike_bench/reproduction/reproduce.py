@@ -23,6 +23,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 from bike_bench import paths
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
+from bike_bench.reproduction.protocols import protocol
+from bike_bench.reproduction.run_files import finish as _finish
+from bike_bench.reproduction.run_files import measured_with, previous_state
 from bike_bench.reproduction.registry import Experiment, SmokeTwin, build_registry
 from bike_bench.reproduction import smoke_twins as twins_mod
 from bike_bench.utils.atomic import atomic_write_text
@@ -46,24 +49,7 @@ class Outcome:
     ran: List[str] = dataclasses.field(default_factory=list)
     skipped: List[str] = dataclasses.field(default_factory=list)
     missing: List[Missing] = dataclasses.field(default_factory=list)
-
-
-def _finish(results: dict, path: str, *, key: str, scale: str,
-            entries: Sequence[Experiment], twin: Optional[str]) -> None:
-    """Add the reproduce section and write the results file atomically."""
-    from bike_bench.evaluation.results import write_results
-    data = {k: v for k, v in results.items() if k != 'path'}
-    # One run id per results file (few-shot runs of different datasets share
-    # the protocol's own "fewshot_<K>shot_seed<S>").
-    data['protocol'] = dict(data['protocol'], run_id=data['run_id'])
-    data['run_id'] = twin or entries[0].id
-    data['reproduce'] = dict(
-        key=key, scale=scale, twin=twin,
-        experiments=[e.id for e in entries],
-        paper_rows=[dict(table=r.table, row=r.row, metrics=r.metrics,
-                         experiment=e.id, views=e.views)
-                    for e in entries for r in e.paper_rows])
-    write_results(data, path)
+    stale: List[str] = dataclasses.field(default_factory=list)  # kept, older code
 
 
 class _Progress:
@@ -93,15 +79,17 @@ class SmokeRunner:
 
     def __init__(self, entries: Sequence[Experiment], runs_dir: str, work_dir: str,
                  synth_root: str, echo: Callable[[str], None] = print,
-                 rerun: bool = False):
+                 rerun: bool = False, keep_stale: bool = False):
         self.entries = list(entries)
         self.by_id = {e.id: e for e in build_registry()} | {e.id: e for e in entries}
         self.runs_dir = os.path.join(runs_dir, 'smoke')
         self.work_dir = os.path.join(work_dir, 'smoke')
         self.synth_root = synth_root
         self.echo = echo
-        self.keys: Dict[str, str] = {}
+        self.keys: Dict[str, Dict[str, str]] = {}
+        self.configs: Dict[str, object] = {}
         self.rerun = rerun
+        self.keep_stale = keep_stale
         self.outcome = Outcome()
 
     def twins(self) -> Dict[str, tuple]:
@@ -142,26 +130,47 @@ class SmokeRunner:
             paths.extend(found if isinstance(found, list) else [found])
         return sorted(set(paths))
 
-    def key(self, twin: SmokeTwin, entry: Experiment) -> str:
+    def keys_of(self, twin: SmokeTwin, entry: Experiment) -> Dict[str, str]:
+        """``inputs_key`` and ``run_key`` (with the code) of a twin."""
         if twin.id not in self.keys:
             parent_key = None
             if twin.parent is not None:
-                parent_key = self.key(twin.parent, self._representative(twin.parent, []))
+                parent_key = self.keys_of(
+                    twin.parent, self._representative(twin.parent, []))['inputs_key']
             cfg = self._config(twin, entry)
-            self.keys[twin.id] = twins_mod.run_key(
+            self.keys[twin.id] = twins_mod.run_keys(
                 twin, cfg, self.synth_root, self._manifests(twin, cfg), parent_key)
         return self.keys[twin.id]
 
+    def key(self, twin: SmokeTwin, entry: Experiment) -> str:
+        return self.keys_of(twin, entry)['run_key']
+
     def attributes(self, cfg) -> None:
-        """Generate the attribute sentences a twin's datasets read."""
+        """Generate the attribute sentences a twin's datasets read.
+
+        A file generated from other inputs or code is generated again
+        (``generate_attributes`` resumes only an identical run).
+        """
         from bike_bench.attributes.generate import generate_attributes
+        from bike_bench.attributes.sentences import AttributesFileError, meta_path
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             dataset = cfg[loader]['dataset'] if cfg.get(loader) else {}
             target = dataset.get('attributes_file')
-            if target and not os.path.isfile(target):
-                generate_attributes(cfg, dataset['ann_file'], target, lexicon='classes',
-                                    topk=dataset.get('topk', 5), num_workers=0,
-                                    progress=False)
+            if not target:
+                continue
+            for attempt in (1, 2):
+                try:
+                    generate_attributes(cfg, dataset['ann_file'], target,
+                                        lexicon='classes', topk=dataset.get('topk', 5),
+                                        num_workers=0, progress=False)
+                    break
+                except AttributesFileError as error:
+                    if attempt == 2:
+                        raise
+                    self.echo(f'  {error}: generating it again')
+                    for path in (target, meta_path(target)):
+                        if os.path.exists(path):
+                            os.remove(path)
 
     def checkpoint(self, twin: SmokeTwin) -> str:
         """The trained checkpoint of a twin, training it if needed."""
@@ -177,53 +186,59 @@ class SmokeRunner:
                 path = last_checkpoint(work_dir)
                 if os.path.isfile(path):
                     return path
-        cfg = self._config(twin, entry)
+        cfg = self.config(twin)
         self.attributes(cfg)
-        if twin.parent is not None:
-            cfg.load_from = self.checkpoint(twin.parent)
         build_runner(cfg).train()
         atomic_write_text(marker, key + '\n')
         return last_checkpoint(work_dir)
 
+    def twin_config(self, twin: SmokeTwin, entry: Experiment):
+        """The twin's config with its attribute files generated."""
+        cfg = self._config(twin, entry)
+        self.attributes(cfg)
+        return cfg
+
+    def config(self, twin: SmokeTwin):
+        """The twin's config as the file that trains and tests it.
+
+        Written (``materialize``) under ``<work_dir>/<twin>/configs/``; a
+        fine-tuned twin's ``load_from`` names its parent's checkpoint.
+        """
+        from bike_bench.engine.run_config import materialize
+        if twin.id not in self.configs:
+            cfg = self._config(twin, self._representative(twin, []))
+            if twin.parent is not None:
+                cfg.load_from = self.checkpoint(twin.parent)
+            self.configs[twin.id] = materialize(cfg, stem=twin.id)
+        return self.configs[twin.id]
+
     def run(self, progress: _Progress) -> Outcome:
-        from bike_bench.evaluation.fewshot import run_fewshot
-        from bike_bench.evaluation.harness import run_test
-        from bike_bench.evaluation.zeroshot import run_zeroshot
         os.makedirs(self.runs_dir, exist_ok=True)
         for twin_id, (twin, entries) in self.twins().items():
             if not entries:
                 continue  # a parent only; trained when a child needs it
             entry = entries[0]
-            key = self.key(twin, entry)
+            keys = self.keys_of(twin, entry)
             out = os.path.join(self.runs_dir, f'{twin_id}.json')
             done = None if self.rerun else read_valid_results(out)
-            if done and done.get('reproduce', {}).get('key') == key:
+            state = previous_state(done, keys)
+            if state == 'current':
                 with progress.step(twin_id, 'done, skipped'):
                     self.outcome.skipped.append(twin_id)
                 continue
+            if state == 'stale' and self.keep_stale:
+                with progress.step(twin_id, f'stale (measured with {measured_with(done)}'
+                                   ' and other code), kept as --keep-stale asks'):
+                    self.outcome.stale.append(twin_id)
+                continue
+            action = f'running ({twin.protocol})'
+            if state == 'stale':
+                action = (f'stale: measured with {measured_with(done)} and other '
+                          f'code; running again ({twin.protocol})')
             scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
-            with progress.step(twin_id, f'running ({twin.protocol})'):
-                cfg = self._config(twin, entry)
-                self.attributes(cfg)
-                if twin.protocol == 'general':
-                    results = run_test(cfg, self.checkpoint(twin), out=scratch,
-                                       run_id=twin_id)
-                elif twin.protocol == 'fewshot':
-                    summary = run_fewshot(cfg, shots=[twin.shots], seeds=[0],
-                                          work_dir=os.path.join(self.work_dir, twin_id),
-                                          resume=False)
-                    path = summary['by_shots'][str(twin.shots)]['results'][0]
-                    results = json.load(open(path))
-                else:
-                    manifests = twins_mod.manifest_path(self.synth_root, twin.dataset,
-                                                        'zeroshot')
-                    protocol = 'k600' if twin.protocol == 'zeroshot-k600' else 'half'
-                    results = run_zeroshot(
-                        cfg, self.checkpoint(twin.parent), manifests, protocol=protocol,
-                        class_tables=twins_mod.class_tables(self.synth_root, twin.dataset),
-                        dataset_name=f'synthetic-{twin.dataset}', out=scratch,
-                        run_id=twin_id)
-                _finish(results, out, key=key, scale='smoke', entries=entries,
+            with progress.step(twin_id, action):
+                results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
+                _finish(results, out, keys=keys, scale='smoke', entries=entries,
                         twin=twin_id)
                 self.outcome.ran.append(twin_id)
         return self.outcome
@@ -251,6 +266,7 @@ def _data_path(path: str, data_root: str) -> str:
 
 def _full_config(entry: Experiment, config: str, data_root: str, work_dir: str):
     from mmengine.config import Config
+    from bike_bench.engine.run_config import derive
     cfg = Config.fromfile(os.path.join(DATA_ROOT, config))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(loader):
@@ -259,15 +275,17 @@ def _full_config(entry: Experiment, config: str, data_root: str, work_dir: str):
                 if isinstance(dataset.get(field), str):
                     dataset[field] = _data_path(dataset[field], data_root)
     cfg.work_dir = work_dir
+    if os.path.normpath(data_root) != 'data':
+        derive(cfg, f'data root {data_root}')
     return cfg
 
 
 def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optional[str],
-             runs_dir: str, work_dir: str, progress: _Progress) -> Outcome:
+             runs_dir: str, work_dir: str, progress: _Progress,
+             keep_stale: bool = False) -> Outcome:
     """Evaluate the official checkpoints of every entry whose data is present."""
     from bike_bench.datasets.specs import describe_missing, source_status
-    from bike_bench.evaluation.harness import checkpoint_record, run_test
-    from bike_bench.evaluation.zeroshot import run_zeroshot
+    from bike_bench.evaluation.harness import checkpoint_record
     from bike_bench.models.pretrained import (PretrainedWeightsUnavailable,
                                               weights_from_checkpoint)
     outcome = Outcome()
@@ -289,7 +307,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
                 what.append(describe_missing(statuses))
         weights = [w for w in entry.weights if w]
         checkpoint = None
-        if entry.protocol == 'fewshot' or not weights:
+        if not protocol(entry.protocol).released_checkpoint or not weights:
             what.append('no released checkpoint: train it (`bike-bench train '
                         f'{entry.config}` / `bike-bench fewshot`)')
         else:
@@ -302,26 +320,33 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
             continue
         for cfg in cfgs:  # the checkpoint holds every weight: no CLIP download
             weights_from_checkpoint(cfg)
-        from bike_bench.evaluation.provenance import config_record
-        key = json.dumps([config_record(cfgs[0])['hash'],
-                          checkpoint_record(checkpoint)['sha256']] + manifests)
+        from bike_bench.datasets.manifest import read_manifest
+        from bike_bench.evaluation.provenance import config_key_hash, run_key
+        keys = run_key([[config_key_hash(cfg) for cfg in cfgs],
+                        checkpoint_record(checkpoint)['sha256'],
+                        [read_manifest(m, check_labels=False).content_hash
+                         for m in manifests]])
         out = os.path.join(out_dir, f'{entry.id}.json')
         done = read_valid_results(out)
-        if done and done.get('reproduce', {}).get('key') == key:
+        state = previous_state(done, keys)
+        if state == 'current':
             with progress.step(entry.id, 'done, skipped'):
                 outcome.skipped.append(entry.id)
             continue
+        if state == 'stale' and keep_stale:
+            with progress.step(entry.id, f'stale (measured with {measured_with(done)}'
+                               ' and other code), kept as --keep-stale asks'):
+                outcome.stale.append(entry.id)
+            continue
+        action = f'evaluating ({entry.protocol}, {entry.views})'
+        if state == 'stale':
+            action = f'stale: measured with {measured_with(done)}; ' + action
         try:
-            with progress.step(entry.id, f'evaluating ({entry.protocol}, {entry.views})'):
+            with progress.step(entry.id, action):
                 scratch = os.path.join(work_dir, 'full', entry.id, 'run.json')
-                if entry.protocol == 'general':
-                    results = run_test(cfgs[0], checkpoint, out=scratch, run_id=entry.id)
-                else:
-                    protocol = 'k600' if entry.protocol == 'zeroshot-k600' else 'half'
-                    tables = [cfg.test_dataloader.dataset.get('class_table') for cfg in cfgs]
-                    results = run_zeroshot(cfgs[0], checkpoint, manifests, protocol=protocol,
-                                           class_tables=tables, out=scratch, run_id=entry.id)
-                _finish(results, out, key=key, scale='full', entries=[entry], twin=None)
+                results = protocol(entry.protocol).run_full(cfgs, checkpoint, manifests,
+                                                            scratch, entry)
+                _finish(results, out, keys=keys, scale='full', entries=[entry], twin=None)
         except PretrainedWeightsUnavailable as error:  # missing weights: go on
             outcome.missing.append(Missing(entry.id, [str(error)]))
             continue
@@ -334,12 +359,18 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
               only: Optional[Sequence[str]] = None, runs_dir: str = RUNS_DIR,
               work_dir: str = WORK_DIR, synth_root: str = SYNTH_ROOT,
               tables_dir: Optional[str] = None, readme=None, rerun: bool = False,
+              keep_stale: bool = False,
               echo: Callable[[str], None] = print) -> Outcome:
     """Run the registry (smoke twins, or real entries with ``data_root``).
 
-    ``rerun`` runs every smoke twin again even where a results file with the
-    same key exists (the committed results then get replaced).
+    A results file counts as done only when its run key (config, data,
+    parent or checkpoint, and the code identity) equals the current one.
+    One measured with other code is *stale* and run again, unless
+    ``keep_stale``: then it is kept and its table cells say so. ``rerun``
+    runs every smoke twin again even where the key is current.
     """
+    from bike_bench.evaluation.provenance import code_identity
+    code_identity()  # the code as it is before anything is written
     from bike_bench.reproduction.registry import find_entry
     from bike_bench.reproduction.tables import build_tables
     start = time.time()
@@ -348,15 +379,18 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
         entries = [find_entry(entries, key) for key in only]
     if data_root:
         progress = _Progress(len(entries), echo)
-        outcome = run_full(entries, data_root, checkpoints, runs_dir, work_dir, progress)
+        outcome = run_full(entries, data_root, checkpoints, runs_dir, work_dir, progress,
+                           keep_stale)
     else:
         write_synthetic(synth_root, echo)
-        runner = SmokeRunner(entries, runs_dir, work_dir, synth_root, echo, rerun)
+        runner = SmokeRunner(entries, runs_dir, work_dir, synth_root, echo, rerun,
+                             keep_stale)
         count = sum(1 for _, group in runner.twins().values() if group)
         outcome = runner.run(_Progress(count, echo))
     written = build_tables(runs_dir, tables_dir, readme=readme)
-    echo(f'reproduce: {len(outcome.ran)} run, {len(outcome.skipped)} already done, '
-         f'{len(outcome.missing)} missing; {len(written)} table files written '
+    kept = f', {len(outcome.stale)} stale kept' if outcome.stale else ''
+    echo(f'reproduce: {len(outcome.ran)} run, {len(outcome.skipped)} already done'
+         f'{kept}, {len(outcome.missing)} missing; {len(written)} table files written '
          f'in {(time.time() - start) / 60:.1f} min')
     if outcome.missing:
         echo('\nNot run — what is missing:')

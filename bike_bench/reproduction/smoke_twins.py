@@ -95,8 +95,17 @@ def _set_loader(cfg, loader: str, manifest: Optional[str], batch_size: int) -> N
 
 
 def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: str):
-    """The MMEngine config of ``twin`` (from ``entry``'s real config)."""
+    """The MMEngine config of ``twin``: a transform of ``entry``'s real config.
+
+    The backbone (architecture and ``pretrained`` setting) is the smoke
+    config's. The result carries ``run_source`` (the real config and the
+    derivation ``smoke twin ...``) and the evaluation setup of its test
+    loader, so ``engine.run_config.materialize`` writes it as the one file
+    that trains and tests the twin.
+    """
     from mmengine.config import Config
+    from bike_bench.engine.run_config import derive
+    from bike_bench.evaluation.harness import prepare_eval_config
     real = Config.fromfile(os.path.join(DATA_ROOT, entry.config))
     smoke = Config.fromfile(SMOKE_CONFIG)
     cfg = copy.deepcopy(real)
@@ -136,29 +145,33 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     cfg.launcher = 'none'
     cfg.log_level = 'ERROR'  # reproduce prints its own progress
     cfg.env_cfg = dict(cfg.get('env_cfg', {}), dist_cfg=dict(backend='gloo'))
+    derive(cfg, f'smoke twin {twin.id}: backbone of '
+           f'{os.path.relpath(SMOKE_CONFIG, DATA_ROOT)}, synthetic {entry.dataset} '
+           f'manifests, {INPUT_SIZE} px, {epochs} epochs, CPU')
+    prepare_eval_config(cfg)
     return cfg
 
 
 def config_key_text(cfg, synth_root: str) -> str:
     """The config as text, without the paths that say where, not what."""
-    data = copy.deepcopy(cfg._cfg_dict.to_dict())
-    for key in ('work_dir', 'load_from', 'resume', 'launcher'):
+    data = copy.deepcopy(cfg.to_dict())
+    for key in ('work_dir', 'load_from', 'resume', 'launcher', 'run_source'):
         data.pop(key, None)
     text = json.dumps(data, sort_keys=True, default=str)
     return text.replace(os.path.abspath(synth_root), '<synthetic>').replace(
         synth_root, '<synthetic>')
 
 
-def run_key(twin: SmokeTwin, cfg, synth_root: str, manifests: List[str],
-            parent_key: Optional[str]) -> str:
-    """What identifies a twin run: its config, data and parent."""
-    from bike_bench import __version__
+def run_keys(twin: SmokeTwin, cfg, synth_root: str, manifests: List[str],
+             parent_key: Optional[str]) -> Dict[str, str]:
+    """What identifies a twin run: ``inputs_key`` (its config, data and
+    parent) and ``run_key`` (the same and the code identity)."""
     from bike_bench.datasets.manifest import read_manifest
+    from bike_bench.evaluation.provenance import run_key
     digest = hashlib.sha256()
     digest.update(twin.id.encode())
     digest.update(config_key_text(cfg, synth_root).encode())
     for manifest in manifests:
         digest.update(read_manifest(manifest, check_labels=False).content_hash.encode())
     digest.update(str(parent_key).encode())
-    digest.update(__version__.encode())
-    return digest.hexdigest()
+    return run_key(digest.hexdigest())

@@ -78,8 +78,21 @@ def _metric(metrics: dict, spec, path: str) -> Tuple[Optional[float], Optional[f
     return one(spec), None
 
 
-def measurements(runs: Sequence[dict]) -> Dict[Tuple[str, str, str], Measurement]:
-    """(table, row, paper metric) -> the preferred measurement."""
+def is_stale(run: dict, code_hash: str) -> bool:
+    """Measured with other code than ``code_hash`` (or with no record of it)."""
+    return run['environment'].get('code', {}).get('hash') != code_hash
+
+
+def measurements(runs: Sequence[dict], code_hash: Optional[str] = None
+                 ) -> Dict[Tuple[str, str, str], Measurement]:
+    """(table, row, paper metric) -> the preferred measurement.
+
+    A run measured with other code than ``code_hash`` (default: this
+    checkout's) is marked ``stale``; its cells say so.
+    """
+    if code_hash is None:
+        from bike_bench.evaluation.provenance import code_identity
+        code_hash = code_identity()['hash']
     found: Dict[Tuple[str, str, str], Measurement] = {}
     for run in runs:
         scale = run['reproduce']['scale']
@@ -95,7 +108,9 @@ def measurements(runs: Sequence[dict]) -> Dict[Tuple[str, str, str], Measurement
                                   run_id=run['run_id'], views=run['views']['label'],
                                   commit=str(env['git_commit'])[:10],
                                   date=run['created'][:10], device=device,
-                                  path=os.path.relpath(run['_path'], ROOT))
+                                  path=os.path.relpath(run['_path'], ROOT),
+                                  config=run['config'].get('path'),
+                                  stale=is_stale(run, code_hash))
                 old = found.get(key)
                 if old is None or SCALES.index(scale) < SCALES.index(old['scale']) or (
                         old['scale'] == scale and new['run_id'] < old['run_id']):
@@ -155,14 +170,19 @@ def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement
                 record[f'{metric} diff'] = ''
                 continue
             if measured['path'] not in note_of:
+                config = f', config {measured["config"]}' if measured['config'] else ''
+                stale = (' — STALE: measured with older code than this checkout'
+                         if measured['stale'] else '')
                 notes.append(f'{measured["run_id"]} ({measured["scale"]}): commit '
                              f'{measured["commit"]}, {measured["date"]}, '
                              f'{measured["device"]}, {measured["views"]} views, '
-                             f'{measured["path"]}')
+                             f'{measured["path"]}{config}{stale}')
                 note_of[measured['path']] = len(notes)
             ref = note_of[measured['path']]
             refs.append(ref)
-            record[f'{metric} measured'] = f'{_fmt(measured["value"], measured["std"])} [{ref}]'
+            mark = f'{ref}, older commit {measured["commit"][:7]}' if measured['stale'] \
+                else f'{ref}'
+            record[f'{metric} measured'] = f'{_fmt(measured["value"], measured["std"])} [{mark}]'
             full = measured['scale'] == 'full' and cell is not None
             record[f'{metric} diff'] = f'{measured["value"] - cell.value:+.2f}' if full else ''
             scales.add(measured['scale'])

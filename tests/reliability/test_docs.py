@@ -48,7 +48,11 @@ def test_the_options_and_files_it_names_exist(table):
     assert SKIPPED_FILE in text
     named = set(re.findall(r'`[^`\n]*?(--[a-z][a-z-]*)', text))
     assert named == {'--fail-on-bad-videos', '--skip-bad-videos', '--trust-checkpoint',
-                     '--resume', '--probe-decode', '--skip-missing'}
+                     '--resume', '--probe-decode', '--skip-missing', '--train-manifest',
+                     '--keep-stale', '--out'}
+    assert {'--train-manifest'} <= options('fewshot')
+    assert {'--keep-stale'} <= options('reproduce')
+    assert {'--out'} <= options('test')
     assert {'--fail-on-bad-videos', '--trust-checkpoint', '--resume'} <= options('train')
     assert {'--skip-bad-videos', '--trust-checkpoint'} <= options('test')
     assert {'--skip-bad-videos', '--trust-checkpoint'} <= options('zeroshot')

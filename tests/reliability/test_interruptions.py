@@ -322,8 +322,10 @@ def test_sigkill_during_make_reproduce_resumes(faults, tmp_path_factory, tmp_pat
     assert sorted(p.name for p in smoke_runs.glob('*.json')) == [
         'smoke_general_kinetics400_8f_4x3.json']
     for path in smoke_runs.iterdir():  # nothing half-written, no stray temp file
-        assert path.suffix == '.json', path
-        validate_results(str(path))
+        assert path.suffix in ('.json', '.py') and not path.name.startswith('.'), path
+        if path.suffix == '.json':  # the .py beside it: the config that ran
+            validate_results(str(path))
+            assert (smoke_runs / (path.stem + '.py')).is_file()
     epochs = smoke_twins.EPOCHS
     smoke_twins.EPOCHS = {key: 1 for key in epochs}
     try:

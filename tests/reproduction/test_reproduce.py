@@ -55,6 +55,45 @@ def test_second_run_executes_nothing_and_writes_identical_tables(
                           'smoke_general_kinetics400_8f_4x3.json').read_text())
     assert results['views']['label'] == '4x3'
     assert results['reproduce']['experiments'] == [K400]
+    # The twin's config file lies beside its results; it is what ran.
+    config = results['config']
+    assert config['path'] == str(tmp_path / 'runs' / 'smoke' /
+                                 'smoke_general_kinetics400_8f_4x3.py')
+    assert config['source']['config'] == f'mmconfigs/{K400}.py'
+    assert config['source']['derivation'][0].startswith(
+        'smoke twin smoke_general_kinetics400_8f_4x3')
+    assert results['reproduce']['code'] == results['environment']['code']['hash']
+    # `bike-bench test <config.path> <checkpoint>` gives the same metrics.
+    from bike_bench.cli.main import main
+    out = tmp_path / 'again.json'
+    assert main(['test', config['path'], results['checkpoint']['path'],
+                 '--out', str(out)]) == 0
+    again = json.loads(out.read_text())
+    assert again['metrics'] == results['metrics']
+    assert again['counts'] == results['counts']
+    assert again['model']['signature'] == results['model']['signature']
+
+
+def test_stale_results_run_again_or_are_kept_and_labelled(synth_root, one_epoch,
+                                                          tmp_path, monkeypatch):
+    from bike_bench.evaluation import provenance
+    dirs = _dirs(tmp_path)
+    reproduce(only=[K400], synth_root=synth_root, echo=lambda *_: None, **dirs)
+    # Pretend the code changed since the run.
+    changed = dict(provenance.code_identity(), hash='0' * 64)
+    monkeypatch.setattr(provenance, '_CODE', changed)
+    lines = []
+    kept = reproduce(only=[K400], synth_root=synth_root, keep_stale=True,
+                     echo=lines.append, **dirs)
+    assert kept.ran == [] and kept.stale == ['smoke_general_kinetics400_8f_4x3']
+    assert any('stale' in line and 'kept' in line for line in lines)
+    zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
+    assert 'older commit' in zoo and 'STALE' in zoo
+    again = reproduce(only=[K400], synth_root=synth_root, echo=lines.append, **dirs)
+    assert again.ran == ['smoke_general_kinetics400_8f_4x3']
+    assert any('stale: measured with commit' in line for line in lines)
+    zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
+    assert 'older commit' not in zoo
 
 
 def test_full_scale_lists_what_is_missing(tmp_path, capsys):
@@ -92,7 +131,8 @@ def test_tables_refuse_results_without_provenance(tmp_path, capsys):
     (runs / 'good.json').write_text(json.dumps(_results('good')))
     build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
     zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
-    assert '50.00 [1]' in zoo and 'commit 0123456789' in zoo
+    # No code identity recorded: measured with older code than this checkout.
+    assert '50.00 [1, older commit 0123456]' in zoo and 'commit 0123456789' in zoo
     data = _results('broken')
     del data['environment']['git_commit']
     broken = runs / 'broken.json'

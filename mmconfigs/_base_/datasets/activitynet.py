@@ -60,6 +60,7 @@ train_dataloader = dict(
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
                  class_table=class_table, pipeline=train_pipeline))
 val_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
@@ -68,6 +69,7 @@ val_dataloader = dict(
                  class_table=class_table, pipeline=val_pipeline,
                  test_mode=True))
 test_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=4,
     num_workers=4,
     persistent_workers=True,

@@ -33,4 +33,5 @@ test_pipeline = [
 
 train_dataloader = dict(dataset=dict(ann_file=ann_file_train))
 test_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=16, dataset=dict(pipeline=test_pipeline))

@@ -28,6 +28,7 @@ test_pipeline = [
 ]
 
 test_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=16,
     num_workers=4,
     persistent_workers=True,

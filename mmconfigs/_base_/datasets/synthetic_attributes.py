@@ -19,7 +19,10 @@ num_test_clips = 1
 num_test_crops = 1
 
 # The sentence's token ids travel in the data sample (`attribute_tokens`).
-pack = dict(type='PackActionInputs', algorithm_keys=('attribute_tokens',))
+# `sample_idx` lets the metrics count every video once.
+pack = dict(type='PackActionInputs', algorithm_keys=('attribute_tokens',),
+            meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
+                       'sample_idx'))
 train_pipeline = [
     dict(type='VideoInit'),
     dict(type='BIKESampleFrames', num_segments=num_segments, mode='train'),
@@ -61,6 +64,7 @@ train_dataloader = dict(
                  attributes_file=attributes_train, topk=attributes_topk,
                  pipeline=train_pipeline))
 val_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
@@ -69,6 +73,7 @@ val_dataloader = dict(
                  attributes_file=attributes_val, topk=attributes_topk,
                  pipeline=val_pipeline, test_mode=True))
 test_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=8,
     num_workers=0,
     persistent_workers=False,

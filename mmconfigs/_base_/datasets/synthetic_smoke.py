@@ -51,6 +51,7 @@ train_dataloader = dict(
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
                  pipeline=train_pipeline))
 val_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
@@ -58,6 +59,7 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, ann_file=ann_file_val,
                  pipeline=val_pipeline, test_mode=True))
 test_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=8,
     num_workers=0,
     persistent_workers=False,

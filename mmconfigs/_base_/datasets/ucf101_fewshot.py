@@ -58,4 +58,5 @@ train_dataloader = dict(
     dataset=dict(ann_file=ann_file_train, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = dict(
+    collate_fn=dict(type='skip_aware_collate'),
     batch_size=16, dataset=dict(pipeline=test_pipeline))

@@ -21,8 +21,11 @@ warmup_epochs = 5
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
                  val_begin=1, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# Evaluation loops and collate (datasets/) that carry unreadable videos
+# along to the counting metrics instead of stopping or dropping them
+# silently (bike_bench.evaluation.skipping).
+val_cfg = dict(type='SkipAwareValLoop')
+test_cfg = dict(type='SkipAwareTestLoop')
 
 optim_wrapper = dict(
     type='OptimWrapper',
