@@ -66,8 +66,7 @@ def run(args) -> int:
                            trust_checkpoint=args.trust_checkpoint)
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
-    except UnsupportedArchitecture as error:
-    except ResultsConflictError as error:
+    except (UnsupportedArchitecture, ResultsConflictError) as error:
         raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))
