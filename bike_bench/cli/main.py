@@ -67,7 +67,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = '--debug' in argv
     argv = [arg for arg in argv if arg != '--debug']
-    from bike_bench.evaluation.provenance import record_command
+    from bike_bench.utils.command import record_command
     record_command(argv)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -13,11 +13,9 @@ import hashlib
 import json
 import os
 import platform
-import shlex
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
             'mmaction2', 'open_clip_torch', 'decord', 'numpy', 'opencv-python')
@@ -100,19 +98,7 @@ def display_path(path: Optional[str]) -> Optional[str]:
     return path if relative.startswith('..') else relative
 
 
-_COMMAND: Optional[List[str]] = None
-
-
-def record_command(argv: Sequence[str], prog: str = 'bike-bench') -> None:
-    """Remember the command line (called by ``bike-bench``'s ``main``)."""
-    global _COMMAND
-    _COMMAND = [prog, *map(str, argv)]
-
-
-def command_line() -> str:
-    """The command that started this process, shell-quoted."""
-    argv = _COMMAND or [os.path.basename(sys.executable), *sys.argv]
-    return shlex.join(argv)
+from bike_bench.utils.command import command_line, record_command  # noqa: E402,F401
 
 
 # Files whose content is the code identity (suffixes of tracked code/config).

@@ -11,7 +11,6 @@ regenerates and compares it).
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Iterable, List, Optional
 
