@@ -50,7 +50,7 @@ def run(args) -> int:
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
-    from bike_bench.checkpoint_io import UntrustedCheckpointError
+    from bike_bench.checkpoint_io import CheckpointMismatchError, UntrustedCheckpointError
     try:
         results = run_test(cfg, args.checkpoint, views=args.views,
                            aggregation=args.aggregation,
@@ -58,6 +58,8 @@ def run(args) -> int:
                            trust_checkpoint=args.trust_checkpoint)
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
+    except CheckpointMismatchError as error:
+        raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))
         print(f'results: {results["path"]}')

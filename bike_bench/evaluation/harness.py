@@ -151,7 +151,9 @@ def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
     cfg.resume = False
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    load_model_checkpoint(model, loadable, strict=True, trust=trust)
+    # The checkpoint's meta (training classes) is recorded with the results.
+    runner.bike_checkpoint_meta = load_model_checkpoint(model, loadable, strict=True,
+                                                        trust=trust)
     return runner
 
 
@@ -197,6 +199,10 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
     ckpt = checkpoint_record(checkpoint)
     details = metric_details(runner.test_loop.evaluator.metrics)
     dataset = dataset_record(runner.test_loop.dataloader.dataset)
+    from bike_bench.evaluation.class_set import class_set_record, warn_if_other_classes
+    class_set = class_set_record(getattr(runner, 'bike_checkpoint_meta', None),
+                                 runner.test_loop.dataloader.dataset.manifest.classes)
+    warn_if_other_classes(class_set)
     run_id = run_id or default_run_id('test', dataset, views_used.label,
                                       aggregation_used, checkpoint)
     results = build_results(
@@ -205,7 +211,8 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
         config=config_record(cfg), environment=environment_record(),
         wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
-        per_class=details['per_class'], metric_options=details['metric_options'])
+        per_class=details['per_class'], metric_options=details['metric_options'],
+        extra=dict(class_set=class_set))
     path = out or results_path(cfg.work_dir, run_id)
     write_results(results, path)
     results['path'] = path
