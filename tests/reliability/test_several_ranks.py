@@ -203,3 +203,44 @@ def test_torchrun_train_on_cpu(clean_videos, tmp_path, faults):
     assert checkpoint.is_file()
     logs = list(work.rglob('*.log'))
     assert logs and any('Epoch(train)' in log.read_text() for log in logs)
+
+
+VA_CONFIG = str(Path(SMOKE_CONFIG).parent /
+                'bike-va_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+
+
+def test_torchrun_video_attributes_accuracy_counts_six_videos_not_seven(
+        seven_videos, tmp_path, faults):
+    """The issue's case: V+A smoke config (``FusionAccMetric``), 7 videos, one
+    unreadable, ``--skip-bad-videos``: every accuracy is k/6 on one process
+    and identical on two (it was m/7 there, the padding copy counted)."""
+    faults.tried(GROUP, 'V+A accuracy (FusionAccMetric) on two ranks with a skip')
+    faults.checked(NO_REPLACEMENT)
+    from bike_bench.datasets.manifest import read_manifest
+    from bike_bench.models.convert import build_model_from_config
+    manifest = seven_videos['seven']
+    words = ['red', 'circle', 'moving', 'left', 'small']
+    attributes = tmp_path / 'attributes.json'
+    attributes.write_text(json.dumps({
+        entry.path: {'classname_topk': words, 'scores': [0.2] * 5}
+        for entry in read_manifest(manifest).entries}))
+    torch.manual_seed(0)
+    checkpoint = tmp_path / 'va.pth'
+    torch.save({'meta': {}, 'state_dict': build_model_from_config(
+        VA_CONFIG, device='cpu').state_dict()}, checkpoint)
+    runs = {}
+    for nproc in (1, 2):
+        out = tmp_path / f'n{nproc}'
+        torchrun(['test', VA_CONFIG, str(checkpoint), '--skip-bad-videos',
+                  '--work-dir', str(out / 'work'), '--out', str(out / 'results.json'),
+                  '--cfg-options', f'test_dataloader.dataset.ann_file={manifest}',
+                  f'test_dataloader.dataset.attributes_file={attributes}',
+                  'test_dataloader.batch_size=2'], tmp_path, nproc)
+        runs[nproc] = json.loads((out / 'results.json').read_text())
+    for nproc, data in runs.items():
+        assert data['counts'] == dict(expected=7, evaluated=6, skipped=1), nproc
+        accuracies = {k: v for k, v in data['metrics'].items() if k.startswith('acc/')}
+        assert {'acc/top1', 'acc/video_top1', 'acc/attributes_top1'} <= set(accuracies)
+        for key, value in accuracies.items():
+            assert value * 6 == pytest.approx(round(value * 6)), (nproc, key, value)
+    assert runs[2]['metrics'] == runs[1]['metrics']
