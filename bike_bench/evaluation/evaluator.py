@@ -126,33 +126,35 @@ class SampleIndexEvaluator(Evaluator):
         return values[0]
 
 
-def _as_metric_list(evaluator) -> Optional[List[Any]]:
+_PLAIN_TYPES = (None, 'Evaluator', Evaluator, EVALUATOR_TYPE, SampleIndexEvaluator)
+
+
+def _metric_list(evaluator) -> Optional[List[Any]]:
+    """The metrics of an evaluator config (list, one metric, or a plain
+    ``dict(metrics=...)``); None for a built evaluator or a config naming
+    its own evaluator class, which are left alone."""
     if evaluator is None:
         return None
     if isinstance(evaluator, (list, tuple)):
         return list(evaluator)
-    if hasattr(evaluator, 'get') and 'metrics' in evaluator:
-        metrics = evaluator['metrics']
-        return list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
-    if hasattr(evaluator, 'get'):
-        return [evaluator]
-    return None  # an already built Evaluator: left alone
+    if not hasattr(evaluator, 'get'):
+        return None
+    if 'metrics' not in evaluator:
+        return [evaluator]  # a single metric config
+    if evaluator.get('type') not in _PLAIN_TYPES:
+        return None
+    metrics = evaluator['metrics']
+    return list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
 
 
 def use_sample_index_evaluator(cfg, keys: Sequence[str] = ('val_evaluator',
                                                            'test_evaluator')) -> None:
     """Make ``cfg[key]`` a ``SampleIndexEvaluator`` over its metrics, in place.
 
-    A config that names its own evaluator class (other than MMEngine's
-    ``Evaluator``) keeps it.
+    A built evaluator, or a config that names its own evaluator class (other
+    than MMEngine's ``Evaluator``), is kept as it is.
     """
     for key in keys:
-        evaluator = cfg.get(key)
-        if hasattr(evaluator, 'get') and evaluator.get('type') not in (
-                None, 'Evaluator', EVALUATOR_TYPE, SampleIndexEvaluator, Evaluator):
-            if 'metrics' in evaluator:
-                continue
-        metrics = _as_metric_list(evaluator)
-        if metrics is None:
-            continue
-        cfg[key] = dict(type=EVALUATOR_TYPE, metrics=metrics)
+        metrics = _metric_list(cfg.get(key))
+        if metrics is not None:
+            cfg[key] = dict(type=EVALUATOR_TYPE, metrics=metrics)
