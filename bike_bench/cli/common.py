@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import os.path as osp
 
@@ -54,6 +55,7 @@ def build_runner(cfg):
     import bike_bench.models  # noqa: F401  (registries and compat)
     from bike_bench.engine.launch import prepare_launcher
     from bike_bench.evaluation.evaluator import use_sample_index_evaluator
+    cfg = copy.deepcopy(cfg)  # the caller's config is left as it was
     # Every metric and dump counts each video once, on any number of ranks.
     use_sample_index_evaluator(cfg)
     prepare_launcher(cfg)
