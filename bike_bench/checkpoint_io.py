@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from typing import Any, Iterator
+import re
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 import torch
 
@@ -21,6 +22,10 @@ _compat.allow_mmengine_checkpoint_types()
 
 class UntrustedCheckpointError(RuntimeError):
     """A checkpoint holds pickled objects outside the allow-list."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's weights do not fit the model the config builds."""
 
 
 def load_untrusted(path: str, map_location: str = 'cpu',
@@ -74,6 +79,9 @@ def load_model_checkpoint(model: torch.nn.Module, path: str, strict: bool = True
     checkpoint = load_untrusted(path, trust=trust)
     state = {k[len('module.'):] if k.startswith('module.') else k: v
              for k, v in state_dict_of(checkpoint).items()}
+    meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
+    meta = meta if isinstance(meta, dict) else {}
+    check_shapes(path, state, model.state_dict(), meta)
     result = model.load_state_dict(state, strict=False)
     missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
     if strict and (missing or unexpected):
@@ -86,8 +94,72 @@ def load_model_checkpoint(model: torch.nn.Module, path: str, strict: bool = True
                          + (f' and {len(unexpected) - 10} more'
                             if len(unexpected) > 10 else ''))
         raise ValueError(f'{path} does not match the model: ' + '; '.join(parts))
-    meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
-    return meta if isinstance(meta, dict) else {}
+    return meta
+
+
+def _shape(tensor) -> Tuple[int, ...]:
+    return tuple(getattr(tensor, 'shape', ()))
+
+
+def _find(state: Mapping[str, Any], suffix: str) -> Optional[Tuple[int, ...]]:
+    for key, value in state.items():
+        if key.endswith(suffix):
+            return _shape(value)
+    return None
+
+
+def describe_weights(state: Mapping[str, Any], meta: Optional[dict] = None) -> str:
+    """One line on what a set of weights is: CLIP image-encoder size when it
+    is one (width, layers, patch, input size, embedding), tensor and
+    parameter counts, and the checkpoint's experiment and epoch if known."""
+    parts: List[str] = []
+    conv = _find(state, 'visual.conv1.weight')
+    if conv and len(conv) == 4:
+        layers = {m.group(1) for key in state
+                  for m in [re.search(r'visual\.transformer\.resblocks\.(\d+)\.', key)] if m}
+        text = f'ViT width {conv[0]}, {len(layers)} layers, patch {conv[2]}'
+        tokens = _find(state, 'visual.positional_embedding')
+        if tokens and int(round((tokens[0] - 1) ** 0.5)) ** 2 == tokens[0] - 1:
+            text += f', {int(round((tokens[0] - 1) ** 0.5)) * conv[2]} px'
+        proj = _find(state, 'visual.proj')
+        if proj and len(proj) == 2:
+            text += f', embedding {proj[1]}'
+        parts.append(text)
+    count = sum(int(getattr(v, 'numel', lambda: 0)()) for v in state.values())
+    parts.append(f'{len(state)} tensors, {count / 1e6:.1f} M parameters')
+    meta = meta or {}
+    if meta.get('experiment_name'):
+        parts.append(f'experiment {meta["experiment_name"]}')
+    if meta.get('epoch') is not None:
+        parts.append(f'epoch {meta["epoch"]}')
+    return '; '.join(parts)
+
+
+def check_shapes(path: str, state: Mapping[str, Any], model_state: Mapping[str, Any],
+                 meta: Optional[dict] = None) -> None:
+    """Refuse, with a summary first, a checkpoint whose weights differ in shape.
+
+    ``load_state_dict`` would list every tensor (134 ``size mismatch`` lines
+    for a tiny checkpoint under a ViT-B/16 config) without saying what
+    either side is.
+
+    Raises:
+        CheckpointMismatchError: what the checkpoint is, what the config's
+            model expects, and the first differing tensors.
+    """
+    shared = [key for key in state if key in model_state]
+    differ = [(key, _shape(state[key]), _shape(model_state[key])) for key in shared
+              if _shape(state[key]) != _shape(model_state[key])]
+    if not differ:
+        return
+    first = '; '.join(f'{key}: checkpoint {list(a)}, model {list(b)}'
+                      for key, a, b in differ[:3])
+    raise CheckpointMismatchError(
+        f'{path} was trained for another architecture than this config builds: '
+        f'{len(differ)} of its {len(shared)} shared weights differ in shape. '
+        f'Checkpoint: {describe_weights(state, meta)}. Config expects: '
+        f'{describe_weights(model_state)}. First differences: {first}'
+        + (f' (and {len(differ) - 3} more)' if len(differ) > 3 else ''))
 
 
 @contextlib.contextmanager
@@ -109,25 +181,42 @@ def trusted_loading(trust: bool) -> Iterator[None]:
                 os.environ[flag] = previous
 
 
-def load_into_runner(runner, path: str, trust: bool = False) -> None:
+def load_into_runner(runner, path: str, trust: bool = False) -> dict:
     """``runner.load_checkpoint(path, strict=True)``: MMEngine's loader.
 
     ``torch.load`` runs weights-only (refusals raise
-    ``UntrustedCheckpointError``); a missing or unexpected key raises
-    ``ValueError`` naming the file and the keys (MMEngine's message).
+    ``UntrustedCheckpointError``); weights of another architecture raise
+    ``CheckpointMismatchError`` with a summary of both sides first
+    (:func:`check_shapes`); a missing or unexpected key raises ``ValueError``
+    naming the file and the keys (MMEngine's message).
+
+    Returns:
+        The checkpoint's ``meta`` (e.g. ``dataset_meta`` with the training
+        classes); empty if none.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
         with trusted_loading(trust):
-            runner.load_checkpoint(path, map_location='cpu', strict=True)
+            checkpoint = runner.load_checkpoint(path, map_location='cpu', strict=True)
     except pickle.UnpicklingError as error:
         raise UntrustedCheckpointError(refusal_message(path, error)) from None
     except RuntimeError as error:
-        if 'state_dict' not in str(error):
+        if 'size mismatch' in str(error):
+            from mmengine.model import is_model_wrapper
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            loaded = load_untrusted(path, trust=trust)
+            state = {k[len('module.'):] if k.startswith('module.') else k: v
+                     for k, v in state_dict_of(loaded).items()}
+            meta = loaded.get('meta', {}) if isinstance(loaded, dict) else {}
+            check_shapes(path, state, model.state_dict(),
+                         meta if isinstance(meta, dict) else {})
+        if 'state_dict' not in str(error) and 'size mismatch' not in str(error):
             raise
         raise ValueError(f'{path} does not match the model: '
                          f'{str(error).strip()}') from None
+    meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def last_checkpoint(work_dir: str) -> str:

@@ -8,6 +8,7 @@ error (exit 2) naming the thing, before any heavy import.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import os.path as osp
 from typing import Optional
@@ -108,6 +109,12 @@ def build_runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     import bike_bench.models  # noqa: F401  (registries and compat)
+    from bike_bench.engine.launch import prepare_launcher
+    from bike_bench.evaluation.evaluator import use_sample_index_evaluator
+    cfg = copy.deepcopy(cfg)  # the caller's config is left as it was
+    # Every metric and dump counts each video once, on any number of ranks.
+    use_sample_index_evaluator(cfg)
+    prepare_launcher(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

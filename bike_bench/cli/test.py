@@ -56,7 +56,7 @@ def run(args) -> int:
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
-    from bike_bench.checkpoint_io import UntrustedCheckpointError
+    from bike_bench.checkpoint_io import CheckpointMismatchError, UntrustedCheckpointError
     from bike_bench.models.clip_adapter import UnsupportedArchitecture
     from bike_bench.evaluation.results import ResultsConflictError
     try:
@@ -66,7 +66,7 @@ def run(args) -> int:
                            trust_checkpoint=args.trust_checkpoint)
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
-    except (UnsupportedArchitecture, ResultsConflictError) as error:
+    except (UnsupportedArchitecture, ResultsConflictError, CheckpointMismatchError) as error:
         raise SystemExit(f'error: {error}') from None
     if results is not None:
         print(format_metrics(results))

@@ -5,7 +5,10 @@ Entry problems (each names the manifest file and line; line = entry index +
 video (``probe_decode``), ``too_short`` (fewer frames than ``min_frames``),
 ``frame_count`` (the listed count disagrees with the frames on disk or the
 decoded video), ``label`` out of range (or a list in a single-label
-manifest), ``segment`` whose end is not after its start, ``duplicate`` (same
+manifest), ``segment`` that holds no frame (empty, reversed, shorter than a
+frame: ``segments.segment_problem``; with the frame count and rate known
+from a frame folder or ``probe_decode``, no frame of the media inside it:
+``segment_frames_problem``), ``duplicate`` (same
 path and segment as an earlier entry; for segments also the same label). Manifest problems: ``empty_class``
 (classes with no entry), ``class_table`` (the referenced ``id,name`` table
 disagrees with the header), ``hash`` (entries edited after writing),
@@ -29,6 +32,7 @@ from bike_bench.datasets.builders.common import count_frames, entry_key
 from bike_bench.datasets.class_table import read_class_table
 from bike_bench.datasets.manifest import (Manifest, ManifestError, read_manifest,
                                           validate_label, write_manifest)
+from bike_bench.datasets.segments import segment_frames_problem, segment_problem
 from bike_bench.utils.atomic import atomic_write_text
 
 ENTRY_KINDS = ('missing', 'undecodable', 'too_short', 'frame_count', 'label',
@@ -107,6 +111,13 @@ def _where(path: str, line: int) -> str:
 def probe_video(location: str) -> Tuple[Optional[int], Optional[str]]:
     """``(frame count, None)`` if the first and last frames decode, else
     ``(None, reason)``."""
+    count, _, reason = probe_video_rate(location)
+    return count, reason
+
+
+def probe_video_rate(location: str) -> Tuple[Optional[int], Optional[float], Optional[str]]:
+    """``(frame count, frame rate, None)`` if the first and last frames
+    decode, else ``(None, None, reason)``."""
     from bike_bench.datasets.transforms.decoding import (VideoReadError,
                                                          decode_video_frames,
                                                          open_video)
@@ -114,9 +125,10 @@ def probe_video(location: str) -> Tuple[Optional[int], Optional[str]]:
         reader = open_video(location)
         count = len(reader)
         decode_video_frames(reader, [0, count - 1], location)
+        fps = float(reader.get_avg_fps())
     except VideoReadError as error:
-        return None, error.reason
-    return count, None
+        return None, None, error.reason
+    return count, fps, None
 
 
 def check_manifest(path: str, data_root: Optional[str] = None,
@@ -141,10 +153,9 @@ def check_manifest(path: str, data_root: Optional[str] = None,
                                     '(evaluated with an all-zero target)', line, entry.path))
         except ManifestError as error:
             issues.append(Issue('label', str(error), line, entry.path))
-        if entry.segment is not None and (len(entry.segment) != 2 or
-                                          entry.segment[1] <= entry.segment[0]):
-            issues.append(Issue('segment', f'{where}: {entry.path}: segment '
-                                f'{entry.segment} is not [start, end] with end > start',
+        problem = segment_problem(entry.segment) if entry.segment is not None else None
+        if problem:
+            issues.append(Issue('segment', f'{where}: {entry.path}: {problem}',
                                 line, entry.path))
         key = entry_key(entry)
         if key in seen:
@@ -209,15 +220,16 @@ def _check_media(manifest, entry, line, where, data_root, probe_decode,
                                 f'{entry.filename_tmpl.format(entry.start_index)} on disk',
                                 line, entry.path))
         frames = on_disk
+        fps = entry.fps
     else:
         if not os.path.isfile(location):
             issues.append(Issue('missing', f'{where}: video not found: {location}',
                                 line, entry.path))
             return
         report.found += 1
-        frames = entry.num_frames
+        frames, fps = entry.num_frames, entry.fps
         if probe_decode:
-            decoded, reason = probe_video(location)
+            decoded, rate, reason = probe_video_rate(location)
             if reason:
                 issues.append(Issue('undecodable', f'{where}: {location}: {reason}',
                                     line, entry.path))
@@ -225,7 +237,13 @@ def _check_media(manifest, entry, line, where, data_root, probe_decode,
             if entry.num_frames is not None and decoded != entry.num_frames:
                 issues.append(Issue('frame_count', f'{where}: {entry.num_frames} '
                                     f'frames listed, {decoded} decoded', line, entry.path))
-            frames = decoded
+            frames, fps = decoded, fps or rate
+    if entry.segment is not None and not segment_problem(entry.segment):
+        # With the frames and rate known: does the segment hold a frame?
+        problem = segment_frames_problem(entry.segment, fps, frames)
+        if problem:
+            issues.append(Issue('segment', f'{where}: {entry.path}: {problem}',
+                                line, entry.path))
     if frames is not None and frames < min_frames:
         issues.append(Issue('too_short', f'{where}: {frames} frames, fewer than '
                             f'{min_frames}', line, entry.path))

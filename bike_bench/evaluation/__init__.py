@@ -8,11 +8,12 @@ from bike_bench import compat as _compat
 _compat.apply()
 
 from . import metrics, results_hook, skipping  # noqa: E402,F401
+from .evaluator import SampleIndexEvaluator  # noqa: E402
 from .fusion_metric import FusionAccMetric  # noqa: E402
 from .metrics import (BIKEAccMetric, CharadesMAPMetric, MeanAPMetric,  # noqa: E402
                       VideoCountMetric)
 from .views import Views, parse_views, set_views  # noqa: E402
 
 __all__ = ['BIKEAccMetric', 'MeanAPMetric', 'CharadesMAPMetric',
-           'VideoCountMetric', 'FusionAccMetric', 'Views', 'parse_views',
+           'VideoCountMetric', 'FusionAccMetric', 'SampleIndexEvaluator', 'Views', 'parse_views',
            'set_views']

@@ -184,7 +184,8 @@ def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
     cfg.load_from = None
     cfg.resume = False
     runner = build_runner(cfg)
-    load_into_runner(runner, loadable, trust)
+    # The checkpoint's meta (training classes) is recorded with the results.
+    runner.bike_checkpoint_meta = load_into_runner(runner, loadable, trust)
     return runner
 
 

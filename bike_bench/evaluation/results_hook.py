@@ -90,6 +90,11 @@ class ResultsFileHook(Hook):
             skipped=details['skipped'], per_class=details['per_class'],
             metric_options=details['metric_options'],
             extra=dict(model=model_record(runner.model), **keys, **self.extra))
+        from bike_bench.evaluation.class_set import class_set_record, warn_if_other_classes
+        class_set = class_set_record(getattr(runner, 'bike_checkpoint_meta', None),
+                                     runner.test_loop.dataloader.dataset.manifest.classes)
+        warn_if_other_classes(class_set)
+        results['class_set'] = class_set
         path = self.out or results_path(cfg.work_dir, run_id, keys['inputs_key'])
         if not self.replace:
             check_replace(path, results)

@@ -5,20 +5,20 @@ subsets) need what comes before aggregation: the head's raw logits for every
 view and class (``outputs='logits'``), or the image encoder's per-frame
 features (``outputs='frames'``, the official zero-shot split scoring). The
 records are gathered from all ranks and de-duplicated by dataset index like
-the metrics' (``merge_records``); skipped videos are carried along.
+the metrics' (``gather_records``); skipped videos are carried along.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
 import torch
-from mmengine.dist import collect_results, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner.loops import TestLoop
 
 from mmaction.registry import LOOPS
 
-from bike_bench.evaluation.metrics.base import merge_records
+from bike_bench.evaluation.metrics.base import gather_records
 from bike_bench.evaluation.skipping import model_batch
 
 
@@ -58,10 +58,10 @@ class ViewOutputsTestLoop(TestLoop):
             local.extend(self._run_batch(data_batch))
             self.runner.call_hook('after_test_iter', batch_idx=idx,
                                   data_batch=data_batch, outputs=None)
-        gathered = collect_results(local, None, 'cpu')
+        records = gather_records(local, len(self.dataloader.dataset))
         metrics: Dict[str, Any] = {}
         if is_main_process():  # only the main process scores the protocol
-            self.records = merge_records(gathered, len(self.dataloader.dataset))
+            self.records = records
             metrics = dict(videos=sum('skipped' not in r for r in self.records))
         self.runner.call_hook('after_test_epoch', metrics=metrics)
         self.runner.call_hook('after_test')

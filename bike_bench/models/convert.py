@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import tempfile
 from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -316,20 +315,11 @@ def conversion_meta(report: ConversionReport, **extra: Any) -> Dict[str, Any]:
 def save_mmengine_checkpoint(state_dict: Mapping[str, torch.Tensor], path: str,
                              meta: Optional[Dict[str, Any]] = None) -> str:
     """Write ``{'meta', 'state_dict'}`` atomically (temporary file + rename)."""
+    from bike_bench.utils.atomic import atomic_path
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path),
-                                   suffix='.tmp')
-    os.close(handle)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({'meta': dict(meta or {}), 'state_dict': OrderedDict(state_dict)},
                    tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

@@ -48,7 +48,7 @@ def test_activitynet_json(tmp_path, write):
     assert [e.id for e in full.entries] == ['vid_a', 'vid_b']
     assert train.source['testing_videos_unused'] == 1
     dropped = (out / 'manifests' / 'train.dropped.csv').read_text()
-    assert 'vid_a annotation 2: segment end 21.0 <= start 22.0' in dropped
+    assert 'vid_a annotation 2: segment [22, 21] is reversed (end < start)' in dropped
     assert 'vid_c: no annotations' in dropped
     assert train.source['expected_entries'] == 4  # 3 instances + 1 empty video
 
@@ -109,7 +109,7 @@ def test_charades_train_instances_from_either_file(tmp_path, write):
     from_instances, _, out = _charades(tmp_path, write)
     assert [(e.id, e.label, e.segment, e.fps) for e in from_instances.entries] == [
         ('46GP8', 1, [11.9, 21.2], None), ('46GP8', 0, [0.0, 12.6], None)]
-    assert 'end_time 10.0 <= start_time 18.0' in \
+    assert 'segment [18, 10] is reversed (end < start)' in \
         (out / 'manifests' / 'train.dropped.csv').read_text()
     assert from_instances.source['expected_entries'] == 3
     from_videos, _, _ = _charades(tmp_path, write, instances=None)
@@ -147,8 +147,12 @@ def test_charades_frame_folders(tmp_path, write):
     write_frame_folder(str(out / 'Charades_v1_rgb' / '46GP8'), frames, '46GP8-{:06d}.jpg')
     write_frame_folder(str(out / 'Charades_v1_rgb' / 'YSKX3'), frames[:3], 'YSKX3-{:06d}.jpg')
     train, test, _ = _charades(tmp_path, write, frames=True)
-    assert [(e.path, e.num_frames, e.filename_tmpl, e.fps) for e in train.entries] == [
-        ('Charades_v1_rgb/46GP8', 5, '46GP8-{:06d}.jpg', 24.0)] * 2
+    # 5 frames at 24 fps: the instance from 11.9 s on holds none of them.
+    assert [(e.path, e.num_frames, e.filename_tmpl, e.fps, e.segment)
+            for e in train.entries] == [
+        ('Charades_v1_rgb/46GP8', 5, '46GP8-{:06d}.jpg', 24.0, [0.0, 12.6])]
+    assert "segment [11.9, 21.2] at 24.0 fps has no frames inside the video's 5" in \
+        (tmp_path / 'charades' / 'manifests' / 'train.dropped.csv').read_text()
     assert [(e.id, e.num_frames) for e in test.entries] == [('YSKX3', 3)]
     report = (out / 'manifests' / 'test.dropped.csv').read_text()
     assert 'Charades_v1_rgb/EMPTY' in report and 'cannot be counted' in report

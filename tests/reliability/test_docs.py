@@ -39,7 +39,9 @@ def test_every_group_has_rows_with_all_four_columns(table):
     assert all(len(row.strip('|').split(' | ')) == 4 for row in rows)
     joined = '\n'.join(rows)
     for group in ('training video', 'evaluation', 'annotations', 'SIGKILL',
-                  'NaN or inf loss', 'pickled objects'):
+                  'NaN or inf loss', 'pickled objects', 'several ranks', 'segment',
+                  'file modes', 'training classes', 'another architecture',
+                  'without duration'):
         assert group in joined, group
 
 
@@ -49,10 +51,11 @@ def test_the_options_and_files_it_names_exist(table):
     named = set(re.findall(r'`[^`\n]*?(--[a-z][a-z-]*)', text))
     assert named == {'--fail-on-bad-videos', '--skip-bad-videos', '--trust-checkpoint',
                      '--resume', '--probe-decode', '--skip-missing', '--train-manifest',
-                     '--keep-stale', '--out'}
+                     '--keep-stale', '--out', '--dump', '--launcher'}
     assert {'--train-manifest'} <= options('fewshot')
     assert {'--keep-stale'} <= options('reproduce')
-    assert {'--out'} <= options('test')
+    assert {'--out', '--dump', '--launcher'} <= options('test')
+    assert '--launcher' in options('train')
     assert {'--fail-on-bad-videos', '--trust-checkpoint', '--resume'} <= options('train')
     assert {'--skip-bad-videos', '--trust-checkpoint'} <= options('test')
     assert {'--skip-bad-videos', '--trust-checkpoint'} <= options('zeroshot')

@@ -12,7 +12,10 @@ seconds and ``label``). Manifests:
 
 A video whose annotations name different activities is an error (v1.3 has
 one activity per video); a video without annotations is left out and
-reported; ``testing`` videos carry no labels and are not used. Class ids:
+reported; ``testing`` videos carry no labels and are not used. Training
+instances whose segment cannot hold a frame (empty, reversed, starting at or
+after the video's ``duration``, shorter than a frame: ``segments``) are left
+out, each with its reason in ``train.dropped.csv``. Class ids:
 the given class table, or else the sorted activity names (which is the
 order of the official ``anet1.3_labels.csv``). Video files are found with a
 pattern, by default ``videos/v_{video_id}.mp4`` (fields ``video_id``,
@@ -27,6 +30,7 @@ from bike_bench.datasets.builders.common import (
     BuildContext, BuildResult, Dropped, SourceError, format_pattern,
     join_media, load_classes, read_text)
 from bike_bench.datasets.manifest import ManifestEntry
+from bike_bench.datasets.segments import segment_problem
 
 DEFAULT_PATTERN = 'videos/v_{video_id}.mp4'
 SUBSETS = {'train': ('training',), 'val': ('validation',),
@@ -136,12 +140,13 @@ def build_activitynet_json(ctx: BuildContext) -> BuildResult:
             if level == 'instance':
                 for number, item in enumerate(annotations):
                     expected += 1
-                    start, end = (float(t) for t in item['segment'])
-                    if end <= start:
+                    problem = segment_problem(item['segment'], info.get('duration'))
+                    if problem:
                         result.dropped.append(Dropped(
-                            build.name, path, 0, relpath, f'{video_id} '
-                            f'annotation {number}: segment end {end} <= start {start}'))
+                            build.name, path, 0, relpath,
+                            f'{video_id} annotation {number}: {problem}'))
                         continue
+                    start, end = (float(t) for t in item['segment'])
                     entries.append(ManifestEntry(
                         path=relpath, label=index[item['label']], split=build.role,
                         id=video_id, segment=[start, end]))

@@ -15,10 +15,12 @@ the manifest keeps it (``manifests check`` counts such entries).
 ``train`` holds single-label action instances with ``segment`` [start, end]
 in seconds, from ``Charades_train_split_label.csv`` or, when only
 ``Charades_v1_train.csv`` is given, from its ``actions`` (both give the same
-49,809 rows). Instances whose end is not after their start are left out and
-reported, as the official loader skips them. Segments are kept as listed
-(some end after the video; the official loader clips the end to the
-video's length at load time).
+49,809 rows). Instances whose segment cannot hold a frame are left out and
+reported in ``train.dropped.csv`` (``segments``: empty or reversed, as the
+official loader skips them; starting at or after the video's ``length`` /
+``total_time``; with frame folders, no frame at 24 fps inside the folder).
+Segments that only end after the video are kept (the official loader clips
+the end to the video's length at load time).
 
 Media: videos ``Charades_v1/{id}.mp4`` by default (``--pattern``); with
 ``--frames``, the official 24 fps frame folders ``Charades_v1_rgb/{id}``
@@ -36,6 +38,7 @@ from bike_bench.datasets.builders.common import (
     BuildContext, BuildResult, Dropped, SourceError, count_frames,
     csv_records, format_pattern, join_media, load_classes, parse_float)
 from bike_bench.datasets.manifest import ManifestEntry
+from bike_bench.datasets.segments import segment_frames_problem, segment_problem
 
 DEFAULT_PATTERN = 'Charades_v1/{id}.mp4'
 DEFAULT_FRAMES_PATTERN = 'Charades_v1_rgb/{id}'
@@ -129,27 +132,35 @@ def _instances(ctx, num_classes):
             yield ('train_instances', path, number, row['video_id'],
                    parse_class(row['label'], num_classes, where),
                    parse_float(row['start_time'], 'start_time', where),
-                   parse_float(row['end_time'], 'end_time', where))
+                   parse_float(row['end_time'], 'end_time', where),
+                   _duration(row.get('total_time'), where))
         return
     key, path = ctx.any_file('train_instances|train')
     for number, row in csv_records(path, ('id', 'actions')):
-        for class_id, start, end in parse_actions(row['actions'], num_classes,
-                                                  f'{path}:{number}'):
-            yield key, path, number, row['id'], class_id, start, end
+        where = f'{path}:{number}'
+        duration = _duration(row.get('length'), where)
+        for class_id, start, end in parse_actions(row['actions'], num_classes, where):
+            yield key, path, number, row['id'], class_id, start, end, duration
+
+
+def _duration(text: Optional[str], where: str) -> Optional[float]:
+    """The video's annotated length in seconds (optional column)."""
+    return parse_float(text, 'length', where) if text else None
 
 
 def _train(ctx, build, classes, result):
     media = _Media(ctx, build.name)
     entries, expected, key = [], 0, 'train'
-    for key, path, number, video_id, class_id, start, end in _instances(ctx, len(classes)):
+    for key, path, number, video_id, class_id, start, end, duration in \
+            _instances(ctx, len(classes)):
         expected += 1
         where = f'{path}:{number}'
         entry = media.entry(video_id, where, label=class_id, split=build.role,
                             segment=[start, end], source_line=number)
-        reason = media.missing(entry)
-        if end <= start:
-            reason = (f'end_time {end} <= start_time {start}: the official '
-                      'loader skips such instances')
+        reason = media.missing(entry) or segment_problem([start, end], duration)
+        if reason is None and media.frames:
+            # Frame folders: the exact arithmetic of the loader (24 fps).
+            reason = segment_frames_problem([start, end], entry.fps, entry.num_frames)
         if reason:
             result.dropped.append(Dropped(build.name, path, number, entry.path, reason))
         else:

@@ -39,10 +39,24 @@ def open_video(path: str, num_threads: int = 1):
     try:
         reader = decord.VideoReader(path, num_threads=num_threads)
     except Exception as error:  # decord raises its own DECORDError
-        raise VideoReadError(path, f'cannot be decoded ({_short(error)})') from None
+        raise VideoReadError(path, f'cannot be decoded ({_short(error)})'
+                             + _remux_hint(error)) from None
     if len(reader) < 1:
-        raise VideoReadError(path, 'video has no frames')
+        raise VideoReadError(path, 'video has no frames' + REMUX_HINT)
     return reader
+
+
+# decord needs the container's duration or frame count; a webm/mkv written
+# as a live stream has neither although every frame decodes.
+REMUX_HINT = ('; the container records no duration or frame count (e.g. a '
+              'webm written as a stream): if ffmpeg decodes it, remuxing '
+              'fixes it without re-encoding: `ffmpeg -i IN -c copy OUT`')
+
+
+def _remux_hint(error: Exception) -> str:
+    text = str(error)
+    return REMUX_HINT if ('duration' in text or 'frame-count' in text
+                          or 'broken metadata' in text) else ''
 
 
 # decord prefixes its messages with a time and its source file.

@@ -21,6 +21,8 @@ from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
 
+from bike_bench.datasets.transforms.decoding import VideoReadError
+
 
 def val_indices(num_frames: int, num_segments: int) -> List[int]:
     """Single-view validation: segment starts ``int(tick * x) % n``."""
@@ -64,26 +66,35 @@ def train_indices(num_frames: int, num_segments: int,
     raise ValueError(f'unknown train sampling {method!r}; use official or tsn')
 
 
+class SegmentError(VideoReadError, ValueError):
+    """A segment that holds no frame of its video.
+
+    A ``VideoReadError``, so a dataset with ``on_error='skip'`` skips and
+    counts the sample like an unreadable video (training does by default).
+    """
+
+
 def segment_range(total_frames: int, segment, fps: float,
                   where: str = 'video') -> Tuple[int, int]:
     """``(first_frame, num_frames)`` of a ``[start_s, end_s]`` segment.
 
-    Raises ``ValueError`` naming ``where`` for a segment that holds no frame
-    of the video.
+    Raises:
+        SegmentError: (naming ``where``) the segment holds no frame of the
+            video, or there is no positive ``fps`` to place it.
     """
     start_s, end_s = float(segment[0]), float(segment[1])
     if not fps or fps <= 0:
-        raise ValueError(f'{where}: segment {list(segment)} needs a positive '
-                         'fps (give "fps" in the manifest entry)')
+        raise SegmentError(where, f'segment {list(segment)} needs a positive '
+                           'fps (give "fps" in the manifest entry)')
     if end_s <= start_s:
-        raise ValueError(f'{where}: segment {list(segment)} ends before it '
-                         'starts')
+        raise SegmentError(where, f'segment {list(segment)} ends before it '
+                           'starts')
     end_s = min(end_s, total_frames / fps)
     first = int(start_s * fps)
     length = min(int(end_s * fps - start_s * fps), total_frames - first)
     if first < 0 or length < 1:
-        raise ValueError(f'{where}: segment {list(segment)} at {fps} fps has '
-                         f'no frames inside the video\'s {total_frames}')
+        raise SegmentError(where, f'segment {list(segment)} at {fps} fps has '
+                           f'no frames inside the video\'s {total_frames}')
     return first, length
 
 

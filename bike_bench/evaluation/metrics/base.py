@@ -61,6 +61,28 @@ def merge_records(records: Sequence[Dict[str, Any]], size: int) -> List[Dict[str
     return [merged[index] for index in sorted(merged)]
 
 
+def gather_records(local: List[Dict[str, Any]], size: int,
+                   collect_device: str = 'cpu',
+                   collect_dir: Optional[str] = None) -> Optional[List[Dict[str, Any]]]:
+    """Every rank's records, one per dataset index, in dataset order.
+
+    The one place where bike-bench gathers per-video outputs across ranks:
+    the metrics (``VideoRecordMetric``), every other metric and the dumps
+    (through ``SampleIndexEvaluator``) and the zero-shot loop all go
+    through it. Everything is gathered (no cut at ``size``) and
+    ``merge_records`` removes the sampler's padding by dataset index, so a
+    skipped video that leaves the ranks uneven cannot let a padding copy
+    in. Returns the list on the main process, ``None`` on the others.
+    """
+    if collect_device == 'cpu':
+        gathered = collect_results(local, None, 'cpu', tmpdir=collect_dir)
+    else:
+        gathered = collect_results(local, None, collect_device)
+    if not is_main_process():
+        return None
+    return merge_records(gathered, size)
+
+
 class VideoRecordMetric(BaseMetric):
     """Base of bike-bench metrics: one record per video or skipped video.
 
@@ -98,16 +120,10 @@ class VideoRecordMetric(BaseMetric):
                 path=item.get('path'), reason=item.get('reason'))))
 
     def evaluate(self, size: int) -> dict:
-        # Gather everything (no cut at ``size``): ``merge_records`` removes
-        # padding by dataset index.
-        if self.collect_device == 'cpu':
-            gathered = collect_results(self.results, None, 'cpu',
-                                       tmpdir=self.collect_dir)
-        else:
-            gathered = collect_results(self.results, None, self.collect_device)
+        records = gather_records(self.results, size, self.collect_device,
+                                 self.collect_dir)
         metrics: List[Optional[dict]] = [None]
         if is_main_process():
-            records = merge_records(gathered, size)
             metrics = [self._summarise(records, size)]
         broadcast_object_list(metrics)
         self.results.clear()
