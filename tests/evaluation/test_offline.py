@@ -108,7 +108,10 @@ def test_reproduce_lists_entries_with_missing_weights_and_goes_on(tmp_path, monk
     assert len(entries) == 2
     data_root, checkpoints = tmp_path / 'data', tmp_path / 'checkpoints'
     (data_root / 'kinetics400' / 'manifests').mkdir(parents=True)
-    (data_root / 'kinetics400' / 'manifests' / 'val.jsonl').write_text('{}\n')
+    from bike_bench.datasets.manifest import Manifest, ManifestEntry, write_manifest
+    write_manifest(Manifest('kinetics400', 'val', ['a', 'b'],
+                            [ManifestEntry('v.mp4', 0)]),
+                   str(data_root / 'kinetics400' / 'manifests' / 'val.jsonl'))
     checkpoints.mkdir()
     for entry in entries:
         (checkpoints / entry.weights[0]).write_bytes(b'weights')
