@@ -11,6 +11,7 @@ file again with plain ``bike-bench test`` builds the same Runner.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any, Dict, Optional
@@ -66,6 +67,16 @@ def _stem(cfg, stem: Optional[str]) -> str:
     return re.sub(r'_[0-9a-f]{8}$', '', stem)
 
 
+def _has_non_finite(node) -> bool:
+    if isinstance(node, float):
+        return not math.isfinite(node)
+    if isinstance(node, dict):
+        return any(_has_non_finite(value) for value in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_has_non_finite(value) for value in node)
+    return False
+
+
 def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
     """The config as a file: ``cfg`` itself if it equals its file, else a dump.
 
@@ -87,8 +98,16 @@ def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
         cfg[SOURCE_KEY] = source_of(cfg)
     digest = config_hash(cfg)
     folder = folder or os.path.join(cfg.work_dir, 'configs')
-    path = os.path.join(folder, f'{_stem(cfg, stem)}_{digest[:8]}.py')
-    atomic_write_text(path, cfg.pretty_text)
+    # Python text cannot hold a non-finite float (``nan`` reads back as a
+    # name); such a config is written in MMEngine's JSON format instead.
+    as_json = _has_non_finite(cfg.to_dict())
+    path = os.path.join(folder, f'{_stem(cfg, stem)}_{digest[:8]}' +
+                        ('.json' if as_json else '.py'))
+    if as_json:
+        import mmengine
+        atomic_write_text(path, mmengine.dump(cfg.to_dict(), file_format='json', indent=2))
+    else:
+        atomic_write_text(path, cfg.pretty_text)
     loaded = Config.fromfile(path)
     if config_hash(loaded) != digest:
         raise ConfigDumpError(f'{path}: the written config does not read back '
