@@ -11,7 +11,7 @@ DATA_ROOT ?=
 CHECKPOINTS ?=
 RERUN ?=
 
-.PHONY: install test reproduce tables bench ci-regression doctor clean
+.PHONY: install test reproduce tables bench ci-regression doctor clean gpu-wheels
 
 install: $(STAMP)
 
@@ -35,6 +35,9 @@ tables: install
 
 bench: install
 	$(CLI) bench
+
+gpu-wheels:  # wheels for the GPU machine's Python 3.12 into .whl/ (results/README.md)
+	scripts/gpu_wheels.sh $(if $(wildcard $(PY)),$(PY),$(PYTHON))
 
 ci-regression: install
 	$(CLI) ci-regression

@@ -76,7 +76,7 @@ class DevicePlan:
     e2e_models: tuple = ('vit-b-16', 'vit-l-14')
     train_models: tuple = ('vit-b-16', 'vit-l-14')
     compile: bool = True
-    budget_s: float = 450.0
+    budget_s: float = 420.0
 
     @classmethod
     def smoke(cls, workers: int = 0) -> 'DevicePlan':

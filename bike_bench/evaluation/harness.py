@@ -205,8 +205,17 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
         config=config_record(cfg), environment=environment_record(),
         wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
-        per_class=details['per_class'], metric_options=details['metric_options'])
+        per_class=details['per_class'], metric_options=details['metric_options'],
+        extra=_fast_path_extra(runner.model))
     path = out or results_path(cfg.work_dir, run_id)
     write_results(results, path)
     results['path'] = path
     return results
+
+
+def _fast_path_extra(model) -> Optional[dict]:
+    """``{'fast_path': ...}``: whether the official fp32 image encoder or the
+    GPU fast path (which levers, and their status) computed the results."""
+    model = getattr(model, 'module', model)  # DDP wrapper
+    record = getattr(model, 'fast_path_record', None)
+    return {'fast_path': record()} if record is not None else None
