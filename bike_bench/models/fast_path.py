@@ -11,8 +11,9 @@ Evaluation (no gradients, eval mode) can run the image encoder through an
 - ``weights_dtype``: the copy's weights in ``bfloat16`` / ``float16``
   (instead of fp32 weights cast by autocast at every call); frames are cast
   to it, features come back as fp32.
-- ``compile``: ``torch.compile`` of the copy; any failure (no compiler, an
-  unsupported op) falls back to the eager copy, and ``status`` says why.
+- ``compile``: ``torch.compile`` of the copy (static shapes: evaluation
+  shapes are fixed); any failure (no compiler, an unsupported op) falls
+  back to the eager copy, and ``status`` says why.
 - ``cuda_graphs``: one CUDA graph per input shape (evaluation shapes are
   fixed), replayed from static buffers; falls back to direct calls if
   capture fails.
@@ -161,7 +162,7 @@ class _GraphedCall:
                 self.fn(static_in)
         torch.cuda.current_stream(x.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph, capture_error_mode='thread_local'):
             static_out = self.fn(static_in)
         return graph, static_in, static_out
 
@@ -199,7 +200,7 @@ class InferenceEncoder:
         self.status['compile'] = 'off'
         if config.compile:
             try:
-                self.call = torch.compile(model, mode=config.compile_mode)
+                self.call = torch.compile(model, mode=config.compile_mode, dynamic=False)
                 self.status['compile'] = f'on (mode {config.compile_mode or "default"})'
             except Exception as error:  # noqa: BLE001 - a clean fallback
                 self.status['compile'] = f'fallback: {type(error).__name__}: {error}'[:300]
