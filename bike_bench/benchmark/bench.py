@@ -349,13 +349,18 @@ def run_device_bench(models: List[str], device: str, out_dir: str = 'results/ben
     if plan is None:
         plan = device_suite.DevicePlan() if device.startswith('cuda') \
             else device_suite.DevicePlan.smoke()
-    result = device_suite.run_suite(models, device, plan, cache_dir, log)
+    stem = os.path.join(out_dir, f'{datetime.date.today().isoformat()}-{card_slug(device)}')
+
+    def write(result: Dict[str, object]) -> None:
+        atomic_write_json(stem + '.json', result)
+        atomic_write_text(stem + '.md', device_suite.render(result)
+                          + bench_data.render_backend_decoding(
+                              result.get('decoding_backends', {})))
+
+    result = device_suite.run_suite(models, device, plan, cache_dir, log, checkpoint=write)
     result['decoding_backends'] = bench_data.backend_decoding_benchmark(
         cache_dir, repeats=3 if device.startswith('cuda') else 1, log=log,
         quick=not device.startswith('cuda'))
-    stem = os.path.join(out_dir, f'{datetime.date.today().isoformat()}-{card_slug(device)}')
-    atomic_write_json(stem + '.json', result)
-    atomic_write_text(stem + '.md', device_suite.render(result)
-                      + bench_data.render_backend_decoding(result['decoding_backends']))
+    write(result)
     log(f'wrote {stem}.json and {stem}.md')
     return {'json': stem + '.json', 'markdown': stem + '.md'}

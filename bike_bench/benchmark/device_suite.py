@@ -78,7 +78,7 @@ class DevicePlan:
     e2e_models: tuple = ('vit-b-16', 'vit-l-14')
     train_models: tuple = ('vit-b-16', 'vit-l-14')
     compile: bool = True
-    budget_s: float = 420.0
+    budget_s: float = 360.0
 
     @classmethod
     def smoke(cls, workers: int = 0) -> 'DevicePlan':
@@ -481,8 +481,15 @@ def k400_projection(models: Dict[str, Dict], name: str = 'vit-l-14') -> Dict[str
 
 
 def run_suite(names: List[str], device: str, plan: DevicePlan, cache_dir: str,
-              log: Callable[[str], None]) -> Dict[str, object]:
-    """The device bench's result dict (see the module docstring)."""
+              log: Callable[[str], None],
+              checkpoint: Optional[Callable[[Dict[str, object]], None]] = None
+              ) -> Dict[str, object]:
+    """The device bench's result dict (see the module docstring).
+
+    ``checkpoint`` is called with the result so far after each model (with
+    ``complete`` False), so a run stopped by a time limit leaves its
+    figures behind.
+    """
     from bike_bench.benchmark.measure import environment
     budget = Budget(plan.budget_s)
     dev = torch.device(device)
@@ -531,10 +538,18 @@ def run_suite(names: List[str], device: str, plan: DevicePlan, cache_dir: str,
         if name in plan.train_models:
             entry['training'] = training(spec, device, plan, budget, log)
         result['models'][name] = entry
+        _summarise(result, budget, complete=False)
+        if checkpoint is not None:
+            checkpoint(result)
+    _summarise(result, budget, complete=True)
+    return result
+
+
+def _summarise(result: Dict[str, object], budget: Budget, complete: bool) -> None:
     result['goals'] = goals(result['models'])
     result['k400_4x3_projection'] = k400_projection(result['models'])
     result['wall_time_s'] = budget.used
-    return result
+    result['complete'] = complete
 
 
 # ------------------------------------------------------------------ the table
@@ -556,6 +571,8 @@ def render(result: Dict[str, object]) -> str:
     """The Markdown table of a device-suite result."""
     card = result.get('card', {})
     parts = [f'# bike-bench bench on {card.get("name", result["device"])}']
+    if not result.get('complete', True):
+        parts.append('**Partial result: the run stopped before every model was measured.**')
     env = result.get('environment', {})
     line = (f'torch {env.get("packages", {}).get("torch", env.get("torch", "?"))}, '
             f'Python {env.get("python", "?")}, wall time {_f(result.get("wall_time_s"), 0)} s')

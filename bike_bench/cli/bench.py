@@ -26,7 +26,7 @@ def add_parser(subparsers):
                         'CPU bench of make bench, or the device suite when CUDA is present')
     parser.add_argument('--budget-s', type=float, default=None,
                         help='device suite: wall-time budget; steps that would not fit '
-                        'are recorded as skipped (default 420 on cuda)')
+                        'are recorded as skipped (default 360 on cuda)')
     parser.add_argument('--workers', type=int, default=None,
                         help='device suite: DataLoader workers (default CPU count - 2 '
                         'on cuda, 0 on cpu)')
