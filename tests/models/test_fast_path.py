@@ -104,3 +104,24 @@ def test_bad_setting_is_named(tiny_clip_config):
         build(tiny_clip_config, fast_path=dict(flash=True))
     with pytest.raises(ValueError, match="fast_path must be 'auto'"):
         build(tiny_clip_config, fast_path='fast')
+
+
+def test_compile_failure_falls_back_to_eager(tiny_clip_config, monkeypatch):
+    """A compiler that fails at the first call (no toolchain, an unsupported
+    op) leaves the eager copy running, and the status says why."""
+    def failing_compile(module, **kwargs):
+        def call(*args):
+            raise RuntimeError('no C++ compiler here')
+        return call
+
+    monkeypatch.setattr(torch, 'compile', failing_compile)
+    torch.manual_seed(2)
+    official = build(tiny_clip_config, fast_path='off')
+    fast = build(tiny_clip_config, fast_path=dict(compile=True))
+    fast.load_state_dict(official.state_dict())
+    inputs = torch.randn(1, 1, 3, 8, 64, 64)
+    with pytest.warns(UserWarning, match='torch.compile failed'):
+        got = logits(fast, inputs)
+    assert torch.equal(got, logits(official, inputs))
+    status = fast.fast_path_record()['status']['compile']
+    assert status.startswith('fallback: RuntimeError: no C++ compiler here')
