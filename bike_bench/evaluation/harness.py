@@ -65,6 +65,8 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
         raise ValueError(f'--skip-bad-videos needs a ManifestVideoDataset, the '
                          f'config\'s {loader} uses {dataset.get("type")}')
     dataloader['collate_fn'] = dict(type='skip_aware_collate')
+    # Pinned batches: the data preprocessor's copy to the GPU does not block.
+    dataloader.setdefault('pin_memory', _cuda_available())
     loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
                        else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
@@ -219,3 +221,8 @@ def _fast_path_extra(model) -> Optional[dict]:
     model = getattr(model, 'module', model)  # DDP wrapper
     record = getattr(model, 'fast_path_record', None)
     return {'fast_path': record()} if record is not None else None
+
+
+def _cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()
