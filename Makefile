@@ -11,14 +11,15 @@ DATA_ROOT ?=
 CHECKPOINTS ?=
 RERUN ?=
 
-.PHONY: install test reproduce tables bench ci-regression doctor clean
+.PHONY: install test reproduce tables bench ci-regression doctor clean gpu-wheels
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.txt
+$(STAMP): pyproject.toml requirements.txt requirements-openmmlab.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-openmmlab.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -c "import bike_bench.models"
 	touch $(STAMP)
@@ -35,6 +36,9 @@ tables: install
 bench: install
 	@$(PY) -c "import subprocess as s, sys, time; once = lambda t: (s.run([sys.executable, '-m', 'bike_bench.cli.main', '--help'], stdout=s.DEVNULL, check=True), time.perf_counter() - t)[1]; print(f'bike-bench --help start-up: {min(once(time.perf_counter()) for _ in range(3)):.2f} s (best of 3)')"
 	$(CLI) bench
+
+gpu-wheels:  # wheels for the GPU machine's Python 3.12 into .whl/ (results/README.md)
+	scripts/gpu_wheels.sh $(if $(wildcard $(PY)),$(PY),$(PYTHON))
 
 ci-regression: install
 	$(CLI) ci-regression

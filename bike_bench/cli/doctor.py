@@ -102,6 +102,11 @@ def collect() -> dict:
     except Exception as error:  # noqa: BLE001
         report['compat_fixes'] = {}
         report['mmaction_models_import'] = f'FAILED: {error}'
+    try:
+        from bike_bench.install_checks import shared_packages
+        report['shared_package_folders'] = shared_packages()
+    except Exception as error:  # noqa: BLE001
+        report['shared_package_folders'] = f'cannot check: {error}'
     report['devices'] = _devices()
     try:
         from bike_bench.models.clip_adapter import pretrained_weights_status
@@ -120,6 +125,14 @@ def collect() -> dict:
     return report
 
 
+def _print_shared(clashes) -> None:
+    from bike_bench.install_checks import describe
+    if isinstance(clashes, str):
+        print(f'Package folders: {clashes}')
+    for clash in clashes if isinstance(clashes, list) else ():
+        print(f'warning: {describe(clash)}')
+
+
 def run(args) -> int:
     report = collect()
     if args.json:
@@ -135,6 +148,7 @@ def run(args) -> int:
         if not report['compat_fixes']:
             print('  none')
         print(f"import mmaction.models: {report['mmaction_models_import']}")
+        _print_shared(report['shared_package_folders'])
         devices = report['devices']
         print(f"Devices: CUDA available={devices['cuda_available']} "
               f"(build {devices['cuda_build']}), "

@@ -9,6 +9,7 @@ from .manifest import (Manifest, ManifestEntry, ManifestError,  # noqa: E402
                        read_manifest, write_manifest)
 from .video_dataset import ManifestVideoDataset, SeededSampler  # noqa: E402
 from .attribute_dataset import AttributeVideoDataset  # noqa: E402
+from . import fast_loading  # noqa: E402,F401  (registers stack_collate)
 
 __all__ = [
     'Manifest', 'ManifestEntry', 'ManifestError', 'read_manifest',

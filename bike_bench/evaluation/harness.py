@@ -72,6 +72,8 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     # that does not gets them here, recorded as a derivation.
     if dict(dataloader.get('collate_fn') or {}).get('type') != 'skip_aware_collate':
         dataloader['collate_fn'] = dict(type='skip_aware_collate')
+    # Pinned batches: the data preprocessor's copy to the GPU does not block.
+    dataloader.setdefault('pin_memory', _cuda_available())
     loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
                        else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
@@ -237,9 +239,25 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
                         skip_bad_videos=skip_bad_videos)
     cfg = materialize(cfg)  # the file that runs; results point to it
     runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
+    fast_path = _fast_path_extra(runner.model)
+    if fast_path:
+        extra = dict(extra or {}, **fast_path)
     hook = ResultsFileHook(checkpoint=checkpoint, out=out, run_id=run_id,
                            protocol=protocol, replace=replace, extra=extra,
                            config=cfg)
     runner.register_hook(hook)
     runner.test()
     return hook.results
+
+
+def _fast_path_extra(model) -> Optional[dict]:
+    """``{'fast_path': ...}``: whether the official fp32 image encoder or the
+    GPU fast path (which levers, and their status) computed the results."""
+    model = getattr(model, 'module', model)  # DDP wrapper
+    record = getattr(model, 'fast_path_record', None)
+    return {'fast_path': record()} if record is not None else None
+
+
+def _cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()

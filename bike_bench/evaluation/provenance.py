@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
-            'mmaction2', 'open_clip_torch', 'decord', 'numpy', 'opencv-python')
+            'mmaction2', 'open_clip_torch', 'decord', 'av', 'numpy', 'opencv-python',
+            'opencv-contrib-python', 'opencv-python-headless',
+            'opencv-contrib-python-headless')
 
 _HASH_CACHE: Dict[tuple, str] = {}
 
@@ -193,6 +195,13 @@ def package_versions() -> Dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
+    # Two OpenCV distributions can share one cv2/ folder: record the one
+    # actually imported too.
+    try:
+        import cv2
+        versions['cv2 (imported)'] = cv2.__version__
+    except ImportError:
+        pass
     return versions
 
 

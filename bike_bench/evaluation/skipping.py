@@ -19,7 +19,6 @@ import os
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS
@@ -35,10 +34,13 @@ def is_skipped(item: Any) -> bool:
 
 @FUNCTIONS.register_module()
 def skip_aware_collate(data_batch: Sequence[Any]) -> Dict[str, Any]:
-    """``pseudo_collate`` of the readable samples; skipped ones under ``skipped``."""
+    """``stack_collate`` of the readable samples (their uint8 clips stacked into
+    one tensor when they share a shape, which the data preprocessor copies
+    to the device at once); skipped ones under ``skipped``."""
+    from bike_bench.datasets.fast_loading import stack_collate
     kept = [item for item in data_batch if not is_skipped(item)]
     skipped = [item['skipped'] for item in data_batch if is_skipped(item)]
-    batch = pseudo_collate(kept) if kept else dict(inputs=[], data_samples=[])
+    batch = stack_collate(kept) if kept else dict(inputs=[], data_samples=[])
     if skipped:
         batch['skipped'] = skipped
     return batch

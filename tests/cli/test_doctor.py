@@ -41,3 +41,15 @@ def test_help_lists_commands(capsys):
     out = capsys.readouterr().out
     for command in ('doctor', 'train', 'test'):
         assert command in out
+
+
+def test_doctor_warns_about_two_opencv_wheels(monkeypatch, capsys):
+    from bike_bench import install_checks
+    clash = {'package': 'cv2', 'location': '/site',
+             'distributions': [{'name': 'opencv-contrib-python', 'version': '5.1.0.95'},
+                               {'name': 'opencv-python', 'version': '5.0.0.93'}]}
+    monkeypatch.setattr(install_checks, 'shared_packages', lambda paths=None: [clash])
+    main(['doctor'])
+    out = capsys.readouterr().out
+    assert 'warning: opencv-contrib-python 5.1.0.95 and opencv-python 5.0.0.93 are ' \
+           'installed into the same folder cv2/' in out

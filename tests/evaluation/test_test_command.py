@@ -38,6 +38,9 @@ def test_views_4x3_end_to_end_writes_a_complete_results_file(trained, tmp_path):
     for key in ('git_commit', 'packages', 'device'):
         assert data['environment'][key]
     assert data['wall_time_s'] > 0
+    # The CPU computes the official fp32 path; the file says so.
+    assert data['fast_path']['official_fp32'] is True
+    assert data['fast_path']['setting'] == 'auto'
 
 
 def test_mean_aggregation_is_recorded_and_ranks_like_official(trained, tmp_path):

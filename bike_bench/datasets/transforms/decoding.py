@@ -17,6 +17,8 @@ from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
 
+from .video_backends import DEFAULT_BACKEND, get_backend
+
 
 class VideoReadError(RuntimeError):
     """A video or frame folder that cannot be read as the manifest says."""
@@ -27,9 +29,11 @@ class VideoReadError(RuntimeError):
         self.reason = reason
 
 
-def open_video(path: str, num_threads: int = 1):
-    """A decord reader for ``path``; ``VideoReadError`` if unusable."""
-    import decord
+def open_video(path: str, num_threads: int = 1, backend: str = DEFAULT_BACKEND):
+    """A reader for ``path`` from the decoding ``backend`` (``'decord'``,
+    ``'pyav'``; see ``video_backends``); ``VideoReadError`` if unusable,
+    ``ValueError`` for an unknown backend."""
+    opener = get_backend(backend)
     if not os.path.exists(path):
         raise VideoReadError(path, 'file not found')
     if not os.access(path, os.R_OK):
@@ -37,8 +41,8 @@ def open_video(path: str, num_threads: int = 1):
     if os.path.getsize(path) == 0:
         raise VideoReadError(path, 'empty file (0 bytes)')
     try:
-        reader = decord.VideoReader(path, num_threads=num_threads)
-    except Exception as error:  # decord raises its own DECORDError
+        reader = opener(path, num_threads=num_threads)
+    except Exception as error:  # decord's DECORDError, PyAV's FFmpegError
         raise VideoReadError(path, f'cannot be decoded ({_short(error)})'
                              + _remux_hint(error)) from None
     if len(reader) < 1:
@@ -152,20 +156,26 @@ def read_frame_folder(frame_dir: str, filename_tmpl: str,
 
 @TRANSFORMS.register_module()
 class VideoInit(BaseTransform):
-    """Open a video file (decord) or check a frame folder; set ``total_frames``.
+    """Open a video file or check a frame folder; set ``total_frames``.
 
     Required keys: ``filename`` or ``frame_dir``. Added keys:
-    ``video_reader`` (videos), ``total_frames``.
+    ``video_reader`` and ``video_backend`` (videos), ``total_frames``.
 
     Args:
-        num_threads: decord decoding threads.
+        num_threads: decoding threads.
         check_frames: a frame folder must hold every frame the manifest
             lists (one directory listing per sample).
+        backend: the decoding backend registered in
+            ``video_backends.VIDEO_BACKENDS``: ``'decord'`` (default) or
+            ``'pyav'`` (same frame indices and, on H.264, the same pixels).
     """
 
-    def __init__(self, num_threads: int = 1, check_frames: bool = True):
+    def __init__(self, num_threads: int = 1, check_frames: bool = True,
+                 backend: str = DEFAULT_BACKEND):
+        get_backend(backend)  # an unknown name fails when the pipeline is built
         self.num_threads = num_threads
         self.check_frames = check_frames
+        self.backend = backend
 
     def transform(self, results: dict) -> dict:
         if results.get('frame_dir'):
@@ -180,8 +190,9 @@ class VideoInit(BaseTransform):
                                    int(results.get('start_index', 1)),
                                    int(results['total_frames']))
             return results
-        reader = open_video(results['filename'], self.num_threads)
+        reader = open_video(results['filename'], self.num_threads, self.backend)
         results['video_reader'] = reader
+        results['video_backend'] = self.backend
         results['total_frames'] = len(reader)
         return results
 
@@ -206,7 +217,8 @@ class VideoDecode(BaseTransform):
         else:
             reader: Optional[object] = results.pop('video_reader', None)
             if reader is None:
-                reader = open_video(results['filename'])
+                reader = open_video(results['filename'],
+                                    backend=results.get('video_backend', DEFAULT_BACKEND))
             imgs = decode_video_frames(reader, inds, results['filename'], self.batch)
         results['imgs'] = imgs
         results['original_shape'] = imgs.shape[1:3]

@@ -14,6 +14,7 @@ from mmaction.structures import ActionDataSample
 from bike_bench.datasets.class_table import resolve_class_names
 from bike_bench.models.data_preprocessors.clip_preprocessor import with_model_statistics
 from bike_bench.models.distributed import all_gather_with_grad
+from bike_bench.models.fast_path import FastPath, InferenceEncoder
 from bike_bench.models.losses import LOSS_ALIASES, same_label_targets
 
 DEFAULT_TEMPLATE = 'This is a video about {}'
@@ -31,6 +32,11 @@ def aggregate_views(view_logits: torch.Tensor, how: str = 'official') -> torch.T
     if how == 'mean':
         return probs
     raise ValueError(f'unknown aggregation {how!r}; use "official" or "mean"')
+
+
+def _drop_fast_encoder(module, incompatible_keys) -> None:
+    """New weights: the evaluation copy is rebuilt on next use."""
+    module._fast_encoder = None
 
 
 @MODELS.register_module()
@@ -59,6 +65,12 @@ class BIKERecognizer(BaseModel):
         channels_last: feed frames to the image encoder in channels-last
             memory format (faster convolutions on GPUs).
         compile_image_encoder: wrap the image encoder in ``torch.compile``.
+        fast_path: the evaluation image encoder (``bike_bench.models.fast_path``):
+            ``'auto'`` (default: fused attention, bf16 weights, compile and
+            CUDA graphs on CUDA; the official fp32 computation elsewhere),
+            ``'off'`` (official fp32 everywhere), ``'gpu'`` or a dict of
+            levers. Used only without gradients in eval mode; training and
+            saliency maps always take the regular path.
     """
 
     def __init__(self, backbone: dict, video_head: dict,
@@ -73,6 +85,7 @@ class BIKERecognizer(BaseModel):
                  autocast_dtype: Optional[str] = None,
                  channels_last: bool = False,
                  compile_image_encoder: bool = False,
+                 fast_path: Union[None, str, dict] = 'auto',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
@@ -108,6 +121,10 @@ class BIKERecognizer(BaseModel):
         self.channels_last = channels_last
         self._image_encoder = (torch.compile(self.backbone.encode_image)
                                if compile_image_encoder else self.backbone.encode_image)
+        FastPath.resolve(fast_path, torch.device('cpu'))  # validate early
+        self.fast_path = fast_path
+        self._fast_encoder: Optional[Tuple[tuple, InferenceEncoder]] = None
+        self.register_load_state_dict_post_hook(_drop_fast_encoder)
         self.text_encoder_calls = 0
         self._text_cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self.class_names: List[str] = []
@@ -175,6 +192,11 @@ class BIKERecognizer(BaseModel):
             inputs = inputs.unsqueeze(1)
         batch, views, channels, frames, height, width = inputs.shape
         images = inputs.transpose(2, 3).reshape(-1, channels, height, width)
+        fast = self.fast_encoder(images.device)
+        if fast is not None:
+            return fast(images).reshape(batch, views, frames, -1)
+        if images.dtype != torch.float32 and self.autocast_dtype is None:
+            images = images.float()  # e.g. bf16 from the data preprocessor
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         if self.autocast_dtype is not None:
@@ -185,6 +207,32 @@ class BIKERecognizer(BaseModel):
         else:
             features = self._image_encoder(images)
         return features.reshape(batch, views, frames, -1)
+
+    def fast_encoder(self, device: torch.device) -> Optional[InferenceEncoder]:
+        """The evaluation image encoder for ``device``, or ``None`` for the
+        regular path (training, gradients enabled, or the fast path off)."""
+        if self.training or torch.is_grad_enabled():
+            return None
+        config = FastPath.resolve(self.fast_path, device)
+        if not config.enabled:
+            return None
+        key = (str(device), config)
+        if self._fast_encoder is None or self._fast_encoder[0] != key:
+            self._fast_encoder = (key, InferenceEncoder(self.backbone.clip.visual,
+                                                        config, device))
+        return self._fast_encoder[1]
+
+    def fast_path_record(self, device: Optional[torch.device] = None) -> dict:
+        """What evaluation on ``device`` uses: the setting, the levers, and
+        each lever's status once the encoder was built (for results files)."""
+        device = device or self.backbone.logit_scale.device
+        config = FastPath.resolve(self.fast_path, torch.device(device))
+        record = {'setting': self.fast_path, 'device': str(device),
+                  'levers': config.as_dict(),
+                  'official_fp32': not config.enabled}
+        if self._fast_encoder is not None and self._fast_encoder[0][0] == str(device):
+            record['status'] = dict(self._fast_encoder[1].status)
+        return record
 
     def view_logits(self, inputs: torch.Tensor,
                     class_features: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
@@ -248,4 +296,6 @@ class BIKERecognizer(BaseModel):
         # Leaving eval for training may change a trainable text tower.
         if mode and self.backbone.text_trainable:
             self._text_cache = None
+        if mode:
+            self._fast_encoder = None  # training changes the weights it copied
         return super().train(mode)
