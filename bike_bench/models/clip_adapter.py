@@ -449,7 +449,7 @@ def _is_path(pretrained) -> bool:
 
 
 def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
-               pretrained: Optional[str] = None) -> nn.Module:
+               pretrained: Optional[str] = None, load_weights: bool = True) -> nn.Module:
     """Build an open_clip model (``CLIP``, ``CustomTextCLIP`` or ``CoCa``) in fp32.
 
     Args:
@@ -460,12 +460,18 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
         pretrained: ``None``, a pretrained tag known to open_clip
             (``'openai'``, ``'webli'``, ``'metaclip_fullcc'``, ...), or a path
             to a local checkpoint.
+        load_weights: ``False`` builds the architecture that ``pretrained``
+            names without reading or fetching its weights (a checkpoint will
+            supply them); the tag still decides what the weights were trained
+            with (QuickGELU), so the model computes what it was trained as.
 
     Raises:
         UnsupportedArchitecture: the model's text tower cannot give BIKE
             class and token features (one line saying why).
         ValueError: unknown architecture, or a checkpoint of another shape.
     """
+    if _is_path(pretrained) and not load_weights and arch is not None:
+        return build_clip(arch, None)
     if _is_path(pretrained):
         state = read_clip_state_dict(pretrained)
         if arch is None:
@@ -509,7 +515,7 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
     device = torch.empty(0).device
     try:
         model = open_clip.create_model(
-            arch, pretrained=pretrained,
+            arch, pretrained=pretrained if load_weights else None,
             force_quick_gelu=_quick_gelu_for(arch, pretrained),
             precision='fp32', device=device)
     except Exception as error:  # a download that could not happen

@@ -64,9 +64,13 @@ def unavailable(arch: str, tag: str, cause: BaseException) -> PretrainedWeightsU
 
 def _walk(node: Any, path: str, changed: List[str]) -> None:
     if isinstance(node, dict):
-        if node.get('type') in BACKBONE_TYPES and node.get('pretrained') is not None:
-            changed.append(f'{path}.pretrained (was {node["pretrained"]!r})')
-            node['pretrained'] = None
+        if node.get('type') in BACKBONE_TYPES and node.get('pretrained') is not None \
+                and node.get('load_pretrained', True):
+            # The tag stays: it says what the weights were trained with
+            # (QuickGELU, image statistics); only the fetch is dropped.
+            changed.append(f'{path}.load_pretrained = False (pretrained '
+                           f'{node["pretrained"]!r} names the weights)')
+            node['load_pretrained'] = False
         for key, value in node.items():
             _walk(value, f'{path}.{key}', changed)
     elif isinstance(node, (list, tuple)):
@@ -78,9 +82,15 @@ def weights_from_checkpoint(cfg) -> List[str]:
     """Make ``cfg`` build every CLIP backbone without pretrained weights,
     because a checkpoint will supply them (loaded strictly). In place.
 
+    The backbones keep their ``pretrained`` tag (it decides QuickGELU and the
+    image statistics the weights were trained with) and get
+    ``load_pretrained=False``: a checkpoint of a LAION- or SigLIP-trained
+    model is then rebuilt with the activation it was trained with.
+
     Returns:
-        The entries changed, e.g. ``['model.backbone.pretrained (was
-        'openai')']`` (empty when none asked for pretrained weights).
+        The entries changed, e.g. ``['model.backbone.load_pretrained = False
+        (pretrained 'openai' names the weights)']`` (empty when none asked
+        for pretrained weights).
     """
     changed: List[str] = []
     _walk(cfg['model'], 'model', changed)

@@ -49,8 +49,10 @@ def test_paper_config_builds_bare_when_a_checkpoint_supplies_the_weights():
     cfg = Config.fromfile(str(config_dir() / f'{PAPER_CONFIG}.py'))
     assert cfg.model.backbone.pretrained == 'openai'
     changed = weights_from_checkpoint(cfg)
-    assert changed == ["model.backbone.pretrained (was 'openai')"]
-    assert cfg.model.backbone.pretrained is None
+    assert changed == ["model.backbone.load_pretrained = False (pretrained 'openai' "
+                       "names the weights)"]
+    assert cfg.model.backbone.pretrained == 'openai'  # the tag decides QuickGELU
+    assert cfg.model.backbone.load_pretrained is False
     assert weights_from_checkpoint(cfg) == []  # idempotent
 
 
@@ -94,7 +96,7 @@ def test_converted_checkpoint_evaluates_offline_and_loads_strictly(
     assert 'acc/top1' in results['metrics']
     assert results['counts']['evaluated'] == 12
     # The run's config builds the bare architecture: the checkpoint held it all.
-    assert results['config']['resolved']['model']['backbone']['pretrained'] is None
+    assert results['config']['resolved']['model']['backbone']['load_pretrained'] is False
 
 
 def test_reproduce_lists_entries_with_missing_weights_and_goes_on(tmp_path, monkeypatch):
@@ -118,14 +120,34 @@ def test_reproduce_lists_entries_with_missing_weights_and_goes_on(tmp_path, monk
     seen = []
 
     def fake_run_test(cfg, checkpoint, **kwargs):
-        seen.append(cfg.model.backbone.pretrained)
+        seen.append(cfg.model.backbone.load_pretrained)
         raise PretrainedWeightsUnavailable(f'pretrained CLIP weights X / {len(seen)}')
 
     monkeypatch.setattr(harness, 'run_test', fake_run_test)
     outcome = reproduce.run_full(entries, str(data_root), str(checkpoints),
                                  str(tmp_path / 'runs'), str(tmp_path / 'work'),
                                  reproduce._Progress(len(entries), lambda line: None))
-    assert seen == [None, None]  # built without fetching 'openai' weights
+    assert seen == [False, False]  # built without fetching 'openai' weights
     assert [m.entry for m in outcome.missing] == [e.id for e in entries]
     assert 'pretrained CLIP weights' in outcome.missing[0].what[0]
     assert outcome.ran == []
+
+
+def test_bare_build_keeps_what_the_tag_says_the_weights_were_trained_with():
+    """A checkpoint of a LAION-trained ViT-B/16 (GELU) evaluated offline is
+    rebuilt with GELU: dropping the tag would give OpenAI's QuickGELU and a
+    model that computes something else with the same weights."""
+    import torch
+    from open_clip.transformer import QuickGELU
+    from bike_bench.models.clip_adapter import build_clip
+    cfg = Config(dict(model=dict(type='BIKERecognizer', backbone=dict(
+        type='CLIPEncoder', arch='ViT-B-16', pretrained='laion2b_s34b_b88k'))))
+    weights_from_checkpoint(cfg)
+    backbone = cfg.model.backbone
+    assert backbone.pretrained == 'laion2b_s34b_b88k' and backbone.load_pretrained is False
+    with torch.device('meta'):
+        laion = build_clip(backbone.arch, backbone.pretrained, load_weights=False)
+        openai = build_clip('ViT-B-16', 'openai', load_weights=False)
+    act = type(laion.visual.transformer.resblocks[0].mlp.gelu)
+    assert act is not QuickGELU and act is torch.nn.GELU
+    assert type(openai.visual.transformer.resblocks[0].mlp.gelu) is QuickGELU

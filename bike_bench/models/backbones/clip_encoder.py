@@ -39,6 +39,9 @@ class CLIPEncoder(nn.Module):
             config (tiny models for tests).
         pretrained: ``None`` (random), a pretrained tag (``'openai'``,
             ``'webli'``, ...), or a local checkpoint.
+        load_pretrained: ``False`` builds what ``pretrained`` names without
+            its weights, because a checkpoint supplies every weight
+            (``bike_bench.models.pretrained.weights_from_checkpoint``).
         freeze_text: freeze the text tower except ``logit_scale`` (the
             official ``fix_text``).
         grad_checkpointing: recompute activations in the backward pass.
@@ -49,10 +52,11 @@ class CLIPEncoder(nn.Module):
     """
 
     def __init__(self, arch='ViT-B-32', pretrained: Optional[str] = None,
-                 freeze_text: bool = True, grad_checkpointing: bool = False):
+                 load_pretrained: bool = True, freeze_text: bool = True,
+                 grad_checkpointing: bool = False):
         super().__init__()
         self.arch = arch
-        self.clip = clip_adapter.build_clip(arch, pretrained)
+        self.clip = clip_adapter.build_clip(arch, pretrained, load_weights=load_pretrained)
         self.text_family = clip_adapter.text_tower(self.clip).name
         self.freeze_text = freeze_text
         if freeze_text:
