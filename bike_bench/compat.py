@@ -195,6 +195,27 @@ def atomic_local_checkpoint_writes() -> None:
     ACTIVE_FIXES['atomic_local_put'] = 'checkpoints written to a temporary file and renamed'
 
 
+def skip_incompatible_multimodal() -> None:
+    """Keep mmaction importable next to a ``transformers`` it cannot use.
+
+    mmaction imports its VindLU (multimodal) models whenever ``transformers``
+    is installed, and those import helpers that ``transformers`` 5 removed
+    (``apply_chunking_to_forward``). BIKE needs none of them: with such a
+    ``transformers`` the multimodal models are left out, as when it is
+    absent.
+    """
+    from mmaction.utils import dependency
+    if not getattr(dependency, 'WITH_MULTIMODAL', False):
+        return
+    try:
+        from transformers.modeling_utils import apply_chunking_to_forward  # noqa: F401
+    except ImportError:
+        dependency.WITH_MULTIMODAL = False
+        ACTIVE_FIXES['skip_incompatible_multimodal'] = (
+            'mmaction multimodal models skipped: the installed transformers '
+            'lacks what they import')
+
+
 _APPLIED = False
 
 
@@ -207,6 +228,7 @@ def apply() -> Dict[str, str]:
     provide_missing_drn()
     allow_mmengine_checkpoint_types()
     atomic_local_checkpoint_writes()
+    skip_incompatible_multimodal()
     with warnings.catch_warnings():
         # mmcv-lite has no compiled ops; mmaction warns about one it never
         # needs for recognition.
