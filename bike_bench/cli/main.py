@@ -29,6 +29,8 @@ COMMANDS = {
     'attributes': 'attributes',
     'visualize': 'visualize',
     'bench': 'bench',
+    # issue 13 (helper i13): toy CLIP and per-run reports
+    'pretrain-toy': 'pretrain_toy',
 }
 
 

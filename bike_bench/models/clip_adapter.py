@@ -25,6 +25,7 @@ _OPENAI_META_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 _STATE_DICT_WRAPPERS = ('clip_state_dict', 'model_state_dict', 'state_dict')
 
 ArchSpec = Union[str, Mapping]
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def available_architectures() -> Sequence[str]:
@@ -99,6 +100,10 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
         os.path.sep in pretrained or pretrained.endswith(('.pt', '.pth', '.bin'))
         or os.path.exists(pretrained))
     if is_path:
+        if not os.path.isabs(pretrained) and not os.path.exists(pretrained):
+            # Repository-relative paths (the toy CLIP of the smoke configs)
+            # work from any working directory.
+            pretrained = os.path.join(_REPO_ROOT, pretrained)
         state = read_clip_state_dict(pretrained)
         if arch is None:
             model = open_clip.model.build_model_from_openai_state_dict(
