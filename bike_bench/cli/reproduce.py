@@ -38,6 +38,9 @@ def add_parser(subparsers):
     ci.add_argument('--baseline', help='baseline JSON (default results/ci_baseline.json)')
     ci.add_argument('--update-baseline', action='store_true',
                     help='write the measured metrics as the new baseline')
+    ci.add_argument('--seeds', type=int, nargs='+', default=[0],
+                    help='with --update-baseline: training seeds whose spread sets '
+                    'each metric\'s tolerance (e.g. 0 1 2); checking runs the first')
     ci.set_defaults(func=run_ci)
 
 
@@ -83,4 +86,5 @@ def run_tables(args) -> int:
 
 def run_ci(args) -> int:
     from bike_bench.reproduction.ci_regression import BASELINE, ci_regression
-    return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline)
+    return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline,
+                         seeds=args.seeds)
