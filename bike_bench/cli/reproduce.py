@@ -75,7 +75,7 @@ def run_tables(args) -> int:
     from bike_bench.evaluation.results import ResultsFileError
     from bike_bench.reproduction.tables import RUNS_DIR, build_tables
     try:
-        written = build_tables(args.runs_dir or RUNS_DIR, args.out)
+        written = build_tables(args.runs_dir or RUNS_DIR, args.out, echo=print)
     except ResultsFileError as error:
         print(f'tables: refusing a results file: {error}')
         return 2

@@ -92,7 +92,7 @@ def test_tables_refuse_results_without_provenance(tmp_path, capsys):
     (runs / 'good.json').write_text(json.dumps(_results('good')))
     build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
     zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
-    assert '50.00 [1]' in zoo and 'commit 0123456789' in zoo
+    assert '50.00' in zoo and 'good [1]' in zoo and 'commit 0123456789' in zoo
     data = _results('broken')
     del data['environment']['git_commit']
     broken = runs / 'broken.json'
