@@ -31,6 +31,7 @@ COMMANDS = {
     'bench': 'bench',
     # issue 13 (helper i13): toy CLIP and per-run reports
     'pretrain-toy': 'pretrain_toy',
+    'report': 'report',
 }
 
 

@@ -117,8 +117,10 @@ def metric_details(metrics) -> Dict[str, Any]:
     per_class = {type(m).__name__: m.details['per_class'] for m in details
                  if m.details.get('per_class')}
     options = {type(m).__name__: m.details.get('options', {}) for m in details}
+    confusion = {type(m).__name__: m.details['confusion'] for m in details
+                 if m.details.get('confusion')}
     return dict(counts=dict(counts), skipped=details[0].details['skipped'],
-                per_class=per_class, metric_options=options)
+                per_class=per_class, metric_options=options, confusion=confusion)
 
 
 def default_run_id(kind: str, dataset: Dict[str, Any], views: str,
@@ -205,7 +207,8 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         aggregation=aggregation_used, dataset=dataset, checkpoint=ckpt,
         config=config_record(cfg), environment=environment_record(),
         wall_time_s=wall, counts=details['counts'], skipped=details['skipped'],
-        per_class=details['per_class'], metric_options=details['metric_options'])
+        per_class=details['per_class'], metric_options=details['metric_options'],
+        extra=dict(confusion=details['confusion']) if details['confusion'] else None)
     path = out or results_path(cfg.work_dir, run_id)
     write_results(results, path)
     results['path'] = path
