@@ -29,6 +29,9 @@ from bike_bench.utils.atomic import atomic_write_text
 REPO_ROOT = twins_mod.REPO_ROOT
 RUNS_DIR = os.path.join(REPO_ROOT, 'results', 'runs')
 WORK_DIR = os.path.join(REPO_ROOT, 'work_dirs', 'reproduce')
+# `make reproduce` measures here (the committed results/runs are the reference).
+LOCAL_RUNS_DIR = os.path.join(WORK_DIR, 'runs')
+LOCAL_TABLES_DIR = os.path.join(WORK_DIR, 'tables')
 SYNTH_ROOT = os.path.join('data', 'synthetic')
 # Enough videos per class for 5-shot sampling from the UCF/HMDB splits.
 SYNTH_VIDEOS_PER_CLASS = 12
