@@ -93,3 +93,37 @@ def test_mutation_fails_the_regression_check(shared, name, monkeypatch):
     failed = [c for c in changes if not c.ok]
     assert failed, f'planted fault {name!r} went unnoticed:\n' + \
         ci_regression.format_changes(changes)
+
+
+# ------------------------------------------------- each switch is live (fast)
+def test_split_seed_shift_changes_the_splits(monkeypatch):
+    from bike_bench.evaluation.zeroshot import half_class_splits
+    clean = [s.tolist() for s in half_class_splits(10)]
+    monkeypatch.setenv(mutation.ENV, 'split-seed-shift')
+    assert [s.tolist() for s in half_class_splits(10)] != clean
+
+
+def test_frame_shift_moves_test_frames_only(monkeypatch):
+    from bike_bench.datasets.transforms.sampling import BIKESampleFrames
+    test = BIKESampleFrames(num_segments=8, mode='test', num_clips=2)
+    val = BIKESampleFrames(num_segments=8, mode='val')
+    clean = test.transform(dict(total_frames=16))['frame_inds'].tolist()
+    clean_val = val.transform(dict(total_frames=16))['frame_inds'].tolist()
+    monkeypatch.setenv(mutation.ENV, 'frame-shift')
+    assert test.transform(dict(total_frames=16))['frame_inds'].tolist() != clean
+    assert val.transform(dict(total_frames=16))['frame_inds'].tolist() == clean_val
+
+
+def test_model_faults_change_the_model_outputs(monkeypatch):
+    import torch
+    from bike_bench.models.heads.interactions import VCSInteraction
+    from bike_bench.models.heads.temporal import TransfHeader
+    torch.manual_seed(0)
+    video, tokens, cls = torch.randn(2, 8, 16), torch.randn(3, 5, 16), torch.randn(3, 16)
+    vcs = VCSInteraction()
+    header = TransfHeader(16, 2, num_layers=1)
+    clean_vcs, clean_header = vcs(video, tokens, cls), header(video)
+    monkeypatch.setenv(mutation.ENV, 'vcs-mean')
+    assert not torch.allclose(vcs(video, tokens, cls), clean_vcs)
+    monkeypatch.setenv(mutation.ENV, 'skip-temporal')
+    assert torch.equal(header(video), video) and not torch.equal(clean_header, video)
