@@ -37,7 +37,7 @@ import io
 import json
 import os
 import random
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -66,9 +66,9 @@ class SynthConfig:
     frames: bool = False               # UCF/HMDB as frame folders
     # Classes of the zero-shot flavours (UCF, HMDB, ActivityNet, K600),
     # drawn from the compositions held out of the toy CLIP's pre-training
-    # (``synthetic.HELD_OUT_PAIRS``); at least 10 so a half-class split
-    # keeps 5 classes.
-    zeroshot_classes: int = 10
+    # (``synthetic.HELD_OUT_PAIRS``); ``None``: as many as ``classes``. The
+    # smoke suite uses 10, so that a half-class split keeps 5 classes.
+    zeroshot_classes: Optional[int] = None
 
     def __post_init__(self):
         # Three videos per class give every one of the three UCF/HMDB splits
@@ -330,14 +330,14 @@ def flavour_classes(cfg: SynthConfig = SynthConfig()) -> Dict[str, List[Syntheti
     and K600 only those unseen in K400 (disjoint by construction).
     """
     k400 = choose_classes(cfg.classes, seed=cfg.seed, held_out=False)
+    unseen = cfg.zeroshot_classes or cfg.classes
     out = {'kinetics400': k400}
     for name in FLAVOURS[1:]:
         if name == 'kinetics600':
-            out[name] = choose_classes(cfg.zeroshot_classes, seed=cfg.seed,
+            out[name] = choose_classes(unseen, seed=cfg.seed,
                                        exclude=[c.name for c in k400], held_out=True)
         elif name in ZEROSHOT_FLAVOURS:
-            out[name] = choose_classes(cfg.zeroshot_classes,
-                                       seed=cfg.seed + FLAVOURS.index(name),
+            out[name] = choose_classes(unseen, seed=cfg.seed + FLAVOURS.index(name),
                                        held_out=True)
         else:
             out[name] = choose_classes(cfg.classes, seed=cfg.seed + FLAVOURS.index(name))

@@ -35,6 +35,8 @@ LOCAL_TABLES_DIR = os.path.join(WORK_DIR, 'tables')
 SYNTH_ROOT = os.path.join('data', 'synthetic')
 # Enough videos per class for 5-shot sampling from the UCF/HMDB splits.
 SYNTH_VIDEOS_PER_CLASS = 12
+# Zero-shot flavours: 10 held-out compositions (5 per half-class split).
+SYNTH_ZEROSHOT_CLASSES = 10
 # Few-shot smoke twins: mean over these seeds (issue 13).
 FEWSHOT_SEEDS = (0, 1, 2)
 
@@ -237,7 +239,8 @@ def write_synthetic(synth_root: str, echo: Callable[[str], None] = print) -> Non
     """The synthetic benchmark, unless it is already there and complete."""
     from bike_bench.datasets.synthetic_benchmark import SynthConfig, write_benchmark
     marker = os.path.join(synth_root, '.complete')
-    config = SynthConfig(videos_per_class=SYNTH_VIDEOS_PER_CLASS)
+    config = SynthConfig(videos_per_class=SYNTH_VIDEOS_PER_CLASS,
+                         zeroshot_classes=SYNTH_ZEROSHOT_CLASSES)
     expected = json.dumps(dataclasses.asdict(config), sort_keys=True)
     if os.path.isfile(marker) and open(marker).read() == expected:
         return

@@ -24,7 +24,8 @@ def test_held_out_pairs_leave_every_colour_and_shape_in_training():
         assert len({s for c, s in seen_pairs if c == color}) >= 2
 
 
-@pytest.mark.parametrize('cfg', [SynthConfig(), SynthConfig(videos_per_class=12, seed=3)])
+@pytest.mark.parametrize('cfg', [SynthConfig(zeroshot_classes=10),
+                                 SynthConfig(videos_per_class=12, seed=3, zeroshot_classes=12)])
 def test_benchmark_flavours_follow_the_held_out_set(cfg):
     classes = flavour_classes(cfg)
     assert not any(is_held_out(c) for c in classes['kinetics400'])
