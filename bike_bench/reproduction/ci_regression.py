@@ -45,7 +45,10 @@ SUITE = (
     'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb',
     'bike_vit-l-p14_k400-pre_8xb32-16x1x1-20e_activitynet-rgb',
     'bike_vit-l-p14-res336_k400-pre_32xb8-16x1x1-20e_charades-rgb',
-    'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_ucf101-rgb',
+    # HMDB, not UCF: its spaced class names give the toy CLIP a strong
+    # zero-shot signal (0.80 vs 0.18 for UCF's CamelCase), so a broken text
+    # path moves it far beyond the seed spread.
+    'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_hmdb51-rgb',
     'bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_ucf101-split1-rgb',
     'bike-va_vit-b-p32_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb',
 )

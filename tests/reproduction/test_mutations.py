@@ -22,7 +22,7 @@ from bike_bench.utils import mutation
 
 pytestmark = pytest.mark.slow
 
-ZEROSHOT = 'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_ucf101-rgb'
+ZEROSHOT = 'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_hmdb51-rgb'
 FEWSHOT = 'bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_ucf101-split1-rgb'
 VIDEO_ATTRIBUTES = 'bike-va_vit-b-p32_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
 # fault -> the smallest twin it affects
