@@ -11,7 +11,7 @@ DATA_ROOT ?=
 CHECKPOINTS ?=
 RERUN ?=
 
-.PHONY: install test reproduce tables bench ci-regression doctor clean gpu-wheels
+.PHONY: install test reproduce reproduce-reference tables bench ci-regression doctor clean gpu-wheels
 
 install: $(STAMP)
 
@@ -27,8 +27,14 @@ $(STAMP): pyproject.toml requirements.txt requirements-openmmlab.txt
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Measures the smoke suite on this machine into work_dirs/reproduce/runs, builds
+# tables there and prints the agreement with the committed results/runs.
 reproduce: install
 	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS)) $(if $(RERUN),--rerun)
+
+# Maintainers: regenerate the committed reference runs and tables.
+reproduce-reference: install
+	$(CLI) reproduce --runs-dir results/runs --rerun
 
 tables: install
 	$(CLI) tables

@@ -13,7 +13,8 @@ import shutil
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ('mmconfigs', 'manifests', os.path.join('results', 'paper'))
+SHIPPED = ('mmconfigs', 'manifests', os.path.join('results', 'paper'),
+           os.path.join('results', 'toy_clip'))
 IGNORE = shutil.ignore_patterns('__pycache__', '*.pyc', '*.jsonl')
 
 

@@ -26,7 +26,8 @@ HOME_ENV = 'BIKE_BENCH_HOME'
 SPECS_ENV = 'BIKE_BENCH_SPECS'  # overrides the dataset-spec folder (tests)
 PACKAGE_DATA = '.mim'  # folder inside the installed package
 # Shipped folders, as paths relative to the repository (= inside .mim/).
-SHIPPED = ('mmconfigs', 'manifests', os.path.join('results', 'paper'))
+SHIPPED = ('mmconfigs', 'manifests', os.path.join('results', 'paper'),
+           os.path.join('results', 'toy_clip'))
 
 PathLike = Union[str, 'os.PathLike[str]']
 

@@ -37,6 +37,8 @@ COMMANDS = {
     'visualize': 'visualize',
     'bench': 'bench',
     'parity-train': 'parity_train',
+    'pretrain-toy': 'pretrain_toy',
+    'report': 'report',
 }
 
 

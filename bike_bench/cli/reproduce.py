@@ -13,8 +13,12 @@ def add_parser(subparsers):
                         'checkpoints (default checkpoints/)')
     parser.add_argument('--only', nargs='+', metavar='ENTRY',
                         help='run only these registry entries (name or part)')
-    parser.add_argument('--runs-dir', help='results folder (default results/runs)')
-    parser.add_argument('--tables-dir', help='tables folder (default results/tables)')
+    parser.add_argument('--runs-dir', help='results folder (default: '
+                        'work_dirs/reproduce/runs, then an agreement report against '
+                        'the committed results/runs; give results/runs to regenerate '
+                        'the committed reference runs)')
+    parser.add_argument('--tables-dir', help='tables folder (default '
+                        'work_dirs/reproduce/tables; results/tables with --runs-dir)')
     parser.add_argument('--work-dir', help='checkpoints and logs of the runs '
                         '(default work_dirs/reproduce)')
     parser.add_argument('--synth-root', help='where the synthetic benchmark is '
@@ -42,6 +46,9 @@ def add_parser(subparsers):
     ci.add_argument('--baseline', help='baseline JSON (default results/ci_baseline.json)')
     ci.add_argument('--update-baseline', action='store_true',
                     help='write the measured metrics as the new baseline')
+    ci.add_argument('--seeds', type=int, nargs='+', default=[0],
+                    help='with --update-baseline: training seeds whose spread sets '
+                    'each metric\'s tolerance (e.g. 0 1 2); checking runs the first')
     ci.set_defaults(func=run_ci)
 
 
@@ -59,6 +66,12 @@ def run(args) -> int:
                                       'paper rows', 'smoke twin']))
         return 0
     kwargs = {}
+    local = not args.data_root and not args.runs_dir
+    if local:
+        # Measure on this machine into a local folder, never over the
+        # committed reference runs; compare with them afterwards.
+        kwargs['runs_dir'] = reproduce_mod.LOCAL_RUNS_DIR
+        args.tables_dir = args.tables_dir or reproduce_mod.LOCAL_TABLES_DIR
     if args.runs_dir:
         kwargs['runs_dir'] = args.runs_dir
     if args.work_dir:
@@ -69,6 +82,12 @@ def run(args) -> int:
                                       checkpoints=args.checkpoints, only=args.only,
                                       tables_dir=args.tables_dir, rerun=args.rerun,
                                       keep_stale=args.keep_stale, **kwargs)
+    if local:
+        from bike_bench.reproduction.agreement import report
+        text, agreed = report(kwargs['runs_dir'], reproduce_mod.RUNS_DIR)
+        print(text)
+        if not agreed:
+            return 1
     return 0 if not outcome.missing or args.data_root else 1
 
 
@@ -76,7 +95,7 @@ def run_tables(args) -> int:
     from bike_bench.evaluation.results import ResultsFileError
     from bike_bench.reproduction.tables import RUNS_DIR, build_tables
     try:
-        written = build_tables(args.runs_dir or RUNS_DIR, args.out)
+        written = build_tables(args.runs_dir or RUNS_DIR, args.out, echo=print)
     except ResultsFileError as error:
         print(f'tables: refusing a results file: {error}')
         return 2
@@ -87,4 +106,5 @@ def run_tables(args) -> int:
 
 def run_ci(args) -> int:
     from bike_bench.reproduction.ci_regression import BASELINE, ci_regression
-    return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline)
+    return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline,
+                         seeds=args.seeds)

@@ -16,7 +16,7 @@ def write_smoke_set(out_dir: str, num_classes: int = 8, train_per_class: int = 1
 
     Returns the paths written, keyed by ``classes``, ``train`` and ``val``.
     """
-    classes = choose_classes(num_classes, seed=seed)
+    classes = choose_classes(num_classes, seed=seed, held_out=False)
     names = [c.name for c in classes]
     classes_path = os.path.join(out_dir, 'smoke_classes.csv')
     write_class_table(classes_path, names)

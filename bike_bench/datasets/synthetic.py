@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -28,6 +28,13 @@ MOTIONS = ('moving left', 'moving right', 'moving up', 'moving down',
 # drawn from it (the smoke split) stay as they were.
 EXTRA_COLORS = {'pink': (245, 140, 190), 'brown': (150, 90, 40)}
 EXTRA_SHAPES = ('diamond', 'ring')
+# Colour-shape pairs held out of the toy CLIP's pre-training and of the
+# "K400" flavour: every class built on them (6 pairs x 6 motions = 36
+# classes) is a composition the toy CLIP never saw as such, so the zero-shot
+# flavours draw their classes from here. Spread so that every colour keeps
+# at least two shapes and every shape six colours in pre-training.
+HELD_OUT_PAIRS = (('red', 'circle'), ('green', 'square'), ('blue', 'triangle'),
+                  ('yellow', 'square'), ('purple', 'circle'), ('cyan', 'triangle'))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,14 +79,32 @@ def class_vocabulary(seed: int = 0, extended: bool = False) -> List[SyntheticCla
     return every
 
 
+def is_held_out(spec: SyntheticClass) -> bool:
+    """Whether ``spec`` is built on a pair of :data:`HELD_OUT_PAIRS`."""
+    return (spec.color, spec.shape) in HELD_OUT_PAIRS
+
+
 def choose_classes(num_classes: int, seed: int = 0,
-                   exclude: Iterable[str] = ()) -> List[SyntheticClass]:
-    """``num_classes`` classes, varied in colour, shape and motion."""
+                   exclude: Iterable[str] = (),
+                   held_out: Optional[bool] = None) -> List[SyntheticClass]:
+    """``num_classes`` classes, varied in colour, shape and motion.
+
+    Args:
+        held_out: ``True``: only classes on :data:`HELD_OUT_PAIRS` (never
+            seen by the toy CLIP: the zero-shot flavours); ``False``: none of
+            them (pre-training, "K400"); ``None``: any class.
+
+    Raises:
+        ValueError: fewer than ``num_classes`` classes qualify.
+    """
     excluded = set(exclude)
-    pool = [c for c in class_vocabulary(seed) if c.name not in excluded]
+
+    def allowed(c: SyntheticClass) -> bool:
+        return c.name not in excluded and (held_out is None or
+                                           is_held_out(c) == held_out)
+    pool = [c for c in class_vocabulary(seed) if allowed(c)]
     if num_classes > len(pool):
-        pool = [c for c in class_vocabulary(seed, extended=True)
-                if c.name not in excluded]
+        pool = [c for c in class_vocabulary(seed, extended=True) if allowed(c)]
     if num_classes > len(pool):
         raise ValueError(f'only {len(pool)} synthetic classes available, '
                          f'asked for {num_classes}')

@@ -37,7 +37,7 @@ import io
 import json
 import os
 import random
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -48,6 +48,8 @@ from bike_bench.datasets.synthetic import (SyntheticClass, choose_classes,
                                            write_mp4)
 from bike_bench.utils.atomic import atomic_write_text
 
+# Flavours whose classes come from the held-out compositions.
+ZEROSHOT_FLAVOURS = ('kinetics600', 'ucf101', 'hmdb51', 'activitynet')
 FPS = 8
 FRAME_TMPL = 'img_{:05d}.jpg'
 
@@ -61,6 +63,11 @@ class SynthConfig:
     num_frames: int = 16
     size: Tuple[int, int] = (72, 96)   # height, width
     frames: bool = False               # UCF/HMDB as frame folders
+    # Classes of the zero-shot flavours (UCF, HMDB, ActivityNet, K600),
+    # drawn from the compositions held out of the toy CLIP's pre-training
+    # (``synthetic.HELD_OUT_PAIRS``); ``None``: as many as ``classes``. The
+    # smoke suite uses 10, so that a half-class split keeps 5 classes.
+    zeroshot_classes: Optional[int] = None
 
     def __post_init__(self):
         # Three videos per class give every one of the three UCF/HMDB splits
@@ -316,6 +323,29 @@ FORMATS = {'kinetics400': 'kinetics-csv', 'kinetics600': 'official',
 FLAVOURS = tuple(name for name in catalog.dataset_names() if name in WRITERS)
 
 
+def flavour_classes(cfg: SynthConfig = SynthConfig()) -> Dict[str, List[SyntheticClass]]:
+    """The classes of every flavour.
+
+    "K400" never sees the compositions held out of the toy CLIP's
+    pre-training (``synthetic.HELD_OUT_PAIRS``); the zero-shot flavours
+    (:data:`ZEROSHOT_FLAVOURS`) use only them, ``cfg.zeroshot_classes`` each,
+    and K600 only those unseen in K400 (disjoint by construction).
+    """
+    k400 = choose_classes(cfg.classes, seed=cfg.seed, held_out=False)
+    unseen = cfg.zeroshot_classes or cfg.classes
+    out = {'kinetics400': k400}
+    for name in FLAVOURS[1:]:
+        if name == 'kinetics600':
+            out[name] = choose_classes(unseen, seed=cfg.seed,
+                                       exclude=[c.name for c in k400], held_out=True)
+        elif name in ZEROSHOT_FLAVOURS:
+            out[name] = choose_classes(unseen, seed=cfg.seed + FLAVOURS.index(name),
+                                       held_out=True)
+        else:
+            out[name] = choose_classes(cfg.classes, seed=cfg.seed + FLAVOURS.index(name))
+    return out
+
+
 def write_benchmark(out: str, cfg: SynthConfig = SynthConfig(),
                     flavours: Sequence[str] = FLAVOURS,
                     smoke: bool = True) -> Dict[str, object]:
@@ -328,20 +358,14 @@ def write_benchmark(out: str, cfg: SynthConfig = SynthConfig(),
     unknown = set(flavours) - set(FLAVOURS)
     if unknown:
         raise ValueError(f'unknown flavour(s) {sorted(unknown)}; use {FLAVOURS}')
-    k400 = choose_classes(cfg.classes, seed=cfg.seed)
+    chosen = flavour_classes(cfg)
     outcomes: Dict[str, object] = {}
     for name in FLAVOURS:
         if name not in flavours:
             continue
         root = os.path.join(out, name)
         w = _Writer(root, cfg, name)
-        if name == 'kinetics600':
-            classes = choose_classes(cfg.classes, seed=cfg.seed,
-                                     exclude=[c.name for c in k400])
-        elif name == 'kinetics400':
-            classes = k400
-        else:
-            classes = choose_classes(cfg.classes, seed=cfg.seed + FLAVOURS.index(name))
+        classes = chosen[name]
         WRITERS[name](w, classes)
         fmt = FORMATS[name]
         if cfg.frames and name in ('ucf101', 'hmdb51'):

@@ -201,6 +201,9 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
     code_identity()  # before this run writes anything
     work_dir = work_dir or cfg.work_dir
     train_manifest = train_manifest or cfg.train_dataloader.dataset.ann_file
+    from bike_bench.utils import mutation
+    if mutation.active('fewshot-from-eval'):  # planted fault (CI mutation suite)
+        train_manifest = cfg.test_dataloader.dataset.ann_file
     runs = []
     for k in shots:
         for seed in seeds:

@@ -130,8 +130,10 @@ def metric_details(metrics) -> Dict[str, Any]:
     per_class = {type(m).__name__: m.details['per_class'] for m in details
                  if m.details.get('per_class')}
     options = {type(m).__name__: m.details.get('options', {}) for m in details}
+    confusion = {type(m).__name__: m.details['confusion'] for m in details
+                 if m.details.get('confusion')}
     return dict(counts=dict(counts), skipped=details[0].details['skipped'],
-                per_class=per_class, metric_options=options)
+                per_class=per_class, metric_options=options, confusion=confusion)
 
 
 def default_run_id(kind: str, dataset: Dict[str, Any], views: str,

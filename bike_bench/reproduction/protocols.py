@@ -10,7 +10,6 @@ lives here instead of ``if/elif`` chains in every caller.
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Dict, List, Optional, Type
 
@@ -77,13 +76,12 @@ class FewShot(ProtocolRunner):
 
     def run_smoke(self, runner, twin, entry, scratch):
         from bike_bench.evaluation.fewshot import run_fewshot
+        from bike_bench.reproduction.reproduce import FEWSHOT_SEEDS, _fewshot_results
         cfg = runner.twin_config(twin, entry)
-        summary = run_fewshot(cfg, shots=[twin.shots], seeds=[0],
+        summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(FEWSHOT_SEEDS),
                               work_dir=os.path.join(runner.work_dir, twin.id),
                               resume=False)
-        path = summary['by_shots'][str(twin.shots)]['results'][0]
-        with open(path, encoding='utf-8') as handle:
-            return json.load(handle)
+        return _fewshot_results(summary['by_shots'][str(twin.shots)])
 
 
 class _ZeroShot(ProtocolRunner):

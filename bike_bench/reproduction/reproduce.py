@@ -34,8 +34,15 @@ DATA_ROOT = twins_mod.DATA_ROOT  # the package data (configs)
 RUNS_DIR = paths.output_path('results', 'runs')
 WORK_DIR = paths.output_path('work_dirs', 'reproduce')
 SYNTH_ROOT = paths.user_path('data', 'synthetic')
+# `make reproduce` measures here (the committed results/runs are the reference).
+LOCAL_RUNS_DIR = os.path.join(WORK_DIR, 'runs')
+LOCAL_TABLES_DIR = os.path.join(WORK_DIR, 'tables')
 # Enough videos per class for 5-shot sampling from the UCF/HMDB splits.
 SYNTH_VIDEOS_PER_CLASS = 12
+# Zero-shot flavours: 10 held-out compositions (5 per half-class split).
+SYNTH_ZEROSHOT_CLASSES = 10
+# Few-shot smoke twins: mean over these seeds (issue 13).
+FEWSHOT_SEEDS = (0, 1, 2)
 
 
 @dataclasses.dataclass
@@ -248,13 +255,33 @@ def write_synthetic(synth_root: str, echo: Callable[[str], None] = print) -> Non
     """The synthetic benchmark, unless it is already there and complete."""
     from bike_bench.datasets.synthetic_benchmark import SynthConfig, write_benchmark
     marker = os.path.join(synth_root, '.complete')
-    config = SynthConfig(videos_per_class=SYNTH_VIDEOS_PER_CLASS)
+    config = SynthConfig(videos_per_class=SYNTH_VIDEOS_PER_CLASS,
+                         zeroshot_classes=SYNTH_ZEROSHOT_CLASSES)
     expected = json.dumps(dataclasses.asdict(config), sort_keys=True)
     if os.path.isfile(marker) and open(marker).read() == expected:
         return
     echo(f'writing the synthetic benchmark to {synth_root} ...')
     write_benchmark(synth_root, config)
     atomic_write_text(marker, expected)
+
+
+def _fewshot_results(by_shots: dict) -> dict:
+    """The first seed's results file with the metrics as means over seeds.
+
+    ``fewshot_seeds`` keeps every seed's metrics; ``<metric>_std`` the
+    population std over seeds (issue 13: few-shot targets are seed means).
+    """
+    runs = [json.load(open(path)) for path in by_shots['results']]
+    results = runs[0]
+    results['metrics'] = dict(by_shots['mean'])
+    results['metrics'].update({f'{k}_std': v for k, v in by_shots['std'].items()
+                               if k == 'acc/top1'})
+    results['fewshot_seeds'] = dict(
+        seeds=by_shots['seeds'], n=len(runs),
+        per_seed=[dict(seed=r['protocol']['seed'], metrics=r['metrics'],
+                       fewshot_manifest_hash=r['protocol']['fewshot_manifest_hash'])
+                  for r in runs])
+    return results
 
 
 # ---------------------------------------------------------------------- full

@@ -32,18 +32,15 @@ README = os.path.join(ROOT, 'results', 'README.md')
 TABLE_ORDER = ('k400_sota', 'activitynet', 'charades', 'few_shot', 'zero_shot',
                'model_zoo')
 SCALES = ('full', 'smoke')  # preference order
-SMOKE_NOTE = ('smoke: a tiny random CLIP trained for seconds on the synthetic '
-              'benchmark; it checks that the protocol runs end to end and is '
-              'not a reproduction of the paper\'s figure.')
+SMOKE_NOTE = ('smoke: the toy CLIP pre-trained on the synthetic benchmark '
+              '(`bike-bench pretrain-toy`), fine-tuned for seconds on it; it checks '
+              'that the protocol runs end to end and is not a reproduction of the '
+              'paper\'s figure.')
 BENCH_DIR = os.path.join(ROOT, 'results', 'bench')
 FLOPS_PAPER = 'GFLOPs x views (paper: MLP + patch embedding only)'
 FLOPS_COUNTED = 'GMAC/view counted (all ops incl. attention)'
 EXTRA_COLUMNS = ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
                  'resolution', 'shot', 'params_m')
-
-
-class Measurement(dict):
-    """value, std, scale, run_id, commit, date, device, views."""
 
 
 def load_runs(runs_dir: str = RUNS_DIR) -> List[dict]:
@@ -67,6 +64,7 @@ def load_runs(runs_dir: str = RUNS_DIR) -> List[dict]:
     return runs
 
 
+
 def _metric(metrics: dict, spec, path: str) -> Tuple[Optional[float], Optional[float]]:
     def one(key):
         if key not in metrics:
@@ -78,44 +76,10 @@ def _metric(metrics: dict, spec, path: str) -> Tuple[Optional[float], Optional[f
     return one(spec), None
 
 
+
 def is_stale(run: dict, code_hash: str) -> bool:
     """Measured with other code than ``code_hash`` (or with no record of it)."""
     return run['environment'].get('code', {}).get('hash') != code_hash
-
-
-def measurements(runs: Sequence[dict], code_hash: Optional[str] = None
-                 ) -> Dict[Tuple[str, str, str], Measurement]:
-    """(table, row, paper metric) -> the preferred measurement.
-
-    A run measured with other code than ``code_hash`` (default: this
-    checkout's) is marked ``stale``; its cells say so.
-    """
-    if code_hash is None:
-        from bike_bench.evaluation.provenance import code_identity
-        code_hash = code_identity()['hash']
-    found: Dict[Tuple[str, str, str], Measurement] = {}
-    for run in runs:
-        scale = run['reproduce']['scale']
-        env = run['environment']
-        device = env['device']
-        if isinstance(device, dict):
-            device = ' '.join(str(device[k]) for k in ('type', 'name') if device.get(k))
-        for link in run['reproduce']['paper_rows']:
-            for metric, spec in link['metrics'].items():
-                value, std = _metric(run['metrics'], spec, run['_path'])
-                key = (link['table'], link['row'], metric)
-                new = Measurement(value=value, std=std, scale=scale,
-                                  run_id=run['run_id'], views=run['views']['label'],
-                                  commit=str(env['git_commit'])[:10],
-                                  date=run['created'][:10], device=device,
-                                  path=os.path.relpath(run['_path'], ROOT),
-                                  config=run['config'].get('path'),
-                                  stale=is_stale(run, code_hash))
-                old = found.get(key)
-                if old is None or SCALES.index(scale) < SCALES.index(old['scale']) or (
-                        old['scale'] == scale and new['run_id'] < old['run_id']):
-                    found[key] = new
-    return found
 
 
 def _fmt(value: Optional[float], std: Optional[float] = None, approx: bool = False) -> str:
@@ -141,87 +105,328 @@ def counted_flops(bench_dir: str = BENCH_DIR) -> Tuple[Dict[Tuple[int, int], flo
     return counted, os.path.relpath(files[-1], ROOT)
 
 
-def build_frame(table: PaperTable, found: Dict[Tuple[str, str, str], Measurement],
-                flops: Tuple[Dict[Tuple[int, int], float], Optional[str]] = ({}, None)
-                ) -> Tuple[pd.DataFrame, List[str]]:
-    """The table as a DataFrame (fixed column order) and its footnotes."""
-    notes: List[str] = []
-    note_of: Dict[str, int] = {}
-    records = []
+# ------------------------------------------------------------------ rows
+# Tables that also show every run measuring their dataset, linked or not
+# (Charades: no paper row names BIKE, yet the harness measures its mAP).
+DATASET_TABLES = {'charades': ('charades', {'mAP': 'charades/mAP'})}
+MAX_MARKDOWN_COLUMNS = 12
+_TOPK = re.compile(r'top(\d+)')
+
+
+def _classes_for(run: dict, key: str) -> Optional[float]:
+    """Classes a metric ranks among (half-class: per split; K600: per split)."""
+    protocol = run.get('protocol') or {}
+    splits = protocol.get('splits') or []
+    if key.startswith('half/') and splits:
+        return min(len(s['classes']) for s in splits if isinstance(s.get('classes'), list))
+    if key.startswith('k600/') and splits:
+        return min(s['classes'] for s in splits if isinstance(s.get('classes'), int))
+    dataset = run.get('dataset') or {}
+    return dataset.get('num_classes')
+
+
+def _not_applicable(run: dict, key: str) -> str:
+    match = _TOPK.search(key.split('/')[-1])
+    classes = _classes_for(run, key) if match else None
+    if match and classes and int(match.group(1)) >= classes:
+        return f'top-{match.group(1)} with {classes} classes'
+    return ''
+
+
+def _n(run: dict, key: str) -> Optional[int]:
+    """How many measurements a mean is over (splits, seeds), else 1."""
+    if key.startswith('half/'):
+        return (run.get('protocol') or {}).get('num_splits')
+    if key.startswith('k600/'):
+        return len((run.get('protocol') or {}).get('splits') or []) or None
+    if 'fewshot_seeds' in run:
+        return run['fewshot_seeds'].get('n')
+    return 1
+
+
+def _cell(run: dict, spec) -> dict:
+    """value/std (percent), n and n/a reason of a metric spec of a run."""
+    mean_key = spec['mean'] if isinstance(spec, dict) else spec
+    std_key = spec.get('std') if isinstance(spec, dict) else None
+    if std_key is None and f'{mean_key}_std' in run['metrics']:
+        std_key = f'{mean_key}_std'
+    value, std = _metric(run['metrics'], dict(mean=mean_key, std=std_key), run['_path'])
+    na = _not_applicable(run, mean_key)
+    return dict(value=None if na else value, std=None if na else std,
+                n=_n(run, mean_key), na=na)
+
+
+def measured_rows(table: PaperTable, runs: Sequence[dict]) -> List[dict]:
+    """One entry per run measuring something of ``table``.
+
+    Each: ``run`` (the results), ``stands_for`` (paper row ids), ``cells``
+    (metric -> value/std/n/na), ``after`` (the last paper row it stands for).
+    """
+    out = []
+    row_ids = [r.id for r in table.rows]
+    for run in runs:
+        links = [l for l in run['reproduce']['paper_rows'] if l['table'] == table.name]
+        cells, stands_for = {}, []
+        for link in links:
+            stands_for.append(link['row'])
+            for metric, spec in link['metrics'].items():
+                cells.setdefault(metric, _cell(run, spec))
+        extra = DATASET_TABLES.get(table.name)
+        if not links and extra and extra[0] in str(run['dataset'].get('name', '')) and all(
+                key in run['metrics'] for key in extra[1].values()):
+            cells = {m: _cell(run, key) for m, key in extra[1].items()}
+        if not cells:
+            continue
+        stands_for = list(dict.fromkeys(stands_for))
+        after = max((row_ids.index(r) for r in stands_for if r in row_ids), default=len(row_ids))
+        out.append(dict(run=run, stands_for=stands_for, cells=cells, after=after))
+    return sorted(out, key=lambda m: (m['after'], m['run']['run_id']))
+
+
+def _fmt2(value: Optional[float], std: Optional[float] = None) -> str:
+    if value is None:
+        return ''
+    return f'{value:.2f}' if std is None else f'{value:.2f} ± {std:.2f}'
+
+
+def build_table(table: PaperTable, runs: Sequence[dict],
+                flops: Tuple[Dict[Tuple[int, int], float], Optional[str]] = ({}, None),
+                code_hash: Optional[str] = None
+                ) -> Tuple[pd.DataFrame, pd.DataFrame, List[dict]]:
+    """(display frame, numeric frame, footnotes) of one paper table.
+
+    Paper rows come first in the paper's order; every measured run is its
+    own row, right after the last paper row it stands for. The numeric
+    frame has, per metric, ``<m>`` / ``<m>_std`` / ``<m>_n`` numbers,
+    ``<m>_approx`` (0/1), ``<m>_na`` (why a cell is not applicable) and, for
+    full-scale runs standing for one row, ``<m>_diff``; ``footnote`` is the
+    id of the run's provenance in the footnotes. A run measured with other
+    code than ``code_hash`` (default: this checkout's) is marked stale.
+    """
     counted, bench_file = flops
-    for row in table.rows:
-        record = {'method': row.method or '(name missing in the poster)'}
+    if code_hash is None:  # runs measured with other code are marked stale
+        from bike_bench.evaluation.provenance import code_identity
+        code_hash = code_identity()['hash']
+    by_row = {r.id: r for r in table.rows}
+    measured = measured_rows(table, runs)
+    footnotes: List[dict] = []
+    display, numeric = [], []
+
+    def paper_record(row):
+        shown = {'kind': 'paper', 'method': row.method or
+                 f'(unnamed row {table.rows.index(row) + 1}: name lost in the poster)'}
+        num = dict(shown)
         for extra in EXTRA_COLUMNS:
-            if extra in row.fields and row.fields[extra] is not None:
-                record[extra] = row.fields[extra]
-        record['views'] = row.views or ''
+            if row.fields.get(extra) is not None:
+                shown[extra] = num[extra] = row.fields[extra]
+        shown['views'] = num['views'] = row.views or ''
         if row.flops is not None:
-            record[FLOPS_PAPER] = row.flops.as_printed
+            shown[FLOPS_PAPER] = num[FLOPS_PAPER] = row.flops.as_printed
             key = (row.fields.get('frames'), row.fields.get('resolution'))
             if row.method and row.method.startswith('BIKE') and key in counted:
-                record[FLOPS_COUNTED] = f'{counted[key]:,.0f} [{bench_file}]'
-        scales, refs = set(), []
+                shown[FLOPS_COUNTED] = f'{counted[key]:,.0f}'
+                num[FLOPS_COUNTED] = counted[key]
         for metric in table.metrics:
             cell = row.metrics.get(metric)
-            record[f'{metric} paper'] = _fmt(cell.value, cell.std, cell.approx) if cell else ''
-            measured = found.get((table.name, row.id, metric))
-            if measured is None:
-                record[f'{metric} measured'] = ''
-                record[f'{metric} diff'] = ''
+            if cell is None:
                 continue
-            if measured['path'] not in note_of:
-                config = f', config {measured["config"]}' if measured['config'] else ''
-                stale = (' — STALE: measured with older code than this checkout'
-                         if measured['stale'] else '')
-                notes.append(f'{measured["run_id"]} ({measured["scale"]}): commit '
-                             f'{measured["commit"]}, {measured["date"]}, '
-                             f'{measured["device"]}, {measured["views"]} views, '
-                             f'{measured["path"]}{config}{stale}')
-                note_of[measured['path']] = len(notes)
-            ref = note_of[measured['path']]
-            refs.append(ref)
-            mark = f'{ref}, older commit {measured["commit"][:7]}' if measured['stale'] \
-                else f'{ref}'
-            record[f'{metric} measured'] = f'{_fmt(measured["value"], measured["std"])} [{mark}]'
-            full = measured['scale'] == 'full' and cell is not None
-            record[f'{metric} diff'] = f'{measured["value"] - cell.value:+.2f}' if full else ''
-            scales.add(measured['scale'])
-        record['scale'] = '/'.join(sorted(scales))
-        record['source'] = row.source
-        records.append(record)
-    columns = ['method'] + [c for c in EXTRA_COLUMNS if any(c in r for r in records)]
-    columns += ['views'] + [c for c in (FLOPS_PAPER, FLOPS_COUNTED)
-                            if any(c in r for r in records)]
-    columns += [f'{m} {kind}' for m in table.metrics
-                            for kind in ('paper', 'measured', 'diff')]
-    columns += ['scale', 'source']
-    frame = pd.DataFrame.from_records(records, columns=columns).fillna('')
-    # Columns empty in every row (a metric nobody reports here, differences
-    # of smoke-only measurements) only widen the table.
-    empty = [c for c in frame.columns
-             if c not in ('method', 'scale') and not frame[c].astype(str).str.len().any()]
-    return frame.drop(columns=empty), notes
+            shown[metric] = ('~' if cell.approx else '') + _fmt2(cell.value, cell.std)
+            num[metric], num[f'{metric}_std'] = cell.value, cell.std
+            num[f'{metric}_approx'] = int(cell.approx)
+        shown['source'] = num['source'] = row.source
+        return shown, num
+
+    def measured_record(item):
+        run = item['run']
+        scale = run['reproduce']['scale']
+        env = run['environment']
+        device = env.get('device')
+        if isinstance(device, dict):
+            device = ' '.join(str(device[k]) for k in ('type', 'name') if device.get(k))
+        footnotes.append(dict(footnote=len(footnotes) + 1, run_id=run['run_id'], scale=scale,
+                              commit=str(env.get('git_commit'))[:10],
+                              date=str(run.get('created', ''))[:10], device=device,
+                              views=run['views']['label'],
+                              path=os.path.relpath(run['_path'], ROOT),
+                              config=run['config'].get('path'),
+                              stale=is_stale(run, code_hash)))
+        ref = len(footnotes)
+        names = [by_row[r].method or r for r in item['stands_for'] if r in by_row]
+        label = 'BIKE (this harness)' + (f', {scale} scale' if scale != 'full' else '')
+        mark = (f'{ref}, older commit {str(env.get("git_commit"))[:7]}'
+                if footnotes[-1]['stale'] else f'{ref}')
+        shown = {'kind': f'measured ({scale})', 'method': f'{label}: {run["run_id"]} [{mark}]',
+                 'views': run['views']['label']}
+        num = {'kind': f'measured ({scale})', 'method': label, 'views': run['views']['label'],
+               'run_id': run['run_id'], 'scale': scale, 'footnote': ref,
+               'stands_for': ';'.join(item['stands_for'])}
+        shown['stands for'] = ', '.join(names) if names else '(no paper row)'
+        single = by_row.get(item['stands_for'][0]) if len(item['stands_for']) == 1 else None
+        for metric, cell in item['cells'].items():
+            shown[metric] = f'n/a ({cell["na"]})' if cell['na'] else _fmt2(cell['value'],
+                                                                          cell['std'])
+            num[metric], num[f'{metric}_std'] = cell['value'], cell['std']
+            num[f'{metric}_n'], num[f'{metric}_na'] = cell['n'], cell['na']
+            paper = single.metrics.get(metric) if single is not None else None
+            if scale == 'full' and paper is not None and cell['value'] is not None:
+                num[f'{metric}_diff'] = cell['value'] - paper.value
+                shown[f'{metric} diff'] = f'{cell["value"] - paper.value:+.2f}'
+        shown['source'] = num['source'] = 'measured by this harness'
+        return shown, num
+
+    pending = list(measured)
+    for index, row in enumerate(table.rows):
+        for record in (paper_record(row),):
+            display.append(record[0])
+            numeric.append(record[1])
+        while pending and pending[0]['after'] == index:
+            shown, num = measured_record(pending.pop(0))
+            display.append(shown)
+            numeric.append(num)
+    for item in pending:
+        shown, num = measured_record(item)
+        display.append(shown)
+        numeric.append(num)
+
+    ident = ['kind', 'method'] + [c for c in EXTRA_COLUMNS if any(c in r for r in display)]
+    ident += ['views'] + [c for c in (FLOPS_PAPER, FLOPS_COUNTED)
+                          if any(c in r for r in display)]
+    metric_cols = []
+    for metric in table.metrics:
+        metric_cols += [c for c in (metric, f'{metric} diff') if any(c in r for r in display)]
+    display_cols = ident + metric_cols + [c for c in ('stands for', 'source')
+                                          if any(c in r for r in display)]
+    shown_frame = pd.DataFrame.from_records(display, columns=display_cols).fillna('')
+    # Numbers of the identity columns as printed (128, not 128.000000).
+    shown_frame = shown_frame.astype(object).map(
+        lambda v: f'{v:g}' if isinstance(v, float) else v)
+    num_cols = list(ident)
+    for metric in table.metrics:
+        num_cols += [c for c in (metric, f'{metric}_std', f'{metric}_n', f'{metric}_approx',
+                                 f'{metric}_na', f'{metric}_diff')
+                     if any(c in r for r in numeric)]
+    num_cols += [c for c in ('run_id', 'scale', 'footnote', 'stands_for', 'source')
+                 if any(c in r for r in numeric)]
+    numeric_frame = pd.DataFrame.from_records(numeric, columns=num_cols)
+    for column in numeric_frame.columns:
+        if column.endswith(('_n', '_approx')) or column == 'footnote':
+            numeric_frame[column] = numeric_frame[column].astype('Int64')
+        elif column in table.metrics or column.endswith(('_std', '_diff')) or \
+                column == FLOPS_COUNTED:
+            numeric_frame[column] = pd.to_numeric(numeric_frame[column]).astype(float)
+    return shown_frame, numeric_frame, footnotes
 
 
-def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[str]) -> str:
+def build_frame(table: PaperTable, found=None, flops=({}, None), runs=()):
+    """Backward-compatible: (display frame, footnote lines)."""
+    shown, _, notes = build_table(table, runs, flops)
+    return shown, [_note_line(n) for n in notes]
+
+
+def _note_line(note: dict) -> str:
+    config = f', config {note["config"]}' if note.get('config') else ''
+    stale = (' — STALE: measured with older code than this checkout'
+             if note.get('stale') else '')
+    return (f'{note["run_id"]} ({note["scale"]}): commit {note["commit"]}, {note["date"]}, '
+            f'{note["device"]}, {note["views"]} views, {note["path"]}{config}{stale}')
+
+
+def _markdown_parts(frame: pd.DataFrame) -> List[Tuple[str, pd.DataFrame]]:
+    """The frame, split when wider than MAX_MARKDOWN_COLUMNS columns."""
+    def compact(part):
+        keep = [c for c in part.columns
+                if c in ('kind', 'method') or part[c].astype(str).str.len().any()]
+        return part[keep]
+    if len(frame.columns) <= MAX_MARKDOWN_COLUMNS:
+        return [('', frame)]
+    if 'dataset' in frame.columns:
+        groups = []
+        dataset = frame['dataset'].replace('', pd.NA).ffill().fillna('')
+        for name in dict.fromkeys(dataset):
+            groups.append((f'{name}', compact(frame[dataset == name])))
+        if all(len(g.columns) <= MAX_MARKDOWN_COLUMNS + 4 for _, g in groups):
+            return groups
+    ident = [c for c in frame.columns if c in ('kind', 'method', 'views')]
+    rest = [c for c in frame.columns if c not in ident]
+    size = MAX_MARKDOWN_COLUMNS - len(ident)
+    return [(f'columns {i // size + 1}', compact(frame[ident + rest[i:i + size]]))
+            for i in range(0, len(rest), size)]
+
+
+def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[dict]) -> str:
     lines = [f'# {table.title}', '',
              f'Paper figures from {table.document} (`{os.path.relpath(table.path, paths.data_root())}`); '
-             'measured figures from `results/runs/`. Regenerate with `bike-bench tables`.',
-             '', frame.to_markdown(index=False), '']
+             'measured rows from `results/runs/` (one row per run, after the paper rows it '
+             'stands for). Regenerate with `bike-bench tables`. The CSV holds the whole '
+             'table with numeric columns; the footnotes are in the `_footnotes.csv` beside it.',
+             '']
+    for title, part in _markdown_parts(frame):
+        if title:
+            lines += [f'## {title}', '']
+        lines += [part.to_markdown(index=False), '']
     if notes:
-        lines += ['Measured cells:', '']
-        lines += [f'[{i}] {note}' for i, note in enumerate(notes, start=1)]
+        lines += ['Measured rows:', '']
+        lines += [f'[{n["footnote"]}] {_note_line(n)}' for n in notes]
         lines.append('')
-    if any('smoke' in s for s in frame.get('scale', [])):
+    if any(n['scale'] == 'smoke' for n in notes):
         lines += [f'Scale {SMOKE_NOTE}', '']
     return '\n'.join(lines)
 
 
-def _latex(table: PaperTable, frame: pd.DataFrame, notes: List[str]) -> str:
-    body = frame.to_latex(index=False, escape=True)
+def _latex(table: PaperTable, frame: pd.DataFrame, notes: List[dict]) -> str:
+    body = frame.drop(columns=[c for c in ('source',) if c in frame.columns]).to_latex(
+        index=False, escape=True)
     lines = [f'% {table.title} -- generated by bike-bench tables', body]
-    lines += [f'% [{i}] {note}' for i, note in enumerate(notes, start=1)]
+    lines += [f'% [{n["footnote"]}] {_note_line(n)}' for n in notes]
     return '\n'.join(lines) + '\n'
+
+
+# ------------------------------------------------------------ users' runs
+def place_user_runs(folder: str) -> Tuple[List[dict], List[Tuple[str, str]]]:
+    """A user's results files placed by the experiment their config derives from.
+
+    Every ``*.json`` under ``folder`` outside ``full/`` and ``smoke/``
+    without a ``reproduce`` section is matched, by its config file name
+    (``config.path``), with a registry entry; it then fills that entry's
+    paper rows at scale ``user``. Returns (placed runs, [(path, why
+    ignored)]).
+    """
+    from bike_bench.reproduction.registry import build_registry
+    by_config = {}
+    for entry in build_registry():
+        for config in entry.configs:
+            by_config.setdefault(os.path.splitext(os.path.basename(config))[0], entry)
+    placed, ignored = [], []
+    for path in sorted(glob.glob(os.path.join(folder, '**', '*.json'), recursive=True)):
+        rel = os.path.relpath(path, folder)
+        if rel.split(os.sep)[0] in SCALES:
+            continue
+        try:
+            data = validate_results(path)
+        except (ResultsFileError, ValueError) as error:
+            ignored.append((path, f'not a valid results file: {error}'))
+            continue
+        if 'reproduce' in data:
+            ignored.append((path, 'a reproduce run outside full/ or smoke/'))
+            continue
+        config = data.get('config') or {}
+        name = os.path.splitext(os.path.basename(str(config.get('path') or '')))[0]
+        entry = by_config.get(name)
+        if entry is None:
+            ignored.append((path, f'its config {name or "(none recorded)"!r} derives from no '
+                                  'experiment of the registry (mmconfigs/metafile.yml)'))
+            continue
+        links = [dict(table=r.table, row=r.row, metrics=r.metrics, experiment=entry.id,
+                      views=entry.views) for r in entry.paper_rows]
+        lacking = [spec for link in links for spec in link['metrics'].values()
+                   if (spec['mean'] if isinstance(spec, dict) else spec) not in data['metrics']]
+        if lacking:
+            ignored.append((path, f'lacks the metrics its paper rows need: {lacking}'))
+            continue
+        data['reproduce'] = dict(scale='user', experiments=[entry.id], paper_rows=links)
+        data['_path'] = path
+        placed.append(data)
+    return placed, ignored
 
 
 def _update_readme(written: Sequence[str], readme: str) -> None:
@@ -244,21 +449,39 @@ def _update_readme(written: Sequence[str], readme: str) -> None:
 
 
 def build_tables(runs_dir: str = RUNS_DIR, out_dir: Optional[str] = None,
-                 readme: Optional[str] = None) -> List[str]:
-    """Write every table (Markdown, LaTeX, CSV); returns the paths written."""
+                 readme: Optional[str] = None, echo=None) -> List[str]:
+    """Write every table (Markdown, LaTeX, CSV + footnotes CSV); returns the paths.
+
+    Users' own results files in ``runs_dir`` (outside ``full/`` and
+    ``smoke/``) are placed by their config's experiment; ``echo`` (if
+    given) receives what was ignored and why.
+    """
     out_dir = out_dir or TABLES_DIR
-    found = measurements(load_runs(runs_dir))
+    runs = load_runs(runs_dir)
+    user, ignored = place_user_runs(runs_dir) if os.path.isdir(runs_dir) else ([], [])
+    runs = runs + user
+    if echo is not None:
+        if user:
+            echo(f'tables: placed {len(user)} results file(s) of your own: ' +
+                 ', '.join(f'{os.path.relpath(r["_path"], runs_dir)} -> '
+                           f'{r["reproduce"]["experiments"][0]}' for r in user))
+        for path, why in ignored:
+            echo(f'tables: ignored {path}: {why}')
     flops = counted_flops()
     tables = load_tables()
     written = []
+    os.makedirs(out_dir, exist_ok=True)
     for name in TABLE_ORDER:
         table = tables[name]
-        frame, notes = build_frame(table, found, flops)
+        frame, numeric, notes = build_table(table, runs, flops)
         base = os.path.join(out_dir, name)
         atomic_write_text(base + '.md', _markdown(table, frame, notes))
         atomic_write_text(base + '.tex', _latex(table, frame, notes))
-        atomic_write_text(base + '.csv', frame.to_csv(index=False))
-        written += [base + '.md', base + '.tex', base + '.csv']
+        atomic_write_text(base + '.csv', numeric.to_csv(index=False))
+        atomic_write_text(base + '_footnotes.csv', pd.DataFrame.from_records(
+            notes, columns=['footnote', 'run_id', 'scale', 'commit', 'date', 'device',
+                            'views', 'path', 'config', 'stale']).to_csv(index=False))
+        written += [base + '.md', base + '.tex', base + '.csv', base + '_footnotes.csv']
     # The index in results/README.md follows the repository's own tables.
     if readme is not False and (readme or os.path.abspath(out_dir) == TABLES_DIR):
         _update_readme(written, readme or README)

@@ -29,6 +29,9 @@ def test_views_4x3_end_to_end_writes_a_complete_results_file(trained, tmp_path):
     assert data['skipped'] == []
     assert set(data['metrics']) == {'acc/top1', 'acc/top5', 'acc/mean_class_accuracy'}
     assert len(data['per_class']['BIKEAccMetric']) == 8
+    confusion = data['confusion']['BIKEAccMetric']  # for `bike-bench report`
+    assert len(confusion['classes']) == 8
+    assert sum(map(sum, confusion['matrix'])) == 12
     assert data['dataset']['num_videos'] == 12 and len(data['dataset']['manifest_hash']) == 64
     assert len(data['checkpoint']['sha256']) == 64
     pipeline = data['config']['resolved']['test_dataloader']['dataset']['pipeline']

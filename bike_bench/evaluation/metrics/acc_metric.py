@@ -42,6 +42,11 @@ class BIKEAccMetric(VideoRecordMetric):
         self.details['per_class'] = {
             name: dict(accuracy=None if np.isnan(acc) else float(acc), videos=int(n))
             for name, acc, n in zip(self.class_names(num_classes), accuracy, counts)}
+        # Rows: true class, columns: predicted class (for `bike-bench report`).
+        confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+        np.add.at(confusion, (np.asarray(ids, dtype=np.int64), predictions), 1)
+        self.details['confusion'] = dict(classes=list(self.class_names(num_classes)),
+                                         matrix=confusion.tolist())
         return values
 
 

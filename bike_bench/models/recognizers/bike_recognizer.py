@@ -11,6 +11,7 @@ from mmengine.dist import get_world_size
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+from bike_bench.utils import mutation
 from bike_bench.datasets.class_table import resolve_class_names
 from bike_bench.models.data_preprocessors.clip_preprocessor import with_model_statistics
 from bike_bench.models.distributed import all_gather_with_grad
@@ -153,13 +154,18 @@ class BIKERecognizer(BaseModel):
 
     def prompts(self, names: Optional[Sequence[str]] = None) -> List[str]:
         names = self.class_names if names is None else names
+        if mutation.active('prompt-template'):  # planted fault (CI mutation suite)
+            return [name.replace(' ', '_') for name in names]
         return [self.prompt_template.format(name) for name in names]
 
     def encode_texts(self, texts: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Class and token features for arbitrary texts (counted)."""
         tokens = self.backbone.tokenize(texts).to(self.backbone.logit_scale.device)
         self.text_encoder_calls += 1
-        return self.backbone.encode_text(tokens)
+        cls, token_features = self.backbone.encode_text(tokens)
+        if mutation.active('text-constant'):  # planted fault (CI mutation suite)
+            return torch.ones_like(cls), torch.ones_like(token_features)
+        return cls, token_features
 
     def class_text_features(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(A, D)`` class and ``(A, L, D)`` token features of all classes."""

@@ -1,5 +1,10 @@
-# A tiny random CLIP (the parity fixtures' shape) for smoke runs and tests:
+# A tiny CLIP (the parity fixtures' shape) for smoke runs and tests:
 # embed 64, ViT 128 wide x 2 layers on 64 px with 16 px patches, text 64 x 2.
+# It starts from the toy CLIP pre-trained on the synthetic benchmark
+# (`bike-bench pretrain-toy`; recipe, data and sha256 in the .json beside
+# it), as the paper's runs start from OpenAI's CLIP. The path is relative to
+# the repository; `pretrained=None` gives random weights.
+toy_clip_checkpoint = 'results/toy_clip/toy-clip_synthetic_fp16.pt'
 tiny_clip = dict(
     embed_dim=64,
     vision_cfg=dict(image_size=64, layers=2, width=128, patch_size=16),
@@ -7,7 +12,7 @@ tiny_clip = dict(
                   layers=2))
 model = dict(
     type='BIKERecognizer',
-    backbone=dict(type='CLIPEncoder', arch=tiny_clip, pretrained=None,
+    backbone=dict(type='CLIPEncoder', arch=tiny_clip, pretrained=toy_clip_checkpoint,
                   freeze_text=True),
     video_head=dict(type='BIKEVideoHead', header='Transf', interaction='VCS',
                     num_layers=6),

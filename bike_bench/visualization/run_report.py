@@ -1,0 +1,166 @@
+"""``bike-bench report RESULTS.json --out DIR``: one run, as figures and tables.
+
+Writes under ``DIR``:
+
+- ``per_class.csv`` / ``.md``: accuracy and video count per class (from the
+  results file's ``per_class``);
+- ``confusion.png``: true x predicted counts, when the results carry a
+  ``confusion`` matrix (``bike-bench test`` runs do);
+- ``zeroshot_splits.png``: for zero-shot runs, the distribution of the
+  split accuracies (half-class or K600 splits) with their mean;
+- ``fewshot_shots.png``: for few-shot runs, top-1 against shots, one point
+  per seed, from the sibling results files of the other shot counts in the
+  same folder;
+- ``index.md``: the run's metrics and links to all of the above.
+
+Raises ``FileNotFoundError`` / ``ValueError`` for a missing or invalid
+results file.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def per_class_rows(results: dict) -> List[dict]:
+    """``[{class, accuracy, videos}]`` of the first metric with per-class data."""
+    for per_class in (results.get('per_class') or {}).values():
+        if isinstance(per_class, dict) and per_class:
+            return [dict(metric_class=name, accuracy=v.get('accuracy'), videos=v.get('videos'))
+                    for name, v in per_class.items() if isinstance(v, dict)]
+    return []
+
+
+def confusion(results: dict) -> Optional[Tuple[List[str], np.ndarray]]:
+    for item in (results.get('confusion') or {}).values():
+        return list(item['classes']), np.asarray(item['matrix'])
+    return None
+
+
+def split_accuracies(results: dict) -> List[float]:
+    splits = (results.get('protocol') or {}).get('splits') or []
+    return [float(s['top1']) for s in splits if 'top1' in s]
+
+
+def fewshot_points(path: str, results: dict) -> List[Tuple[int, int, float]]:
+    """``(shots, seed, top1)`` of this run and its siblings of other shots."""
+    protocol = results.get('protocol') or {}
+    if protocol.get('name') != 'fewshot':
+        return []
+    run_id = results.get('run_id', '')
+    pattern = re.sub(r'_\d+shot$', '_*shot', run_id)
+    files = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(path)),
+                                          pattern + '.json'))) if pattern != run_id else []
+    points = []
+    for other in files or [path]:
+        with open(other, encoding='utf-8') as handle:
+            data = json.load(handle)
+        shots = (data.get('protocol') or {}).get('shots')
+        per_seed = (data.get('fewshot_seeds') or {}).get('per_seed')
+        if per_seed:
+            points += [(shots, s['seed'], s['metrics']['acc/top1']) for s in per_seed]
+        elif 'acc/top1' in data.get('metrics', {}):
+            points.append((shots, data['protocol'].get('seed', 0), data['metrics']['acc/top1']))
+    return sorted(points)
+
+
+def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
+    """Write the report of ``results_path`` under ``out_dir``; returns {what: path}."""
+    import pandas as pd
+    from bike_bench.evaluation.results import validate_results
+    from bike_bench.utils.atomic import atomic_write_text
+    results = validate_results(results_path)
+    os.makedirs(out_dir, exist_ok=True)
+    plt = _plt()
+    written: Dict[str, str] = {}
+    run_id = results['run_id']
+
+    rows = per_class_rows(results)
+    if rows:
+        frame = pd.DataFrame(rows).rename(columns={'metric_class': 'class'})
+        frame.to_csv(os.path.join(out_dir, 'per_class.csv'), index=False)
+        atomic_write_text(os.path.join(out_dir, 'per_class.md'),
+                          frame.to_markdown(index=False, floatfmt='.3f') + '\n')
+        written['per-class accuracy'] = 'per_class.md'
+
+    found = confusion(results)
+    if found is not None:
+        names, matrix = found
+        size = max(4.0, 0.45 * len(names) + 2)
+        fig, ax = plt.subplots(figsize=(size, size))
+        ax.imshow(matrix, cmap='Blues')
+        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        for (i, j), count in np.ndenumerate(matrix):
+            if count:
+                ax.text(j, i, str(count), ha='center', va='center', fontsize=7)
+        ax.set_xlabel('predicted')
+        ax.set_ylabel('true')
+        ax.set_title(f'{run_id}: confusion')
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, 'confusion.png'), dpi=100)
+        plt.close(fig)
+        written['confusion matrix'] = 'confusion.png'
+
+    splits = split_accuracies(results)
+    if splits:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.hist(np.asarray(splits) * 100, bins=min(10, max(3, len(splits))), color='#4c72b0')
+        mean = float(np.mean(splits) * 100)
+        ax.axvline(mean, color='k', linestyle='--', label=f'mean {mean:.1f} %')
+        ax.set_xlabel('split top-1 (%)')
+        ax.set_ylabel('splits')
+        ax.set_title(f'{run_id}: {len(splits)} zero-shot splits')
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, 'zeroshot_splits.png'), dpi=100)
+        plt.close(fig)
+        written['zero-shot split accuracies'] = 'zeroshot_splits.png'
+
+    points = fewshot_points(results_path, results)
+    if points:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        shots = np.array([p[0] for p in points])
+        values = np.array([p[2] for p in points]) * 100
+        ax.scatter(shots, values, alpha=0.7, label='one seed')
+        means = {k: values[shots == k].mean() for k in sorted(set(shots.tolist()))}
+        ax.plot(list(means), list(means.values()), 'k-o', label='mean over seeds')
+        ax.set_xticks(sorted(means))
+        ax.set_xlabel('shots per class')
+        ax.set_ylabel('top-1 (%)')
+        ax.set_title(f'{run_id}: few-shot')
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, 'fewshot_shots.png'), dpi=100)
+        plt.close(fig)
+        written['few-shot accuracy vs shots'] = 'fewshot_shots.png'
+
+    lines = [f'# Report: {run_id}', '',
+             f'Results file: `{os.path.abspath(results_path)}`  ',
+             f'Protocol: {results["protocol"].get("name")}, views {results["views"].get("label")}, '
+             f'dataset {results["dataset"].get("name")} ({results["dataset"].get("num_classes")} '
+             'classes)', '', '| metric | value |', '|---|---|']
+    lines += [f'| {k} | {v:.4f} |' if isinstance(v, float) else f'| {k} | {v} |'
+              for k, v in sorted(results['metrics'].items())]
+    lines.append('')
+    for what, rel in written.items():
+        lines.append(f'## {what}')
+        lines.append('')
+        lines.append(f'![{what}]({rel})' if rel.endswith('.png') else
+                     open(os.path.join(out_dir, rel), encoding='utf-8').read())
+        lines.append('')
+    atomic_write_text(os.path.join(out_dir, 'index.md'), '\n'.join(lines))
+    written['index'] = 'index.md'
+    return {k: os.path.join(out_dir, v) for k, v in written.items()}

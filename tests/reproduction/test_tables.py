@@ -1,0 +1,113 @@
+"""Tables a researcher can use (issue 13): checked on the generated files."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pandas as pd
+import pytest
+
+from bike_bench.reproduction import tables as tables_mod
+
+RUNS = tables_mod.RUNS_DIR
+
+
+@pytest.fixture(scope='module')
+def built(tmp_path_factory):
+    if not os.path.isdir(os.path.join(RUNS, 'smoke')):
+        pytest.skip('no committed results/runs/smoke')
+    out = tmp_path_factory.mktemp('tables')
+    written = tables_mod.build_tables(RUNS, str(out), readme=False)
+    return out, written
+
+
+def _numeric_columns(frame, table):
+    metrics = set(table.metrics)
+    return [c for c in frame.columns if c in metrics or c == 'footnote' or
+            c.endswith(('_std', '_n', '_approx', '_diff'))]
+
+
+def test_every_numeric_csv_column_reads_as_numbers(built):
+    out, _ = built
+    tables = tables_mod.load_tables()
+    for name in tables_mod.TABLE_ORDER:
+        frame = pd.read_csv(out / f'{name}.csv')
+        numeric = _numeric_columns(frame, tables[name])
+        assert set(tables[name].metrics) & set(frame.columns), name
+        for column in numeric:
+            assert pd.api.types.is_numeric_dtype(frame[column]), (name, column)
+        notes = pd.read_csv(out / f'{name}_footnotes.csv')
+        used = set(frame['footnote'].dropna().astype(int)) if 'footnote' in frame else set()
+        assert used <= set(notes['footnote']), name
+
+
+def test_one_row_per_measured_run(built):
+    out, _ = built
+    for name in tables_mod.TABLE_ORDER:
+        frame = pd.read_csv(out / f'{name}.csv')
+        measured = frame[frame['kind'].str.startswith('measured')]
+        if 'run_id' in frame:
+            assert measured['run_id'].is_unique, name
+    k400 = pd.read_csv(out / 'k400_sota.csv')
+    paper = k400[k400['kind'] == 'paper']
+    # Paper rows carry only paper figures: no measured number spread over them.
+    assert 'run_id' not in paper or paper['run_id'].isna().all()
+
+
+def test_charades_has_the_harness_row_with_its_map(built):
+    out, _ = built
+    frame = pd.read_csv(out / 'charades.csv')
+    ours = frame[frame['method'].str.startswith('BIKE (this harness)')]
+    assert len(ours) >= 1 and ours['mAP'].notna().all()
+    assert 'BIKE (this harness)' in (out / 'charades.md').read_text()
+
+
+def test_latex_numbers_are_formatted(built):
+    out, _ = built
+    for name in tables_mod.TABLE_ORDER:
+        text = (out / f'{name}.tex').read_text()
+        body = '\n'.join(l for l in text.splitlines() if not l.startswith('%'))
+        assert not re.search(r'\d+\.\d{4,}', body), name
+
+
+def test_wide_markdown_is_split(built):
+    out, _ = built
+    for name in tables_mod.TABLE_ORDER:
+        for line in (out / f'{name}.md').read_text().splitlines():
+            if line.startswith('|'):
+                assert line.count('|') - 1 <= tables_mod.MAX_MARKDOWN_COLUMNS + 4, name
+    assert pd.read_csv(out / 'model_zoo.csv').shape[1] > tables_mod.MAX_MARKDOWN_COLUMNS
+
+
+def test_topk_at_or_above_the_class_count_is_not_applicable():
+    run = dict(dataset=dict(num_classes=5), protocol={})
+    assert tables_mod._not_applicable(run, 'acc/top5') == 'top-5 with 5 classes'
+    assert tables_mod._not_applicable(run, 'acc/top1') == ''
+    half = dict(protocol=dict(splits=[dict(seed=0, classes=[0, 1, 2, 3])]))
+    assert tables_mod._not_applicable(half, 'half/top5_mean').startswith('top-5')
+
+
+def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
+    source = os.path.join(RUNS, 'smoke', 'smoke_general_kinetics400_8f_4x3.json')
+    if not os.path.isfile(source):
+        pytest.skip('no committed smoke K400 run')
+    data = json.load(open(source))
+    experiment = data['reproduce']['experiments'][0]
+    del data['reproduce']
+    data['run_id'] = 'my_own_test_run'
+    data['config']['path'] = f'/somewhere/mmconfigs/{experiment}.py'
+    (tmp_path / 'mine.json').write_text(json.dumps(data))
+    data['config']['path'] = '/somewhere/my_experiment.py'
+    (tmp_path / 'other.json').write_text(json.dumps(data))
+    (tmp_path / 'notes.json').write_text('{"hello": 1}')
+    lines = []
+    tables_mod.build_tables(str(tmp_path), str(tmp_path / 'tables'), readme=False,
+                            echo=lines.append)
+    text = '\n'.join(lines)
+    assert 'mine.json -> ' + experiment in text
+    assert 'other.json' in text and 'derives from no experiment' in text
+    assert 'notes.json' in text and 'not a valid results file' in text
+    zoo = pd.read_csv(tmp_path / 'tables' / 'model_zoo.csv')
+    assert 'my_own_test_run' in set(zoo['run_id'].dropna())
+    assert set(zoo.loc[zoo['run_id'] == 'my_own_test_run', 'scale']) == {'user'}
