@@ -232,7 +232,8 @@ def write_mp4(path: str, frames: np.ndarray, fps: int = 8) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     height, width = frames.shape[1:3]
     # Written under a temporary name and renamed, so an interrupted run never
-    # leaves a truncated video that a re-run would take as done.
+    # leaves a truncated video that a re-run would take as done. Not through
+    # utils.atomic: OpenCV picks the container from the name's .mp4 ending.
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
                        '.tmp-' + os.path.basename(path))
     writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'), fps,

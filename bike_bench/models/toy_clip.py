@@ -341,9 +341,9 @@ def _pretrain(recipe: Recipe, out: Optional[str], echo) -> Dict[str, object]:
         out = os.path.abspath(out)
         os.makedirs(os.path.dirname(out), exist_ok=True)
         state = {k: v.detach().half() for k, v in clip.state_dict().items()}
-        tmp = out + '.tmp'
-        torch.save(state, tmp)
-        os.replace(tmp, out)
+        from bike_bench.utils.atomic import atomic_path
+        with atomic_path(out) as tmp:
+            torch.save(state, tmp)
         record['checkpoint'] = os.path.basename(out)
         record['sha256'] = sha256(out)
         from bike_bench.utils.atomic import atomic_write_text
