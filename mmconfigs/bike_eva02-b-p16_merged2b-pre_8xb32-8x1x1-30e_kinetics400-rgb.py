@@ -3,17 +3,7 @@
 # (TextTransformer, end-of-text pooling, CLIP BPE, 77 tokens).
 # The paper reports no figure for this backbone; the recipe is the paper's
 # (schedule and global batch 256 of its K400 configs), not tuned for it.
-_base_ = [
-    '_base_/models/bike_vit-b-p16.py',
-    '_base_/datasets/kinetics400.py',
-    '_base_/schedules/bike_adamw_cosine.py',
-    '_base_/default_runtime.py',
-]
+# Everything but the backbone is the paper's config of the same size.
+_base_ = ['./bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb.py']
 
-# 8 GPUs x 32 videos = global batch 256.
-train_dataloader = dict(batch_size=32)
-val_dataloader = dict(batch_size=32)
-
-model = dict(
-    num_classes=400,
-    backbone=dict(arch='EVA02-B-16', pretrained='merged2b_s8b_b131k'))
+model = dict(backbone=dict(arch='EVA02-B-16', pretrained='merged2b_s8b_b131k'))

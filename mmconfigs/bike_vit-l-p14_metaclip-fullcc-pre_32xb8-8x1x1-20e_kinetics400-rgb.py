@@ -3,17 +3,7 @@
 # 2.5B pairs); same towers and tokenizer as OpenAI's CLIP.
 # The paper reports no figure for this backbone; the recipe is the paper's
 # (schedule and global batch 256 of its K400 configs), not tuned for it.
-_base_ = [
-    '_base_/models/bike_vit-l-p14.py',
-    '_base_/datasets/kinetics400.py',
-    '_base_/schedules/bike_adamw_cosine_20e.py',
-    '_base_/default_runtime.py',
-]
+# Everything but the backbone is the paper's config of the same size.
+_base_ = ['./bike_vit-l-p14_clip-openai-pre_32xb8-8x1x1-20e_kinetics400-rgb.py']
 
-# 32 GPUs x 8 videos = global batch 256.
-train_dataloader = dict(batch_size=8)
-val_dataloader = dict(batch_size=8)
-
-model = dict(
-    num_classes=400,
-    backbone=dict(arch='ViT-L-14', pretrained='metaclip_fullcc'))
+model = dict(backbone=dict(arch='ViT-L-14', pretrained='metaclip_fullcc'))
