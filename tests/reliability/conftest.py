@@ -28,7 +28,8 @@ SMOKE_CONFIG = str(REPO / 'mmconfigs' /
                    'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
 
 GROUPS = ('bad videos', 'bad annotations', 'interruptions', 'numerical faults',
-          'untrusted checkpoints', 'several ranks', 'shared files', 'mismatches')
+          'untrusted checkpoints', 'several ranks', 'shared files', 'mismatches',
+          'stale reuse and overwrites')
 NO_REPLACEMENT = 'no sample silently replaced'
 NO_PARTIAL = 'no partial result file'
 
