@@ -11,7 +11,6 @@ import glob
 import os
 import platform
 import statistics
-import subprocess
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence
@@ -168,25 +167,6 @@ def time_interleaved(fns: Dict[str, Callable[[], object]], repeats: int, warmup:
     return results
 
 
-def _git_commit() -> Optional[str]:
-    from bike_bench.paths import source_checkout
-    root = source_checkout()
-    if root is None:  # an installed package has no git history
-        return None
-    try:
-        out = subprocess.run(['git', '-C', root, 'rev-parse', 'HEAD'],
-                             capture_output=True, text=True, timeout=10)
-        commit = out.stdout.strip()
-        if out.returncode != 0 or not commit:
-            return None
-        dirty = subprocess.run(['git', '-C', root, 'status', '--porcelain',
-                                '--untracked-files=no'],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return commit + ('-dirty' if dirty else '')
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def _cpu_model() -> Optional[str]:
     try:
         with open('/proc/cpuinfo', 'r') as handle:
@@ -216,5 +196,16 @@ def environment() -> Dict[str, object]:
         'cpu_affinity': len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else None,
         'torch_threads': torch.get_num_threads(),
         'load_average_at_start': list(os.getloadavg()) if hasattr(os, 'getloadavg') else None,
-        'git_commit': _git_commit(),
+        # Code identity, packages and MMEngine's collect_env: the same record
+        # as every results file (bike_bench.evaluation.provenance).
+        **_provenance(),
     }
+
+
+def _provenance() -> Dict[str, object]:
+    from bike_bench.evaluation.provenance import environment_record
+    record = environment_record()
+    code = record['code']
+    commit = code['git_commit'] and code['git_commit'] + ('-dirty' if code['git_dirty'] else '')
+    return {'git_commit': commit, 'code': code, 'packages': record['packages'],
+            'collect_env': record['collect_env']}
