@@ -67,7 +67,12 @@ def test_combined_model_fuses_both_branches(branches, tmp_path):
 
 def test_different_text_towers_are_refused(branches, tmp_path):
     video, _, video_path, _ = branches
-    other = save(build(ATTR_ONLY_CONFIG, 5), tmp_path / 'other.pth')
+    # The smoke configs start from the toy CLIP, so both branches share its
+    # text tower; a retrained one (one weight moved) must be refused.
+    model = build(ATTR_ONLY_CONFIG, 5)
+    with torch.no_grad():
+        model.backbone.clip.token_embedding.weight[0, 0] += 1.0
+    other = save(model, tmp_path / 'other.pth')
     # --debug: the command raises instead of printing one error line.
     with pytest.raises(ValueError, match='text towers .* differ'):
         cli(['--debug', 'attributes', 'combine', video_path, other, '--out',
