@@ -1,0 +1,197 @@
+auto_scale_lr = dict(base_batch_size=256, enable=False)
+custom_hooks = [
+    dict(type='ClassNamesHook'),
+    dict(type='NonFiniteLossHook'),
+    dict(type='LRScheduleRecordHook'),
+]
+custom_imports = dict(
+    allow_failed_imports=False,
+    imports=[
+        'bike_bench.models',
+        'bike_bench.datasets',
+        'bike_bench.engine',
+        'bike_bench.evaluation',
+    ])
+default_hooks = dict(
+    checkpoint=dict(
+        interval=4, max_keep_ckpts=1, save_best=None, type='CheckpointHook'),
+    logger=dict(interval=10, type='LoggerHook'),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    runtime_info=dict(type='RuntimeInfoHook'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    sync_buffers=dict(type='SyncBuffersHook'),
+    timer=dict(type='IterTimerHook'))
+default_scope = 'mmaction'
+env_cfg = dict(
+    cudnn_benchmark=False,
+    dist_cfg=dict(backend='gloo'),
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+launcher = 'none'
+load_from = '/work/integ/work_dirs/reproduce/smoke/smoke_general_kinetics400_16f_4x3/epoch_6.pth'
+log_level = 'ERROR'
+log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
+model = dict(
+    aggregation='official',
+    backbone=dict(
+        arch=dict(
+            embed_dim=64,
+            text_cfg=dict(
+                context_length=77,
+                heads=1,
+                layers=2,
+                vocab_size=49408,
+                width=64),
+            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
+                            width=128)),
+        freeze_text=True,
+        pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
+        type='CLIPEncoder'),
+    class_names=None,
+    data_preprocessor=dict(format_shape='NCTHW', type='CLIPDataPreprocessor'),
+    loss=dict(type='KLNCELoss'),
+    num_classes=None,
+    prompt_template='This is a video about {}',
+    type='BIKERecognizer',
+    video_head=dict(
+        header='Transf', interaction='VCS', num_layers=6,
+        type='BIKEVideoHead'))
+optim_wrapper = dict(
+    clip_grad=None,
+    optimizer=dict(
+        betas=(
+            0.9,
+            0.999,
+        ),
+        eps=1e-08,
+        lr=0.001,
+        type='AdamW',
+        weight_decay=0.2),
+    paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
+    type='OptimWrapper')
+param_scheduler = [
+    dict(
+        begin=0,
+        by_epoch=True,
+        convert_to_iter_based=True,
+        end=1,
+        start_factor=0.001,
+        type='LinearLR'),
+    dict(
+        T_max=3,
+        begin=1,
+        by_epoch=True,
+        convert_to_iter_based=True,
+        end=4,
+        eta_min=0,
+        type='CosineAnnealingLR'),
+]
+randomness = dict(deterministic=False, seed=0)
+resume = False
+run_source = dict(
+    config=
+    'mmconfigs/bike_vit-l-p14_k400-pre_8xb32-16x1x1-20e_activitynet-rgb.py',
+    derivation=[
+        'smoke twin smoke_general_activitynet_16f_4x1_from-kinetics400-16f: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, 4 epochs, CPU',
+        'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
+    ])
+test_cfg = dict(type='SkipAwareTestLoop')
+test_dataloader = dict(
+    batch_size=8,
+    collate_fn=dict(type='skip_aware_collate'),
+    dataset=dict(
+        ann_file='data/synthetic/activitynet/manifests/val.jsonl',
+        class_table=None,
+        pipeline=[
+            dict(type='VideoInit'),
+            dict(
+                mode='test',
+                num_clips=4,
+                num_segments=16,
+                type='BIKESampleFrames'),
+            dict(type='VideoDecode'),
+            dict(size=64, type='ShortSideResize'),
+            dict(crop_size=64, type='BIKECenterCrop'),
+            dict(input_format='NCTHW', type='FormatShape'),
+            dict(
+                meta_keys=(
+                    'img_shape',
+                    'video_id',
+                    'sample_idx',
+                ),
+                type='PackActionInputs'),
+        ],
+        test_mode=True,
+        type='ManifestVideoDataset'),
+    num_workers=0,
+    persistent_workers=False,
+    pin_memory=False,
+    sampler=dict(shuffle=False, type='DefaultSampler'))
+test_evaluator = [
+    dict(type='BIKEAccMetric'),
+    dict(extra_softmax=True, type='MeanAPMetric'),
+]
+train_cfg = dict(
+    max_epochs=4, type='EpochBasedTrainLoop', val_begin=1, val_interval=4)
+train_dataloader = dict(
+    batch_size=16,
+    dataset=dict(
+        ann_file='data/synthetic/activitynet/manifests/train.jsonl',
+        class_table=None,
+        pipeline=[
+            dict(type='VideoInit'),
+            dict(mode='train', num_segments=16, type='BIKESampleFrames'),
+            dict(type='VideoDecode'),
+            dict(size=64, type='ShortSideResize'),
+            dict(size=64, type='OfficialRandomResizedCrop'),
+            dict(p=0.5, type='RandomHorizontalFlip'),
+            dict(p=0.2, type='RandomGrayscale'),
+            dict(input_format='NCTHW', type='FormatShape'),
+            dict(
+                meta_keys=(
+                    'img_shape',
+                    'video_id',
+                    'sample_idx',
+                ),
+                type='PackActionInputs'),
+        ],
+        type='ManifestVideoDataset'),
+    drop_last=True,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(shuffle=True, type='SeededSampler'))
+val_cfg = dict(type='SkipAwareValLoop')
+val_dataloader = dict(
+    batch_size=8,
+    collate_fn=dict(type='skip_aware_collate'),
+    dataset=dict(
+        ann_file='data/synthetic/activitynet/manifests/val.jsonl',
+        class_table=None,
+        pipeline=[
+            dict(type='VideoInit'),
+            dict(mode='val', num_segments=16, type='BIKESampleFrames'),
+            dict(type='VideoDecode'),
+            dict(size=64, type='ShortSideResize'),
+            dict(crop_size=64, type='BIKECenterCrop'),
+            dict(input_format='NCTHW', type='FormatShape'),
+            dict(
+                meta_keys=(
+                    'img_shape',
+                    'video_id',
+                    'sample_idx',
+                ),
+                type='PackActionInputs'),
+        ],
+        test_mode=True,
+        type='ManifestVideoDataset'),
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(shuffle=False, type='DefaultSampler'))
+val_evaluator = [
+    dict(type='BIKEAccMetric'),
+    dict(extra_softmax=True, type='MeanAPMetric'),
+]
+visualizer = dict(
+    type='ActionVisualizer', vis_backends=[
+        dict(type='LocalVisBackend'),
+    ])
+work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_general_activitynet_16f_4x1_from-kinetics400-16f'

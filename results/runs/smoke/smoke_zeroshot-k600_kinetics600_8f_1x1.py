@@ -1,0 +1,104 @@
+custom_hooks = [
+    dict(type='ClassNamesHook'),
+    dict(type='NonFiniteLossHook'),
+    dict(type='LRScheduleRecordHook'),
+]
+custom_imports = dict(
+    allow_failed_imports=False,
+    imports=[
+        'bike_bench.models',
+        'bike_bench.datasets',
+        'bike_bench.engine',
+        'bike_bench.evaluation',
+    ])
+default_hooks = dict(
+    checkpoint=dict(
+        interval=4, max_keep_ckpts=1, save_best=None, type='CheckpointHook'),
+    logger=dict(interval=10, type='LoggerHook'),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    runtime_info=dict(type='RuntimeInfoHook'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    sync_buffers=dict(type='SyncBuffersHook'),
+    timer=dict(type='IterTimerHook'))
+default_scope = 'mmaction'
+env_cfg = dict(
+    cudnn_benchmark=False,
+    dist_cfg=dict(backend='gloo'),
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+launcher = 'none'
+load_from = None
+log_level = 'ERROR'
+log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
+model = dict(
+    aggregation='official',
+    backbone=dict(
+        arch=dict(
+            embed_dim=64,
+            text_cfg=dict(
+                context_length=77,
+                heads=1,
+                layers=2,
+                vocab_size=49408,
+                width=64),
+            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
+                            width=128)),
+        freeze_text=True,
+        pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
+        type='CLIPEncoder'),
+    class_names=None,
+    data_preprocessor=dict(format_shape='NCTHW', type='CLIPDataPreprocessor'),
+    loss=dict(type='KLNCELoss'),
+    num_classes=None,
+    prompt_template='This is a video about {}',
+    type='BIKERecognizer',
+    video_head=dict(
+        header='Transf', interaction='VCS', num_layers=6,
+        type='BIKEVideoHead'))
+randomness = dict(deterministic=False, seed=0)
+resume = False
+run_source = dict(
+    config=
+    'mmconfigs/bike_vit-l-p14_k400-pre_zeroshot-8x1x1_kinetics600-split1-rgb.py',
+    derivation=[
+        'smoke twin smoke_zeroshot-k600_kinetics600_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics600 manifests, 64 px, 4 epochs, CPU',
+        'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
+        'zero-shot pass (head scoring) over data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl with classes data/synthetic/kinetics600/classes_split1.csv',
+    ])
+test_cfg = dict(outputs='logits', type='ViewOutputsTestLoop')
+test_dataloader = dict(
+    batch_size=8,
+    collate_fn=dict(type='skip_aware_collate'),
+    dataset=dict(
+        ann_file='data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl',
+        class_table='data/synthetic/kinetics600/classes_split1.csv',
+        pipeline=[
+            dict(type='VideoInit'),
+            dict(
+                mode='test',
+                num_clips=1,
+                num_segments=8,
+                type='BIKESampleFrames'),
+            dict(type='VideoDecode'),
+            dict(size=64, type='ShortSideResize'),
+            dict(crop_size=64, type='BIKECenterCrop'),
+            dict(input_format='NCTHW', type='FormatShape'),
+            dict(
+                meta_keys=(
+                    'img_shape',
+                    'video_id',
+                    'sample_idx',
+                ),
+                type='PackActionInputs'),
+        ],
+        test_mode=True,
+        type='ManifestVideoDataset'),
+    num_workers=0,
+    persistent_workers=False,
+    pin_memory=False,
+    sampler=dict(shuffle=False, type='DefaultSampler'))
+test_evaluator = dict(type='BIKEAccMetric')
+visualizer = dict(
+    type='ActionVisualizer', vis_backends=[
+        dict(type='LocalVisBackend'),
+    ])
+work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1'
