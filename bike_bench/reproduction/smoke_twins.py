@@ -118,6 +118,8 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
         # Beyond-the-paper backbones: a tiny model of the same tower family.
         from bike_bench.models.tiny_archs import tiny_arch
         cfg.model.backbone.arch = tiny_arch(twin.family)
+        # The toy CLIP is OpenAI-style: other families start from random weights.
+        cfg.model.backbone.pretrained = None
     cfg.model.num_classes = None
     cfg.model.class_names = None
     roles = FLAVOUR_MANIFESTS[entry.dataset]
