@@ -89,7 +89,9 @@ class ResultsFileHook(Hook):
             wall_time_s=time.time() - self._start, counts=details['counts'],
             skipped=details['skipped'], per_class=details['per_class'],
             metric_options=details['metric_options'],
-            extra=dict(model=model_record(runner.model), **keys, **self.extra))
+            extra=dict(model=model_record(runner.model), **keys, **self.extra,
+                       **({'confusion': details['confusion']} if details.get('confusion')
+                          else {})))
         from bike_bench.evaluation.class_set import class_set_record, warn_if_other_classes
         class_set = class_set_record(getattr(runner, 'bike_checkpoint_meta', None),
                                      runner.test_loop.dataloader.dataset.manifest.classes)

@@ -132,7 +132,8 @@ def test_tables_refuse_results_without_provenance(tmp_path, capsys):
     build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
     zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
     # No code identity recorded: measured with older code than this checkout.
-    assert '50.00 [1, older commit 0123456]' in zoo and 'commit 0123456789' in zoo
+    assert '50.00' in zoo and '[1, older commit 0123456]' in zoo
+    assert 'commit 0123456789' in zoo and 'STALE' in zoo
     data = _results('broken')
     del data['environment']['git_commit']
     broken = runs / 'broken.json'
