@@ -18,9 +18,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb'
-# What the build needs from the checkout (results/ beyond paper/ is output).
+# What the build needs from the checkout (results/ beyond paper/ and the toy
+# CLIP is output).
 SOURCES = ('pyproject.toml', 'setup.py', 'MANIFEST.in', 'README.md', 'bike_bench',
-           'mmconfigs', 'manifests', os.path.join('results', 'paper'))
+           'mmconfigs', 'manifests', os.path.join('results', 'paper'),
+           os.path.join('results', 'toy_clip'))
 
 
 def _snapshot(folder: Path):
@@ -70,6 +72,8 @@ def test_installed_package_carries_its_data(installed, tmp_path):
     assert (data / 'mmconfigs' / '_base_' / 'default_runtime.py').is_file()
     assert (data / 'manifests' / 'ucf101.yaml').is_file()
     assert (data / 'results' / 'paper' / 'k400_sota.yaml').is_file()
+    # The toy CLIP the smoke configs start from ships too.
+    assert (data / 'results' / 'toy_clip' / 'toy-clip_synthetic_fp16.pt').is_file()
     code = ('import bike_bench, bike_bench.paths as p; print(bike_bench.__file__); '
             'print(p.data_root()); print(p.output_root()); print(p.source_checkout())')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
