@@ -99,6 +99,15 @@ def paper_dir() -> Path:
     return data_root() / 'results' / 'paper'
 
 
+def shipped_file(path: str) -> str:
+    """``path`` as given when it exists or is absolute, else relative to the
+    package data (e.g. the toy CLIP ``results/toy_clip/...`` the smoke
+    configs name), so it works from any working directory."""
+    if os.path.isabs(path) or os.path.exists(path):
+        return path
+    return str(data_root() / path)
+
+
 def output_root() -> Path:
     """The user's root for ``results/``, ``work_dirs/`` and ``data/``.
 

@@ -470,12 +470,9 @@ def build_clip(arch: Optional[ArchSpec] = 'ViT-B-32',
             class and token features (one line saying why).
         ValueError: unknown architecture, or a checkpoint of another shape.
     """
-    if _is_path(pretrained) and not os.path.isabs(pretrained) \
-            and not os.path.exists(pretrained):
-        # Paths relative to the package data (the toy CLIP of the smoke
-        # configs, shipped as results/toy_clip/) work from any folder.
+    if _is_path(pretrained):  # the smoke configs' toy CLIP is package data
         from bike_bench import paths
-        pretrained = str(paths.data_root() / pretrained)
+        pretrained = paths.shipped_file(pretrained)
     if _is_path(pretrained) and not load_weights and arch is not None:
         return build_clip(arch, None)
     if _is_path(pretrained):

@@ -84,12 +84,9 @@ def record_path(checkpoint: str) -> str:
 
 
 def resolve(path: str) -> str:
-    """``path`` as given, or relative to the package data when not found
-    (the committed toy CLIP ships as ``results/toy_clip/``)."""
-    if os.path.isabs(path) or os.path.exists(path):
-        return path
+    """``path``, or the shipped file of that name (``paths.shipped_file``)."""
     from bike_bench import paths
-    return str(paths.data_root() / path)
+    return paths.shipped_file(path)
 
 
 def sha256(path: str) -> str:
