@@ -64,11 +64,17 @@ def class_tables(synth_root: str, dataset: str) -> Optional[List[str]]:
     return [os.path.join(synth_root, dataset, t) for t in tables] if tables else None
 
 
+# Training augmentations the twins drop (see the module docstring).
+DROPPED_TRANSFORMS = ('RandomHorizontalFlip',)
+
+
 def _resize_pipeline(pipeline) -> list:
     out = []
     for step in pipeline:
         step = dict(step)
         kind = step.get('type')
+        if kind in DROPPED_TRANSFORMS:
+            continue
         if kind in ('ShortSideResize', 'OfficialRandomResizedCrop'):
             step['size'] = INPUT_SIZE
         elif kind in ('BIKECenterCrop', 'OfficialThreeCrop'):
@@ -153,7 +159,7 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     cfg.env_cfg = dict(cfg.get('env_cfg', {}), dist_cfg=dict(backend='gloo'))
     derive(cfg, f'smoke twin {twin.id}: backbone of '
            f'{os.path.relpath(SMOKE_CONFIG, DATA_ROOT)}, synthetic {entry.dataset} '
-           f'manifests, {INPUT_SIZE} px, {epochs} epochs, CPU')
+           f'manifests, {INPUT_SIZE} px, no horizontal flip, {epochs} epochs, CPU')
     prepare_eval_config(cfg)
     return cfg
 
