@@ -90,9 +90,9 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_kinetics400-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
-        'fewshot 2-shot seed 0: trains on /work/integ/work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
+        'fewshot 2-shot seed 0: trains on /work/main/work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
     ])
 test_cfg = dict(type='SkipAwareTestLoop')
 test_dataloader = dict(
@@ -133,7 +133,7 @@ train_dataloader = dict(
     batch_size=16,
     dataset=dict(
         ann_file=
-        '/work/integ/work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
+        '/work/main/work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
         class_table=None,
         pipeline=[
             dict(type='VideoInit'),
@@ -141,7 +141,6 @@ train_dataloader = dict(
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
             dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.5, type='RandomHorizontalFlip'),
             dict(p=0.2, type='RandomGrayscale'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
@@ -189,4 +188,4 @@ visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/2shot_seed0'
+work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/2shot_seed0'

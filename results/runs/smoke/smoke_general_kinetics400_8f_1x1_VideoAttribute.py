@@ -100,7 +100,7 @@ run_source = dict(
     config=
     'mmconfigs/bike-va_vit-b-p32_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb.py',
     derivation=[
-        'smoke twin smoke_general_kinetics400_8f_1x1_VideoAttribute: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, 6 epochs, CPU',
+        'smoke twin smoke_general_kinetics400_8f_1x1_VideoAttribute: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, 6 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
     ])
 test_cfg = dict(type='SkipAwareTestLoop')
@@ -156,7 +156,6 @@ train_dataloader = dict(
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
             dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.5, type='RandomHorizontalFlip'),
             dict(p=0.2, type='RandomGrayscale'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
@@ -209,4 +208,4 @@ visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_1x1_VideoAttribute'
+work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_1x1_VideoAttribute'

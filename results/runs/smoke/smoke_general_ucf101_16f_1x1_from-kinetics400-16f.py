@@ -27,7 +27,7 @@ env_cfg = dict(
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 launcher = 'none'
-load_from = '/work/integ/work_dirs/reproduce/smoke/smoke_general_kinetics400_16f_4x3/epoch_6.pth'
+load_from = '/work/main/work_dirs/reproduce/smoke/smoke_general_kinetics400_16f_4x3/epoch_6.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
@@ -91,7 +91,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_k400-pre_8xb32-16x1x1-20e_ucf101-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_general_ucf101_16f_1x1_from-kinetics400-16f: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, 4 epochs, CPU',
+        'smoke twin smoke_general_ucf101_16f_1x1_from-kinetics400-16f: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
     ])
 test_cfg = dict(type='SkipAwareTestLoop')
@@ -140,7 +140,6 @@ train_dataloader = dict(
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
             dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.5, type='RandomHorizontalFlip'),
             dict(p=0.2, type='RandomGrayscale'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
@@ -188,4 +187,4 @@ visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_general_ucf101_16f_1x1_from-kinetics400-16f'
+work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_general_ucf101_16f_1x1_from-kinetics400-16f'

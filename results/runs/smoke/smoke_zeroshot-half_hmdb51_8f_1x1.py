@@ -59,7 +59,7 @@ resume = False
 run_source = dict(
     config='mmconfigs/bike_vit-l-p14_k400-pre_zeroshot-8x1x1_hmdb51-rgb.py',
     derivation=[
-        'smoke twin smoke_zeroshot-half_hmdb51_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, 4 epochs, CPU',
+        'smoke twin smoke_zeroshot-half_hmdb51_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'zero-shot pass (head scoring) over data/synthetic/hmdb51/manifests/zeroshot_full.jsonl',
     ])
@@ -103,4 +103,4 @@ visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_zeroshot-half_hmdb51_8f_1x1'
+work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_zeroshot-half_hmdb51_8f_1x1'

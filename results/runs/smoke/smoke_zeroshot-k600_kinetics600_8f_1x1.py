@@ -60,7 +60,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_k400-pre_zeroshot-8x1x1_kinetics600-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_zeroshot-k600_kinetics600_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics600 manifests, 64 px, 4 epochs, CPU',
+        'smoke twin smoke_zeroshot-k600_kinetics600_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics600 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'zero-shot pass (head scoring) over data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl with classes data/synthetic/kinetics600/classes_split1.csv',
     ])
@@ -101,4 +101,4 @@ visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/integ/work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1'
+work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1'
