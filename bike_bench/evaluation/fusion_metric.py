@@ -21,7 +21,12 @@ class FusionAccMetric(BaseMetric):
     model's prediction (``pred_score``: the fused score, or the only branch),
     then ``video_top1``, ``video_top5``, ``attributes_top1``,
     ``attributes_top5`` and, when both branches are present, ``fused_top1``,
-    ``fused_top5`` (equal to ``top1``/``top5``, named for results files).
+    ``fused_top5`` (equal to ``top1``/``top5``, named for results files)
+    and ``fused_nll``: the mean negative natural log of the fused score at
+    the true class. The fused score is a weighted sum of the branches'
+    probabilities, so it is a distribution. Unlike top-1, its NLL moves
+    with the fusion weights even when the video branch decides every argmax.
+    Scores are clipped at 1e-12 before the log.
 
     Args:
         topk: the k values.
@@ -68,4 +73,6 @@ class FusionAccMetric(BaseMetric):
             for k in self.topk:
                 if f'top{k}' in metrics:
                     metrics[f'fused_top{k}'] = metrics[f'top{k}']
+            true = np.array([r['pred'][r['label']] for r in results], dtype=np.float64)
+            metrics['fused_nll'] = float(-np.log(np.clip(true, 1e-12, None)).mean())
         return metrics

@@ -66,7 +66,7 @@ TOLERANCE_FLOOR = 0.03
 SPREAD_FACTOR = 1.5
 FINGERPRINT = 'fingerprint/'
 # Metrics compared per run (the rest are informative only).
-COMPARED_PREFIXES = ('acc/top1', 'acc/fused_top1', 'acc/video_top1', 'map/mAP',
+COMPARED_PREFIXES = ('acc/top1', 'acc/fused_top1', 'acc/fused_nll', 'acc/video_top1', 'map/mAP',
                      'charades/mAP', 'full/top1', 'half/top1_mean')
 
 

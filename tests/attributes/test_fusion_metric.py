@@ -43,3 +43,20 @@ def test_attributes_only_has_no_video_or_fused_keys():
                              pred_score=attr)])
     result = metric.evaluate(1)
     assert result == {'acc/top1': 1.0, 'acc/attributes_top1': 1.0}
+
+
+def test_fused_nll_moves_with_the_fusion_weights_when_top1_does_not():
+    """Video decides every argmax; only the NLL sees swapped weights."""
+    import math
+    rows = [(0, [0.9, 0.05, 0.05], [0.3, 0.4, 0.3]), (1, [0.1, 0.8, 0.1], [0.3, 0.3, 0.4])]
+    results = {}
+    for weights in ((0.7, 0.3), (0.3, 0.7)):
+        metric = FusionAccMetric(topk=(1,))
+        metric.dataset_meta = {}
+        metric.process({}, [sample(label, v, a, weights) for label, v, a in rows])
+        results[weights] = metric.evaluate(2)
+    official, swapped = results[(0.7, 0.3)], results[(0.3, 0.7)]
+    assert official['acc/fused_top1'] == swapped['acc/fused_top1'] == 1.0
+    expected = -(math.log(0.7 * 0.9 + 0.3 * 0.3) + math.log(0.7 * 0.8 + 0.3 * 0.3)) / 2
+    assert official['acc/fused_nll'] == pytest.approx(expected, rel=1e-6)
+    assert swapped['acc/fused_nll'] > official['acc/fused_nll'] + 0.3
