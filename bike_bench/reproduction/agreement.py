@@ -36,7 +36,7 @@ def report(measured_dir: str, reference_dir: str) -> Tuple[str, bool]:
     changes = agreement(measured_dir, reference_dir)
     ok = all(c.ok for c in changes)
     moved = sum(1 for c in changes if not c.ok)
-    text = ci_regression.format_changes(changes)
+    text = ci_regression.format_changes(changes, reference='reference')
     summary = (f'agreement with the reference runs in {reference_dir}: '
                f'{len(changes) - moved} of {len(changes)} checks within tolerance')
     return text + '\n\n' + summary, ok

@@ -67,7 +67,8 @@ SPREAD_FACTOR = 1.5
 FINGERPRINT = 'fingerprint/'
 # Metrics compared per run (the rest are informative only).
 COMPARED_PREFIXES = ('acc/top1', 'acc/fused_top1', 'acc/fused_nll', 'acc/video_top1', 'map/mAP',
-                     'charades/mAP', 'full/top1', 'half/top1_mean')
+                     'charades/mAP', 'full/top1', 'half/top1_mean', 'k600/top1_mean',
+                     'k600/split')
 
 
 @dataclasses.dataclass
@@ -176,7 +177,8 @@ def compare(measured: Dict[str, Dict[str, float]],
     return changes
 
 
-def format_changes(changes: Sequence[Change], only_failures: bool = False) -> str:
+def format_changes(changes: Sequence[Change], only_failures: bool = False,
+                   reference: str = 'baseline') -> str:
     from tabulate import tabulate
 
     def fmt(value):
@@ -184,10 +186,11 @@ def format_changes(changes: Sequence[Change], only_failures: bool = False) -> st
             return value
         return '-' if value is None else f'{value:.4f}'
     rows = [[c.run, c.metric, fmt(c.baseline), fmt(c.measured),
-             '-' if c.delta is None else f'{c.delta:+.4f}', f'±{c.tolerance:.2f}',
+             '-' if c.delta is None else f'{c.delta:+.4f}',
+             'exact' if isinstance(c.baseline, str) else f'±{c.tolerance:.2f}',
              'ok' if c.ok else ('NEW' if c.baseline is None else 'MOVED')]
             for c in changes if not (only_failures and c.ok)]
-    return tabulate(rows, headers=['run', 'metric', 'baseline', 'measured', 'delta',
+    return tabulate(rows, headers=['run', 'metric', reference, 'measured', 'delta',
                                    'tolerance', 'status'])
 
 

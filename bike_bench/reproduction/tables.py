@@ -353,11 +353,23 @@ def _markdown_parts(frame: pd.DataFrame) -> List[Tuple[str, pd.DataFrame]]:
             for i in range(0, len(rest), size)]
 
 
-def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[dict]) -> str:
+def _runs_source(runs_dir: str, out_dir: str) -> Tuple[str, str]:
+    """How a table names its runs folder and the command that rebuilds it."""
+    if os.path.abspath(runs_dir) == os.path.abspath(RUNS_DIR):
+        return 'results/runs/', 'bike-bench tables'
+    def shown(path: str) -> str:
+        relative = os.path.relpath(path)
+        return os.path.abspath(path) if relative.startswith('..') else relative
+    runs, out = shown(runs_dir), shown(out_dir)
+    return f'{runs}/', f'bike-bench tables --runs-dir {runs} --out {out}'
+
+
+def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[dict],
+              source: Tuple[str, str] = ('results/runs/', 'bike-bench tables')) -> str:
     lines = [f'# {table.title}', '',
              f'Paper figures from {table.document} (`{os.path.relpath(table.path, paths.data_root())}`); '
-             'measured rows from `results/runs/` (one row per run, after the paper rows it '
-             'stands for). Regenerate with `bike-bench tables`. The CSV holds the whole '
+             f'measured rows from `{source[0]}` (one row per run, after the paper rows it '
+             f'stands for). Regenerate with `{source[1]}`. The CSV holds the whole '
              'table with numeric columns; the footnotes are in the `_footnotes.csv` beside it.',
              '']
     for title, part in _markdown_parts(frame):
@@ -475,7 +487,8 @@ def build_tables(runs_dir: str = RUNS_DIR, out_dir: Optional[str] = None,
         table = tables[name]
         frame, numeric, notes = build_table(table, runs, flops)
         base = os.path.join(out_dir, name)
-        atomic_write_text(base + '.md', _markdown(table, frame, notes))
+        atomic_write_text(base + '.md', _markdown(table, frame, notes,
+                                                  _runs_source(runs_dir, out_dir)))
         atomic_write_text(base + '.tex', _latex(table, frame, notes))
         atomic_write_text(base + '.csv', numeric.to_csv(index=False))
         atomic_write_text(base + '_footnotes.csv', pd.DataFrame.from_records(

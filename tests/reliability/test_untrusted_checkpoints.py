@@ -173,3 +173,21 @@ def test_convert_refuses_a_code_running_checkpoint(random_checkpoint, sentinel, 
     converted = load_untrusted(str(out))
     assert converted['state_dict'].keys() == state.keys()
     assert json.dumps(converted['meta'])  # plain data
+
+
+def test_a_quiet_runner_does_not_print_the_loader_line(capsys):
+    """MMEngine prints "Loads checkpoint by ..." whatever the runner's log level."""
+    import logging
+    import types
+    from bike_bench.checkpoint_io import _runner_log_level
+
+    def runner(level):
+        return types.SimpleNamespace(logger=types.SimpleNamespace(
+            handlers=[types.SimpleNamespace(level=level)]))
+    with _runner_log_level(runner(logging.ERROR)):
+        print('Loads checkpoint by local backend from path: x.pth')
+        print('something else')
+    assert capsys.readouterr().out == 'something else\n'
+    with _runner_log_level(runner(logging.INFO)):
+        print('Loads checkpoint by local backend from path: x.pth')
+    assert 'Loads checkpoint' in capsys.readouterr().out
