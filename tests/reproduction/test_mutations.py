@@ -98,6 +98,7 @@ def test_mutation_fails_the_regression_check(shared, name, monkeypatch):
     failed = [c for c in changes if not c.ok]
     assert failed, f'planted fault {name!r} went unnoticed:\n' + \
         ci_regression.format_changes(changes)
+    print(f'\n{name}: caught by\n' + ci_regression.format_changes(failed))
 
 
 # ------------------------------------------------- each switch is live (fast)
