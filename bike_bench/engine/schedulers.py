@@ -255,6 +255,54 @@ def retime_schedule(param_scheduler: Sequence[Mapping], warmup_epochs: float,
                      f'CosineAnnealingLR): {" + ".join(_types(param_scheduler))}')
 
 
+def schedule_overruns(param_schedulers, max_epochs: int, max_iters: int,
+                      epoch_length: Optional[int] = None) -> List[str]:
+    """One warning line per built scheduler that ends after training does.
+
+    Such a scheduler never reaches its final value: e.g. a config that
+    inherits an 8-epoch cosine with ``end=8`` and sets ``max_epochs=3``
+    stops at lr 8.7e-4 of 1e-3. Schedulers that state no ``end`` follow
+    ``train_cfg.max_epochs`` (MMEngine's Runner sets it when it builds them)
+    and never appear here.
+
+    Args:
+        param_schedulers: the Runner's built schedulers (a list, a dict of
+            lists for several optimizers, or None).
+        max_epochs: epochs of the whole training.
+        max_iters: iterations of the whole training.
+        epoch_length: iterations per epoch, to state iteration ends in epochs.
+
+    Returns:
+        Lines naming the scheduler, where it ends and where training ends.
+    """
+    if param_schedulers is None:
+        return []
+    groups = (param_schedulers.values() if isinstance(param_schedulers, Mapping)
+              else [param_schedulers])
+    lines = []
+    for group in groups:
+        for scheduler in group:
+            end = getattr(scheduler, 'end', None)
+            if end is None or end == INF:
+                continue
+            if scheduler.by_epoch:
+                if end <= max_epochs:
+                    continue
+                where = f'ends at epoch {end} but training stops at epoch {max_epochs}'
+            elif end <= max_iters:
+                continue
+            elif epoch_length:  # converted from epochs to iterations
+                where = (f'ends at epoch {end / epoch_length:g} but training stops '
+                         f'at epoch {max_iters / epoch_length:g}')
+            else:
+                where = f'ends at iteration {end} but training stops at iteration {max_iters}'
+            lines.append(
+                f'param_scheduler {type(scheduler).__name__} {where}: the learning '
+                'rate never reaches its final value; leave out `end` (and `T_max`) '
+                'so that it follows train_cfg.max_epochs')
+    return lines
+
+
 # ------------------------------------------------------------ record hook
 from mmengine.hooks import Hook  # noqa: E402
 
@@ -277,6 +325,9 @@ class LRScheduleRecordHook(Hook):
         from mmengine.dist import is_main_process
         record = describe_schedule(runner.cfg.get('param_scheduler'))
         runner.logger.info(f'learning-rate schedule: {record["summary"]}')
+        for line in schedule_overruns(runner.param_schedulers, runner.max_epochs,
+                                      runner.max_iters, len(runner.train_dataloader)):
+            runner.logger.warning(line)
         if is_main_process():
             os.makedirs(runner.work_dir, exist_ok=True)
             path = os.path.join(runner.work_dir, SCHEDULE_RECORD)

@@ -16,7 +16,6 @@ def short_config(path, work_dir, options, epochs=2) -> Config:
     cfg.merge_from_dict(dict(options, work_dir=str(work_dir)))
     cfg.merge_from_dict({'train_cfg.max_epochs': epochs,
                          'default_hooks.checkpoint.save_best': None})
-    cfg.param_scheduler[1].update(T_max=epochs - 1, end=epochs)
     return cfg
 
 

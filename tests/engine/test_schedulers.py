@@ -135,11 +135,10 @@ def test_k400_paper_configs_select_the_official_schedule(path):
     cfg = Config.fromfile(str(path))
     assert schedule_kind(cfg.param_scheduler) == 'official'
     (scheduler,) = cfg.param_scheduler
-    assert scheduler.end == cfg.train_cfg.max_epochs
+    assert 'end' not in scheduler  # the Runner ends it at train_cfg.max_epochs
     assert scheduler.warmup_epochs == 5  # lr_warmup_step of the official yamls
     # The MMEngine-native alternative stays available over the same epochs.
     assert schedule_kind(cfg.smooth_param_scheduler) == 'smooth'
-    assert cfg.smooth_param_scheduler[-1].end == cfg.train_cfg.max_epochs
 
 
 @pytest.mark.parametrize('path', K400_VIDEO, ids=[p.stem for p in K400_VIDEO])
@@ -174,3 +173,83 @@ def test_results_config_record_names_the_schedule():
     assert config_record(cfg)['lr_schedule'] == 'official'
     cfg.param_scheduler = cfg.smooth_param_scheduler
     assert config_record(cfg)['lr_schedule'] == 'smooth'
+
+
+# ------------------------------------------------ schedules follow max_epochs
+def _built_schedulers(cfg, work_dir):
+    """The Runner's own schedulers for ``cfg`` (built as ``Runner.train``
+    builds them), without training."""
+    from mmengine.runner import Runner
+    cfg.work_dir = str(work_dir)
+    runner = Runner.from_cfg(cfg)
+    runner._train_loop = runner.build_train_loop(runner._train_loop)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    return runner, runner.build_param_scheduler(runner.param_schedulers)
+
+
+def _lr_trajectory(runner, schedulers):
+    lrs = []
+    for _ in range(runner.max_iters):
+        lrs.append(runner.optim_wrapper.optimizer.param_groups[-1]['lr'])
+        for scheduler in schedulers:
+            scheduler.step()
+    return lrs
+
+
+def _smoke_child(tmp_path, smoke_set, body: str) -> Config:
+    from .conftest import SMOKE_CONFIG
+    child = tmp_path / 'shorter.py'
+    child.write_text(f'_base_ = [{SMOKE_CONFIG!r}]\n{body}\n')
+    cfg = Config.fromfile(str(child))
+    cfg.merge_from_dict({'train_dataloader.dataset.ann_file': smoke_set['train'],
+                         'val_dataloader.dataset.ann_file': smoke_set['val'],
+                         'test_dataloader.dataset.ann_file': smoke_set['val']})
+    return cfg
+
+
+@pytest.mark.parametrize('body', ['train_cfg = dict(max_epochs=3)', ''],
+                         ids=['child-config', 'cfg-options'])
+def test_a_shortened_smoke_schedule_decays_to_the_end(smoke_set, tmp_path, body):
+    """A config inheriting the 8-epoch smoke config with max_epochs=3 (or
+    ``--cfg-options train_cfg.max_epochs=3``) ends its cosine at epoch 3."""
+    cfg = _smoke_child(tmp_path, smoke_set, body)
+    if not body:
+        cfg.merge_from_dict({'train_cfg.max_epochs': 3})
+    runner, schedulers = _built_schedulers(cfg, tmp_path / 'work')
+    epoch_length = len(runner.train_dataloader)
+    assert runner.max_epochs == 3
+    assert [s.end for s in schedulers] == [epoch_length, 3 * epoch_length]
+    lrs = _lr_trajectory(runner, schedulers)
+    base = cfg.optim_wrapper.optimizer.lr
+    # The last iteration runs at the cosine's last step before 0 (it stopped
+    # at 8.7e-4 of 1e-3 when the cosine kept end=8).
+    steps = 2 * epoch_length
+    assert lrs[-1] == pytest.approx(base * (1 + math.cos(math.pi * (steps - 1) / steps)) / 2)
+    assert lrs[-1] < 0.05 * base  # 8.7e-4 of 1e-3 before
+    from bike_bench.engine.schedulers import schedule_overruns
+    assert schedule_overruns(schedulers, runner.max_epochs, runner.max_iters,
+                             epoch_length) == []
+
+
+def test_a_scheduler_ending_after_training_gets_one_warning_line(smoke_set, tmp_path):
+    from bike_bench.engine.schedulers import schedule_overruns
+    cfg = _smoke_child(tmp_path, smoke_set, 'train_cfg = dict(max_epochs=3)')
+    cfg.param_scheduler[1].update(end=8)  # written for the 8-epoch parent
+    runner, schedulers = _built_schedulers(cfg, tmp_path / 'work')
+    lines = schedule_overruns(schedulers, runner.max_epochs, runner.max_iters,
+                              len(runner.train_dataloader))
+    assert lines == ['param_scheduler CosineAnnealingLR ends at epoch 8 but training '
+                     'stops at epoch 3: the learning rate never reaches its final '
+                     'value; leave out `end` (and `T_max`) so that it follows '
+                     'train_cfg.max_epochs']
+    lrs = _lr_trajectory(runner, schedulers)
+    assert lrs[-1] > 0.5 * cfg.optim_wrapper.optimizer.lr  # what it warns about
+
+
+@pytest.mark.parametrize('path', K400_VIDEO, ids=[p.stem for p in K400_VIDEO])
+def test_paper_schedules_run_to_the_end_of_training(path):
+    """The phase that runs to the end states no ``end``/``T_max``: the Runner
+    sets it to ``train_cfg.max_epochs`` (the official ``solver.epochs``)."""
+    cfg = Config.fromfile(str(path))
+    for schedule in (cfg.param_scheduler, cfg.smooth_param_scheduler):
+        assert 'end' not in schedule[-1] and 'T_max' not in schedule[-1]

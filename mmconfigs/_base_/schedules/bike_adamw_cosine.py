@@ -15,6 +15,13 @@
 #     param_scheduler = {{_base_.smooth_param_scheduler}}
 # (see mmconfigs/README.md for what changes). The work dir's
 # lr_schedule.json and the results files record which one ran.
+#
+# The phase that runs "to the end of training" states no `end` (nor
+# `T_max`): MMEngine's Runner sets it to `train_cfg.max_epochs` when it
+# builds the schedulers, so a config that inherits this one and changes
+# only `max_epochs` still decays to 0 at its last iteration. A scheduler
+# whose `end` lies beyond the end of training gets a one-line warning
+# (`LRScheduleRecordHook`).
 base_lr = 5e-5
 max_epochs = 30
 warmup_epochs = 5
@@ -37,14 +44,13 @@ optim_wrapper = dict(
 
 param_scheduler = [
     dict(type='OfficialWarmupCosineLR', warmup_epochs=warmup_epochs, begin=0,
-         end=max_epochs, by_epoch=True, convert_to_iter_based=True),
+         by_epoch=True, convert_to_iter_based=True),
 ]
 smooth_param_scheduler = [
     dict(type='LinearLR', start_factor=1e-8, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min=0, by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=0, by_epoch=True,
+         begin=warmup_epochs, convert_to_iter_based=True),
 ]
 
 # Official runs: 8 GPUs x 32 videos. MMEngine scales the lr when the actual
