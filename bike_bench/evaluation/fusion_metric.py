@@ -9,6 +9,9 @@ from mmengine.evaluator import BaseMetric
 from mmaction.evaluation.functional import top_k_accuracy
 from mmaction.registry import METRICS
 
+from bike_bench.evaluation.metrics.base import log_not_applicable
+from bike_bench.evaluation.metrics.functional import topk_not_applicable
+
 # data-sample field -> metric name
 BRANCH_FIELDS = (('video_score', 'video'), ('attribute_score', 'attributes'))
 
@@ -26,7 +29,8 @@ class FusionAccMetric(BaseMetric):
     the true class. The fused score is a weighted sum of the branches'
     probabilities, so it is a distribution. Unlike top-1, its NLL moves
     with the fusion weights even when the video branch decides every argmax.
-    Scores are clipped at 1e-12 before the log.
+    Scores are clipped at 1e-12 before the log. A ``k`` not below the
+    number of classes is left out and logged as n/a (it would be 1.0).
 
     Args:
         topk: the k values.
@@ -40,6 +44,7 @@ class FusionAccMetric(BaseMetric):
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.topk = tuple(int(k) for k in topk)
+        self.not_applicable: Dict[str, str] = {}
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -56,11 +61,17 @@ class FusionAccMetric(BaseMetric):
 
     def _topk(self, scores: List[np.ndarray], labels: List[int]) -> Dict[int, float]:
         num_classes = scores[0].shape[-1]
-        ks = [k for k in self.topk if k <= num_classes]
+        ks = [k for k in self.topk if k < num_classes]  # else always 1.0
         return dict(zip(ks, top_k_accuracy(np.stack(scores), labels, ks)))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         labels = [r['label'] for r in results]
+        prefix = f'{self.prefix}/' if self.prefix else ''
+        self.not_applicable = {
+            f'{prefix}{branch}{key}': reason for key, reason in
+            topk_not_applicable(self.topk, results[0]['pred'].shape[-1]).items()
+            for branch in ('', 'video_', 'attributes_', 'fused_')}
+        log_not_applicable(self.not_applicable)
         metrics = {}
         for k, value in self._topk([r['pred'] for r in results], labels).items():
             metrics[f'top{k}'] = float(value)

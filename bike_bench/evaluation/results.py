@@ -217,11 +217,22 @@ def check_replace(path: str, data: Dict[str, Any],
              f'{str(code.get("git_commit", old["environment"]["git_commit"]))[:10]})')
 
 
+def not_applicable_metrics(data: Dict[str, Any]) -> Dict[str, str]:
+    """``{metric key: reason}`` of the metrics a results file leaves out as not
+    applicable (top-k of k or fewer classes), from its metrics' options."""
+    out: Dict[str, str] = {}
+    for options in (data.get('metric_options') or {}).values():
+        out.update((options or {}).get('not_applicable', {}))
+    return out
+
+
 def format_metrics(data: Dict[str, Any]) -> str:
     """One line: run, views, aggregation, counts and metrics."""
     counts = data['counts']
-    values = ', '.join(f'{key} {value:.4f}' if isinstance(value, float) else f'{key} {value}'
-                       for key, value in data['metrics'].items())
+    values = ', '.join([f'{key} {value:.4f}' if isinstance(value, float) else f'{key} {value}'
+                        for key, value in data['metrics'].items()] +
+                       [f'{key} n/a ({reason})' for key, reason
+                        in not_applicable_metrics(data).items()])
     return (f'{data["run_id"]}: views {data["views"]["label"]}, aggregation '
             f'{data["aggregation"]}, {counts["evaluated"]}/{counts["expected"]} '
             f'videos ({counts["skipped"]} skipped): {values}')

@@ -150,10 +150,11 @@ def _cell(run: dict, spec) -> dict:
     std_key = spec.get('std') if isinstance(spec, dict) else None
     if std_key is None and f'{mean_key}_std' in run['metrics']:
         std_key = f'{mean_key}_std'
-    value, std = _metric(run['metrics'], dict(mean=mean_key, std=std_key), run['_path'])
     na = _not_applicable(run, mean_key)
-    return dict(value=None if na else value, std=None if na else std,
-                n=_n(run, mean_key), na=na)
+    if na:  # results files leave such metrics out (or hold 1.0 in older ones)
+        return dict(value=None, std=None, n=_n(run, mean_key), na=na)
+    value, std = _metric(run['metrics'], dict(mean=mean_key, std=std_key), run['_path'])
+    return dict(value=value, std=std, n=_n(run, mean_key), na=na)
 
 
 def measured_rows(table: PaperTable, runs: Sequence[dict]) -> List[dict]:

@@ -81,6 +81,7 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     import pandas as pd
     from bike_bench.evaluation.results import validate_results
     from bike_bench.utils.atomic import atomic_write_text
+    from bike_bench.evaluation.results import not_applicable_metrics
     results = validate_results(results_path)
     os.makedirs(out_dir, exist_ok=True)
     plt = _plt()
@@ -154,6 +155,8 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
              'classes)', '', '| metric | value |', '|---|---|']
     lines += [f'| {k} | {v:.4f} |' if isinstance(v, float) else f'| {k} | {v} |'
               for k, v in sorted(results['metrics'].items())]
+    lines += [f'| {k} | n/a ({reason}) |'
+              for k, reason in sorted(not_applicable_metrics(results).items())]
     lines.append('')
     for what, rel in written.items():
         lines.append(f'## {what}')

@@ -60,3 +60,12 @@ def test_fused_nll_moves_with_the_fusion_weights_when_top1_does_not():
     expected = -(math.log(0.7 * 0.9 + 0.3 * 0.3) + math.log(0.7 * 0.8 + 0.3 * 0.3)) / 2
     assert official['acc/fused_nll'] == pytest.approx(expected, rel=1e-6)
     assert swapped['acc/fused_nll'] > official['acc/fused_nll'] + 0.3
+
+
+def test_topk_of_all_classes_is_left_out_and_said_so():
+    metric = FusionAccMetric(topk=(1, 2))
+    metric.dataset_meta = {}
+    metric.process({}, [sample(0, [0.7, 0.3], [0.4, 0.6]), sample(1, [0.6, 0.4], [0.2, 0.8])])
+    result = metric.evaluate(2)
+    assert not any(key.endswith('top2') for key in result)  # was 1.0000
+    assert metric.not_applicable['acc/fused_top2'] == 'top-2 of 2 classes is always 1'

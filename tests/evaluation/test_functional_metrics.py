@@ -109,3 +109,15 @@ def test_bad_inputs_are_errors():
         F.average_precision(np.zeros((2, 3)), np.array([0, 3]))
     with pytest.raises(ValueError, match='no class has a positive'):
         F.mean_average_precision(np.zeros((2, 2)), np.zeros((2, 2), int))
+
+
+def test_topk_of_as_many_classes_or_more_is_not_applicable():
+    """Top-k over k or fewer classes counts every video as a hit."""
+    scores = np.array([[.1, .7, .2], [.5, .3, .2]])
+    labels = np.array([2, 2])
+    acc = F.topk_accuracy(scores, labels, (1, 2, 3, 5))
+    assert acc[1] == 0.0 and acc[2] == 0.5
+    assert np.isnan(acc[3]) and np.isnan(acc[5])
+    assert F.topk_not_applicable((1, 2, 3, 5), 3) == {
+        'top3': 'top-3 of 3 classes is always 1', 'top5': 'top-5 of 3 classes is always 1'}
+    assert F.topk_not_applicable((1, 5), 8) == {}

@@ -95,8 +95,11 @@ def test_acc_metric_per_class_and_counts():
     metric, values = run_metric(dict(type='BIKEAccMetric'), samples,
                                 [dict(index=2, path='x.mp4', reason='empty file (0 bytes)')],
                                 dict(classes=('a', 'b', 'c')))
-    assert values == {'acc/top1': pytest.approx(2 / 3), 'acc/top5': 1.0,
+    # Top-5 of 3 classes would be 1.0 whatever the model: left out, said why.
+    assert values == {'acc/top1': pytest.approx(2 / 3),
                       'acc/mean_class_accuracy': pytest.approx(0.75)}
+    assert metric.details['options']['not_applicable'] == {
+        'acc/top5': 'top-5 of 3 classes is always 1'}
     assert metric.details['per_class']['a'] == dict(accuracy=0.5, videos=2)
     assert metric.details['per_class']['b'] == dict(accuracy=None, videos=0)
     assert metric.details['counts'] == dict(expected=4, evaluated=3, skipped=1)
@@ -126,3 +129,16 @@ def test_map_metric_single_and_multi_label():
 def test_accuracy_refuses_multi_label_targets():
     with pytest.raises(ValueError, match='multi-label'):
         run_metric(dict(type='BIKEAccMetric'), [sample(0, [.5, .5], [1., 1.])])
+
+
+def test_not_applicable_topk_reads_n_a_in_the_summary_line_and_report(tmp_path):
+    from bike_bench.evaluation.results import format_metrics, not_applicable_metrics
+    data = dict(run_id='r', views=dict(label='1x1'), aggregation='official',
+                counts=dict(expected=3, evaluated=3, skipped=0),
+                metrics={'acc/top1': 0.5},
+                metric_options={'BIKEAccMetric': dict(topk=[1, 5], not_applicable={
+                    'acc/top5': 'top-5 of 3 classes is always 1'})})
+    assert not_applicable_metrics(data) == {'acc/top5': 'top-5 of 3 classes is always 1'}
+    line = format_metrics(data)
+    assert line.endswith('acc/top1 0.5000, acc/top5 n/a (top-5 of 3 classes is always 1)')
+    assert '1.0000' not in line

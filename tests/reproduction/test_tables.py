@@ -111,3 +111,12 @@ def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
     zoo = pd.read_csv(tmp_path / 'tables' / 'model_zoo.csv')
     assert 'my_own_test_run' in set(zoo['run_id'].dropna())
     assert set(zoo.loc[zoo['run_id'] == 'my_own_test_run', 'scale']) == {'user'}
+
+
+def test_a_topk_cell_left_out_of_the_results_file_reads_n_a():
+    """Results files leave top-k of k or fewer classes out; the cell says why
+    instead of failing on the missing metric."""
+    from bike_bench.reproduction.tables import _cell
+    run = dict(metrics={'acc/top1': 0.5}, dataset=dict(num_classes=4), _path='r.json')
+    cell = _cell(run, 'acc/top5')
+    assert cell['value'] is None and cell['na'] == 'top-5 with 4 classes'

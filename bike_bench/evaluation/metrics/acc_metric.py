@@ -8,7 +8,8 @@ import numpy as np
 from mmaction.registry import METRICS
 
 from bike_bench.evaluation.metrics import functional as F
-from bike_bench.evaluation.metrics.base import VideoRecordMetric, single_labels
+from bike_bench.evaluation.metrics.base import (VideoRecordMetric, log_not_applicable,
+                                                 single_labels)
 
 
 @METRICS.register_module()
@@ -16,6 +17,9 @@ class BIKEAccMetric(VideoRecordMetric):
     """Top-1 / top-k accuracy and mean class accuracy (fractions in [0, 1]).
 
     Keys: ``top1``, ``top5`` (one per ``topk``), ``mean_class_accuracy``.
+    A ``k`` not below the number of classes is left out (it would be 1.0
+    whatever the model), logged as n/a and recorded in the metric's
+    options as ``not_applicable`` (``functional.topk_not_applicable``).
     Per-class accuracy and video counts go to ``details['per_class']``.
     Replaces mmaction's ``AccMetric`` because that one counts padding
     repeats and skipped videos wrongly on several ranks (see ``base``).
@@ -35,7 +39,15 @@ class BIKEAccMetric(VideoRecordMetric):
                 records) -> Dict[str, float]:
         ids = single_labels(labels, type(self).__name__)
         num_classes = scores.shape[1]
-        values = {f'top{k}': acc for k, acc in F.topk_accuracy(scores, ids, self.topk).items()}
+        not_applicable = F.topk_not_applicable(self.topk, num_classes)
+        values = {f'top{k}': acc for k, acc in F.topk_accuracy(scores, ids, self.topk).items()
+                  if f'top{k}' not in not_applicable}
+        if not_applicable:
+            named = {f'{self.prefix}/{key}' if self.prefix else key: reason
+                     for key, reason in not_applicable.items()}
+            self.details['options'] = dict(self.details.get('options') or {},
+                                           not_applicable=named)
+            log_not_applicable(named)
         predictions = scores.argmax(axis=1)
         accuracy, counts = F.per_class_accuracy(predictions, ids, num_classes)
         values['mean_class_accuracy'] = F.mean_class_accuracy(predictions, ids, num_classes)

@@ -164,6 +164,18 @@ class VideoRecordMetric(BaseMetric):
         return [str(i) for i in range(num_classes)]
 
 
+def log_not_applicable(not_applicable: Dict[str, str]) -> None:
+    """One log line per reason for the metrics left out as not applicable
+    (e.g. ``acc/top5: n/a (top-5 of 4 classes is always 1)``), where the
+    metric line would otherwise show 1.0000."""
+    by_reason: Dict[str, List[str]] = {}
+    for name, reason in not_applicable.items():
+        by_reason.setdefault(reason, []).append(name)
+    for reason, names in by_reason.items():
+        print_log(f'{", ".join(names)}: n/a ({reason})', logger='current',
+                  level=logging.INFO)
+
+
 def single_labels(labels: List[np.ndarray], metric: str) -> np.ndarray:
     """Class ids ``(N,)``; an error for multi-label targets."""
     if any(label.size != 1 for label in labels):

@@ -127,16 +127,40 @@ def topk_accuracy(scores: np.ndarray, labels: np.ndarray,
                   topk: Sequence[int] = (1, 5)) -> Dict[int, float]:
     """Fraction of videos whose label is among the ``k`` best scores.
 
-    Ties are broken towards the lower class id.
+    Ties are broken towards the lower class id. A ``k`` not below the
+    number of classes is not applicable (every video would count as a hit):
+    its value is ``nan``, and ``topk_not_applicable`` says why.
+
+    Args:
+        scores: ``(N, A)`` class scores.
+        labels: ``(N,)`` class ids.
+        topk: the ``k`` values.
+
+    Returns:
+        ``{k: fraction in [0, 1] or nan}``.
     """
     scores = _check_scores(scores)
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     order = np.argsort(-scores, axis=1, kind='mergesort')
     out = {}
     for k in topk:
-        hits = (order[:, :min(k, scores.shape[1])] == labels[:, None]).any(axis=1)
-        out[k] = float(hits.mean()) if len(hits) else float('nan')
+        if k >= scores.shape[1] > 0 or not len(labels):
+            out[k] = float('nan')
+            continue
+        hits = (order[:, :k] == labels[:, None]).any(axis=1)
+        out[k] = float(hits.mean())
     return out
+
+
+def topk_not_applicable(topk: Sequence[int], num_classes: int) -> Dict[str, str]:
+    """``{'top<k>': reason}`` for every ``k`` not below ``num_classes``.
+
+    Top-k over ``A <= k`` classes counts every video as a hit (1.0 whatever
+    the model), so metrics leave such keys out and record this reason;
+    logs, results files, reports and tables print "n/a" for them.
+    """
+    return {f'top{k}': f'top-{k} of {num_classes} classes is always 1'
+            for k in topk if k >= num_classes}
 
 
 def per_class_accuracy(predictions: np.ndarray, labels: np.ndarray,
