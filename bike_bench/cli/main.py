@@ -8,8 +8,10 @@ Start-up stays under a second: importing ``bike_bench`` and the command
 modules is light (argparse, PyYAML); torch, MMEngine and mmaction are
 imported inside the ``func`` that needs them. Argument errors (a malformed
 ``--views``, an unknown dataset, a missing file or config) are argparse
-errors (exit 2). Any other error ends in one ``error:`` line (exit 1); the
-traceback is shown with ``--debug`` (accepted anywhere on the line).
+errors (exit 2). Ctrl-C ends in ``error: interrupted`` (exit 130), also when
+a library turned it into another error. Any other error ends in one
+``error:`` line (exit 1); the traceback is shown with ``--debug`` (accepted
+anywhere on the line).
 """
 from __future__ import annotations
 
@@ -65,6 +67,23 @@ def _first_line(error: BaseException) -> str:
     return lines[0] + (' (...)' if len(lines) > 1 else '')
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` was caused by Ctrl-C (SIGINT) somewhere in its chain.
+
+    Libraries catch everything in places: MMEngine formats the config with
+    yapf under a bare ``except`` while it saves a checkpoint, so a Ctrl-C
+    there surfaces as ``SyntaxError: Failed to format the config file``. The
+    ``KeyboardInterrupt`` stays in the chain (``__context__``/``__cause__``).
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = '--debug' in argv
@@ -91,6 +110,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as error:  # noqa: BLE001 - one line unless --debug
         if debug:
             raise
+        if interrupted(error):
+            print('error: interrupted', file=sys.stderr)
+            return 130
         print(f'error: {_first_line(error)}', file=sys.stderr)
         print('(run again with --debug for the traceback)', file=sys.stderr)
         return 1

@@ -38,6 +38,9 @@ def add_parser(subparsers):
                         help='allow --resume / load_from checkpoints that hold '
                         'arbitrary pickled objects (only for files whose '
                         'origin you trust); by default they are refused')
+    parser.add_argument('--verbose', action='store_true',
+                        help='debug-level log: MMEngine\'s per-parameter '
+                        'optimizer lines (frozen parameters, lr/decay options)')
     add_config_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -60,6 +63,8 @@ def apply_train_options(cfg, args):
         cfg.load_from = args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
+    if getattr(args, 'verbose', False):
+        cfg.log_level = 'DEBUG'
     if args.seed is not None or args.deterministic:
         randomness = dict(cfg.get('randomness') or {})
         if args.seed is not None:

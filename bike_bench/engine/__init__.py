@@ -4,7 +4,9 @@ from bike_bench import compat as _compat
 _compat.apply()
 
 from .hooks import ClassNamesHook, NonFiniteLossError, NonFiniteLossHook  # noqa: E402
+from .optim_constructor import BIKEOptimWrapperConstructor  # noqa: E402
 from .schedulers import LRScheduleRecordHook, OfficialWarmupCosineLR  # noqa: E402
 
 __all__ = ["ClassNamesHook", "NonFiniteLossHook", "NonFiniteLossError",
-           "OfficialWarmupCosineLR", "LRScheduleRecordHook"]
+           "OfficialWarmupCosineLR", "LRScheduleRecordHook",
+           "BIKEOptimWrapperConstructor"]

@@ -109,6 +109,80 @@ def test_sigkill_during_training_then_resume_gives_identical_weights(
     assert records[1]['count'] == 4 and records[1]['unique_videos'] == 1
 
 
+# ------------------------------------------------------------- Ctrl-C (SIGINT)
+# Python started with this folder on its path imports it first: MMEngine then
+# imports a yapf whose FormatCode stalls when called from save_checkpoint
+# (the config is formatted into every checkpoint's meta), so the SIGINT lands
+# inside MMEngine's bare `except:` around it, which re-raises a SyntaxError.
+STALL_WHILE_SAVING = """
+import os, time, traceback
+import yapf.yapflib.yapf_api as api
+_format = api.FormatCode
+def FormatCode(*args, **kwargs):
+    if any(frame.name == 'save_checkpoint' for frame in traceback.extract_stack()):
+        open(os.environ['BIKE_TEST_SAVING'], 'w').close()
+        time.sleep(120)
+    return _format(*args, **kwargs)
+api.FormatCode = FormatCode
+"""
+
+
+def _interrupt_when(process: subprocess.Popen, ready, log: Path, timeout: float = 240):
+    deadline = time.time() + timeout
+    while not ready():
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.time() < deadline, 'never reached the point to interrupt'
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=120)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_checkpoint_is_saved_reads_interrupted(clean_videos, tmp_path,
+                                                              faults):
+    """Before: `error: Failed to format the config file, please check the
+    syntax` and exit 1 (MMEngine turned the KeyboardInterrupt into that)."""
+    faults.tried(GROUP, 'Ctrl-C while a checkpoint is saved')
+    videos = clean_videos['videos']
+    manifest = write_entries_manifest(
+        tmp_path / 'train.jsonl', clean_videos['classes'],
+        [video_entry(p, label, id_) for p, label, id_ in videos[:8]])
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(STALL_WHILE_SAVING)
+    saving = tmp_path / 'saving'
+    env = dict(child_env(), BIKE_TEST_SAVING=str(saving),
+               PYTHONPATH=os.pathsep.join([str(site), os.environ.get('PYTHONPATH', '')]))
+    log = tmp_path / 'train.log'
+    process = subprocess.Popen(train_command(tmp_path / 'work', manifest), cwd=REPO,
+                               env=env, stdout=log.open('w'), stderr=subprocess.STDOUT)
+    code = _interrupt_when(process, saving.exists, log)
+    text = log.read_text()
+    assert code == 130, text[-3000:]
+    assert text.rstrip().splitlines()[-1] == 'error: interrupted'
+    assert 'Failed to format' not in text
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_training_reads_interrupted(clean_videos, tmp_path, faults):
+    faults.tried(GROUP, 'Ctrl-C during training')
+    videos = clean_videos['videos']
+    manifest = write_entries_manifest(
+        tmp_path / 'train.jsonl', clean_videos['classes'],
+        [video_entry(p, label, id_) for p, label, id_ in videos[:8]])
+    work, log = tmp_path / 'work', tmp_path / 'train.log'
+    process = start(train_command(work, manifest), log)
+    code = _interrupt_when(process, lambda: last_checkpoint(work).endswith('epoch_1.pth'),
+                           log)
+    text = log.read_text()
+    assert code == 130, text[-3000:]
+    assert text.rstrip().splitlines()[-1] == 'error: interrupted'
+    # `train` logs the frozen text tower in one line, not one per parameter.
+    assert 'is skipped since its requires_grad=False' not in text
+    assert sum(line.startswith('optimizer:') or ' optimizer: ' in line
+               for line in text.splitlines()) == 1
+
+
 # ------------------------------------------------------------- write kills
 class Trickle:
     """A file object that writes in 64 KiB pieces with a pause: a slow disk."""

@@ -36,6 +36,9 @@ test_cfg = dict(type='SkipAwareTestLoop')
 
 optim_wrapper = dict(
     type='OptimWrapper',
+    # MMEngine's default constructor, logging the frozen parameters in one
+    # line instead of one line each (bike_bench/engine/optim_constructor.py).
+    constructor='BIKEOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.999), eps=1e-8,
                    weight_decay=0.2),
     # `backbone` is the CLIP model; the temporal head keeps the base lr.
