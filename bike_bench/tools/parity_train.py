@@ -16,7 +16,7 @@ iteration, the loss as back-propagated and the learning rates of the CLIP
 and head parameter groups; the final weights are compared with the
 fixture's.
 
-Tolerances (``../shared/reference/README.md``): losses 1e-5, learning rates
+Tolerances (``mmconfigs/README.md``, training parity): losses 1e-5, learning rates
 1e-9, final weights 2e-5 absolute, except rows ``D:2D`` (the key part) of
 every attention ``in_proj_bias``: their gradient is zero in exact arithmetic
 (softmax ignores a per-query constant), so AdamW turns float noise of order
@@ -32,12 +32,20 @@ import tempfile
 from typing import Any, Dict, List, Mapping, Optional
 
 import torch
+from mmaction.registry import DATASETS
+from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from torch.utils.data import Dataset
 
+import bike_bench.engine  # noqa: F401  (registers the schedulers and hooks)
+import bike_bench.models  # noqa: F401  (registers the models)
 from bike_bench import paths
-from mmengine.hooks import Hook
-
-from mmaction.registry import DATASETS
+from bike_bench.engine.schedulers import (SCHEDULE_PRESETS, describe_schedule,
+                                          retime_schedule)
+from bike_bench.models.convert import convert_file, convert_official
+from bike_bench.models.losses import LOSS_ALIASES
 
 LOSS_TOL = 1e-5
 LR_TOL = 1e-9
@@ -123,7 +131,6 @@ class TrajectoryBatchesDataset(Dataset):
         return self.labels.numel()
 
     def __getitem__(self, index: int) -> dict:
-        from mmaction.structures import ActionDataSample
         sample = ActionDataSample()
         sample.set_gt_label(self.labels[index:index + 1])
         return dict(inputs=self.frames[index].unsqueeze(0), data_samples=sample)
@@ -235,10 +242,6 @@ def replay_config(cfg, fixture_path: str, data: Mapping, work_dir: str,
     Writes the fixture's CLIP weights (OpenAI layout, for the shape
     inference) and the converted initial checkpoint into ``work_dir``.
     """
-    from bike_bench.engine.schedulers import SCHEDULE_PRESETS, retime_schedule
-    from bike_bench.models.convert import convert_file
-    from bike_bench.models.losses import LOSS_ALIASES
-
     settings = data['settings']
     cfg = copy.deepcopy(cfg)
     os.makedirs(work_dir, exist_ok=True)
@@ -320,7 +323,6 @@ class TrajectoryRecorderHook(Hook):
         self._current: Optional[Dict[str, Any]] = None
 
     def before_train(self, runner) -> None:
-        from mmengine.model import is_model_wrapper
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         self.initial_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self.parameter_settings = parameter_settings(model, runner.optim_wrapper)
@@ -435,7 +437,6 @@ def build_report(recorder: TrajectoryRecorderHook, model_state: Mapping[str, tor
     divergence (prompt tokens, optimizer construction, initial weights,
     then per iteration loss / lrs / whether the optimizer stepped, then the
     final weights)."""
-    from bike_bench.models.convert import convert_official
     first: Optional[str] = None
     tokens_equal = recorder.tokens is not None and torch.equal(
         recorder.tokens, data['text_tokens'].long())
@@ -533,12 +534,9 @@ def replay(fixture_path: str, config: Optional[str] = None, work_dir: Optional[s
     Raises:
         FixtureError: an unusable fixture; FileNotFoundError: no config.
     """
-    from mmengine.config import Config
-
-    import bike_bench.engine  # noqa: F401  (schedulers, hooks)
-    import bike_bench.models  # noqa: F401
+    # Function-local: cli sits above tools (the runner builder of `bike-bench
+    # train`, replayed here, lives in cli.common).
     from bike_bench.cli.common import build_runner
-    from bike_bench.engine.schedulers import describe_schedule
 
     data = load_trajectory(fixture_path)
     config = config or DEFAULT_CONFIG
