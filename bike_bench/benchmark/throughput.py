@@ -1,31 +1,29 @@
-"""Model-level measurements of the bench: model-only and end-to-end
-throughput, the training step, the text-feature cache and the switches.
+"""Throughput of one model: model-only, end to end from mp4 files, the
+data loader alone, and (GPU sections) MMEngine's data path against the fast
+one.
 
 All timings synchronise the device before reading the clock, so they hold
 on GPUs too.
 """
 from __future__ import annotations
 
-import contextlib
 import cProfile
 import io
 import pstats
 import statistics
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import torch
+from torch.utils.data import DataLoader
 
 from bike_bench.benchmark import bench_data
-from bike_bench.benchmark.measure import (PeakRSS, add_rate, summarize, time_calls,
-                                        time_interleaved)
-
-# Kinetics-400 validation: videos, and batches of 8 in a full evaluation.
-K400_VAL_VIDEOS = 19795
-K400_EVAL_BATCH = 8
+from bike_bench.benchmark.measure import PeakRSS, add_rate, summarize, time_calls
+from bike_bench.benchmark.plans import Budget, DevicePlan
+from bike_bench.datasets.fast_loading import DevicePrefetcher, stack_collate
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
 
@@ -33,7 +31,7 @@ def _sync(device: torch.device) -> None:
 def synced(fn: Callable[[], object], device: torch.device) -> Callable[[], None]:
     def call() -> None:
         fn()
-        _sync(device)
+        sync(device)
     return call
 
 
@@ -113,10 +111,10 @@ def end_to_end(model, spec, manifest: str, views: Tuple[int, int], batch: int,
             data = next(iterator)
             got = time.perf_counter()
             data = model.data_preprocessor(data, False)
-            _sync(device)
+            sync(device)
             prepared = time.perf_counter()
             model(**data, mode='predict')
-            _sync(device)
+            sync(device)
             done = time.perf_counter()
             intervals.append(done - last)
             waits.append(got - start)
@@ -214,195 +212,97 @@ def profile_pipeline(manifest: str, spec, views: Tuple[int, int], videos: int,
     return rows[:top]
 
 
-def train_step(model, spec, batch: int, frames: int, repeats: int, warmup: int,
-               warmup_batch: Optional[int] = None) -> Dict[str, object]:
-    """Forward + backward of ``model.loss`` (one clip per video).
+def configure(model, fast_path, autocast) -> None:
+    """Switch the recognizer's settings; its fast encoder is rebuilt only
+    when the resolved levers change (so 'auto' reuses a compiled one)."""
+    model.fast_path = fast_path
+    model.autocast_dtype = autocast
 
-    ``warmup_batch`` warms up on a smaller batch (first-call costs do not
-    depend on the batch size; a full step is expensive on a CPU).
+
+# ------------------------------------------------ data paths (GPU sections)
+def end_to_end_fast(model, spec, manifest: str, views, batch: int, workers: int,
+                    repeats: int, warmup: int, frames: int) -> Dict[str, object]:
+    """Evaluation from mp4 files through the fast data path.
+
+    ``stack_collate`` in the workers, pinned memory (CUDA), the data
+    preprocessor normalising on the device in bf16, and ``DevicePrefetcher``
+    copying the next batch on a side stream while this one runs. Time
+    split: waiting for the loader, the (asynchronous) preprocess enqueue,
+    and the forward up to its synchronisation.
     """
+    clips_, crops = views
+    dataset = bench_data.build_dataset(manifest, bench_data.test_pipeline(
+        spec.image_size, spec.resize, clips_, crops, frames))
+    if len(dataset) < batch * (warmup + repeats):
+        raise ValueError(f'{manifest} lists {len(dataset)} videos, the run needs '
+                         f'{batch * (warmup + repeats)}')
     device = device_of(model)
-    model.train()
-
-    def step_fn(size: int) -> Callable[[], None]:
-        inputs = clips(spec, size, 1, frames, device)
-        data_samples = samples(size)
-
-        def step() -> None:
-            model.loss(inputs, data_samples)['loss'].backward()
-            model.zero_grad(set_to_none=True)
-        return synced(step, device)
-
+    loader = DataLoader(dataset, batch_size=batch, num_workers=workers, shuffle=False,
+                        collate_fn=stack_collate, pin_memory=device.type == 'cuda',
+                        prefetch_factor=4 if workers else None, persistent_workers=False)
+    preprocessor = model.data_preprocessor
+    old_dtype = preprocessor.compute_dtype
+    preprocessor.compute_dtype = 'bfloat16' if device.type == 'cuda' else None
+    intervals, waits, preps, forwards = [], [], [], []
     try:
-        for _ in range(warmup):
-            step_fn(warmup_batch or batch)()
-        model.text_encoder_calls = 0
-        result = time_calls(step_fn(batch), repeats, 0, items=batch, unit='videos')
-        result['warmup'] = warmup
-        result['warmup_batch'] = warmup_batch or batch
-        result['text_encoder_calls_per_step'] = model.text_encoder_calls / repeats
+        prefetcher = DevicePrefetcher(loader, lambda d: preprocessor(d, False), device)
+        iterator = iter(prefetcher)
+        last = time.perf_counter()
+        for _ in range(warmup + repeats):
+            start = time.perf_counter()
+            data = next(iterator)   # includes preparing the batch after it
+            got = time.perf_counter()
+            model(**data, mode='predict')
+            sync(device)
+            done = time.perf_counter()
+            intervals.append(done - last)
+            waits.append(prefetcher.wait_s)
+            preps.append(got - start - prefetcher.wait_s)
+            forwards.append(done - got)
+            last = done
+        del iterator
     finally:
-        model.zero_grad(set_to_none=True)
-        model.eval()
-    result.update(batch=batch, frames=frames, includes='forward + backward (no optimizer step)')
+        preprocessor.compute_dtype = old_dtype
+    timed = sum(intervals[warmup:])
+    result = summarize(intervals[warmup:], warmup)
+    add_rate(result, batch, 'videos')
+    result['videos_per_s_overall'] = batch * repeats / timed
+    result['views_per_s_overall'] = batch * clips_ * crops * repeats / timed
+    result['time_split'] = {'data_wait': sum(waits[warmup:]) / timed,
+                            'preprocess_enqueue': sum(preps[warmup:]) / timed,
+                            'forward': sum(forwards[warmup:]) / timed}
+    result.update(batch=batch, workers=workers, views=clips_ * crops, frames=frames,
+                  data_path='stack_collate + pinned + non-blocking uint8 + bf16 '
+                            'normalise on device + prefetch stream')
     return result
 
 
-def text_encode_time(model, repeats: int, warmup: int) -> Dict[str, object]:
-    """One encode of all class prompts (what the cache saves per reuse).
-
-    Leaves the class features cached for the measurements that follow.
-    """
-    def encode() -> None:
-        model.clear_text_cache()
-        model.class_text_features()
-
-    device = device_of(model)
-    result = time_calls(synced(encode, device), repeats, warmup)
-    result.update(classes=len(model.class_names))
-    return result
-
-
-def text_cache_eval(model, spec, batches: int, batch: int, frames: int,
-                    repeats: int) -> Dict[str, object]:
-    """A 400-class evaluation of ``batches`` batches with and without the
-    class-text cache: text-encoder calls and wall time (measured)."""
-    device = device_of(model)
-    inputs = clips(spec, batch, 1, frames, device)
-    data_samples = samples(batch)
-    result: Dict[str, object] = {'batches': batches, 'batch': batch, 'measured': True}
-    calls: Dict[str, int] = {}
-
-    def evaluation(name: str, cached: bool) -> Callable[[], None]:
-        def evaluate() -> None:
-            model.cache_text_features = cached
-            model.text_encoder_calls = 0
-            model.clear_text_cache()  # a fresh evaluation of this class set
-            for _ in range(batches):
-                model.predict(inputs, data_samples)
-            calls[name] = model.text_encoder_calls
-        return synced(evaluate, device)
-
-    try:
-        timings = time_interleaved({'with_cache': evaluation('with_cache', True),
-                                    'without_cache': evaluation('without_cache', False)},
-                                   repeats, warmup=0)
-    finally:
-        model.cache_text_features = True
-    for name, timing in timings.items():
-        timing['text_encoder_calls'] = calls[name]
-        result[name] = timing
-    result['saved_s'] = (result['without_cache']['median_s']
-                         - result['with_cache']['median_s'])
-    return result
-
-
-def text_cache_derived(encode_s: float, batches: int, batch: int) -> Dict[str, object]:
-    """Calls and time without the cache from the measured encode time
-    (for models whose text tower is too slow to re-run here)."""
-    return {'batches': batches, 'batch': batch, 'measured': False,
-            'with_cache': {'text_encoder_calls': 1},
-            'without_cache': {'text_encoder_calls': batches},
-            'saved_s': (batches - 1) * encode_s,
-            'note': 'saved time = (calls without cache - calls with cache) x '
-                    'the measured time of one 400-class encode'}
-
-
-def k400_saving(encode_s: float) -> Dict[str, object]:
-    """What the cache saves in a full K400 validation evaluation."""
-    batches = -(-K400_VAL_VIDEOS // K400_EVAL_BATCH)
-    return {'videos': K400_VAL_VIDEOS, 'batch': K400_EVAL_BATCH,
-            'text_encoder_calls_without_cache': batches,
-            'text_encoder_calls_with_cache': 1,
-            'saved_s': (batches - 1) * encode_s}
-
-
-def encoder_calls_switch(model, spec, views: int, frames: int, repeats: int,
-                         warmup: int) -> Dict[str, object]:
-    """All views of a video in one image-encoder call vs one call per view."""
-    device = device_of(model)
-    inputs = clips(spec, 1, views, frames, device)
-    class_features = model.class_text_features()
-
-    def one_call() -> None:
-        with torch.inference_mode():
-            model.view_logits(inputs, class_features)
-
-    def per_view() -> None:
-        with torch.inference_mode():
-            torch.cat([model.view_logits(inputs[:, v:v + 1], class_features)
-                       for v in range(views)], dim=1)
-
-    timings = time_interleaved({'on': synced(one_call, device),
-                                'off': synced(per_view, device)},
-                               repeats, warmup, items=views, unit='views')
-    return compare('one_encoder_call', timings['on'], timings['off'],
-                   f'{views} views x {frames} frames in one call', 'one call per view')
-
-
-def inference_mode_switch(model, spec, frames: int, repeats: int,
-                          warmup: int) -> Dict[str, object]:
-    """``predict`` under ``torch.inference_mode`` vs plain ``no_grad``."""
-    call = predict_call(model, spec, 1, 1, frames)
-
-    def without() -> None:
-        with switched(model, inference_mode=False):
-            call()
-
-    timings = time_interleaved({'on': call, 'off': without}, repeats, warmup,
-                               items=1, unit='views')
-    return compare('inference_mode', timings['on'], timings['off'],
-                   'torch.inference_mode', 'torch.no_grad')
-
-
-@contextlib.contextmanager
-def switched(model, **flags):
-    """Set recognizer flags inside the block, restore them after."""
-    old = {name: getattr(model, name) for name in flags}
-    for name, value in flags.items():
-        setattr(model, name, value)
-    try:
-        yield model
-    finally:
-        for name, value in old.items():
-            setattr(model, name, value)
-
-
-def compare(name: str, on: Dict[str, object], off: Dict[str, object],
-            on_label: str, off_label: str) -> Dict[str, object]:
-    """A switch's effect: both timings and ``speedup`` = off / on (the
-    median of per-round ratios when the two were interleaved)."""
-    ratio = off.get('ratio_to_first') if 'on' in off.get('interleaved_with', ()) else None
-    return {'switch': name, 'on': on_label, 'off': off_label,
-            'on_timing': on, 'off_timing': off,
-            'speedup': ratio if ratio is not None else off['median_s'] / on['median_s'],
-            'interleaved': ratio is not None}
-
-
-def gpu_switches(model, spec, batch: int, frames: int, repeats: int, warmup: int,
-                 compile_model: bool = False) -> Dict[str, object]:
-    """bf16 autocast, channels-last and torch.compile (CUDA only)."""
-    device = device_of(model)
-    if device.type != 'cuda':
-        reason = 'skipped: no GPU'
-        return {'bf16_autocast': reason, 'channels_last': reason, 'torch_compile': reason}
-    base = model_only(model, spec, batch, 1, frames, repeats, warmup)
+def data_paths(model, spec, manifests: Dict[str, str], plan: DevicePlan, budget: Budget,
+               log: Callable[[str], None]) -> Dict[str, object]:
+    """1x1 and 4x3: MMEngine's data path and the fast one, same model
+    (``fast_path='auto'``), with model-only references of the same shapes."""
     out: Dict[str, object] = {}
-    with switched(model, autocast_dtype='bfloat16'):
-        out['bf16_autocast'] = compare('bf16_autocast', model_only(
-            model, spec, batch, 1, frames, repeats, warmup), base, 'bf16', 'fp32')
-        with switched(model, channels_last=True):
-            out['channels_last'] = compare('channels_last', model_only(
-                model, spec, batch, 1, frames, repeats, warmup),
-                out['bf16_autocast']['on_timing'], 'bf16 + channels_last', 'bf16')
-    if compile_model:
-        from bike_bench.benchmark import bench_models
-        compiled = bench_models.build(spec, device=str(device), autocast_dtype='bfloat16',
-                                      compile_image_encoder=True)
-        compiled.class_text_features()
-        out['torch_compile'] = compare('torch_compile', model_only(
-            compiled, spec, batch, 1, frames, repeats, warmup + 2),
-            out['bf16_autocast']['on_timing'], 'bf16 + compile', 'bf16')
-    else:
-        out['torch_compile'] = 'skipped: not requested (--compile)'
+    configure(model, 'auto', None)
+    for layout, (clips_, crops), batch in (('1x1', (1, 1), plan.batch),
+                                           ('4x3', (4, 3), plan.batch_4x3)):
+        if not budget.fits(40.0):
+            out[layout] = {'skipped': 'time budget'}
+            continue
+        log(f'{spec.name}: end-to-end {layout}, batch {batch}, {plan.workers} workers')
+        reference = model_only(model, spec, batch, clips_ * crops, plan.frames,
+                                          plan.repeats, plan.warmup)
+        entry: Dict[str, object] = {'model_only': reference}
+        runs = {
+            'mmengine_data_path': lambda: end_to_end(
+                model, spec, manifests[layout], (clips_, crops), batch, plan.workers,
+                plan.e2e_batches, plan.warmup, plan.frames, interleave_reference=False),
+            'fast_data_path': lambda: end_to_end_fast(
+                model, spec, manifests[layout], (clips_, crops), batch, plan.workers,
+                plan.e2e_batches, plan.warmup, plan.frames)}
+        for name, run in runs.items():
+            result = run()
+            result['pipeline_efficiency'] = (result['views_per_s_overall']
+                                             / reference['views_per_s'])
+            entry[name] = result
+        out[layout] = entry
     return out
