@@ -29,7 +29,7 @@ def add_parser(subparsers):
                         'make bench, or the device profile when CUDA is present')
     parser.add_argument('--sections', default=None,
                         help='comma-separated sections to run instead of the profile\'s '
-                        '(see bike_bench/benchmark/bench.py SECTIONS)')
+                        '(see bike_bench/benchmark/sections.py)')
     parser.add_argument('--budget-s', type=float, default=None,
                         help='device profile: wall-time budget; steps that would not fit '
                         'are recorded as skipped (default 360 on cuda)')
@@ -64,7 +64,7 @@ def profile_of(args, cuda_available: bool) -> str:
 def run(args) -> int:
     import torch
 
-    from bike_bench.benchmark import bench, bench_models
+    from bike_bench.benchmark import bench, bench_models, sections as bench_sections
     from bike_bench.benchmark.plans import DevicePlan
     profile = profile_of(args, torch.cuda.is_available())
     device = args.device or ('cuda' if profile == 'device' else None)
@@ -76,7 +76,7 @@ def run(args) -> int:
         models = bench_models.parse_names(args.models or bench.DEFAULT_MODELS[profile])
         sections = ([s.strip() for s in args.sections.split(',') if s.strip()]
                     if args.sections else None)
-        bench.select_sections(sections, profile)
+        bench_sections.select_sections(sections, profile)
     except ValueError as error:
         raise SystemExit(f'bike-bench bench: {error}')
     plan = None

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from bike_bench.cli.main import COMMANDS, build_parser, main
-from bike_bench.benchmark import bench, bench_data, bench_models, goals, schema
+from bike_bench.benchmark import bench, bench_data, bench_models, goals, schema, sections
 from bike_bench.benchmark.plans import plan_for
 
 
@@ -133,18 +133,18 @@ def test_missed_target_adds_a_data_pipeline_profile(tmp_path):
 
 
 def test_sections_are_chosen_by_profile_with_what_they_require():
-    names = [s.name for s in bench.select_sections(None, 'cpu')]
+    names = [s.name for s in sections.select_sections(None, 'cpu')]
     assert names == ['text_encode', 'model_only', 'end_to_end', 'train_step', 'text_cache',
                      'switches', 'flops', 'decoding', 'data_pipeline', 'decoding_backends']
-    assert [s.name for s in bench.select_sections(None, 'device')] == [
+    assert [s.name for s in sections.select_sections(None, 'device')] == [
         'matmul_reference', 'levers', 'data_paths', 'training', 'decoding_backends']
     # The text cache reads the text encode and training-step figures.
-    assert [s.name for s in bench.select_sections(['text_cache'], 'quick')] == [
+    assert [s.name for s in sections.select_sections(['text_cache'], 'quick')] == [
         'text_encode', 'train_step', 'text_cache']
     with pytest.raises(ValueError, match="unknown bench section 'decode'; choose from"):
-        bench.select_sections(['decode'], 'cpu')
+        sections.select_sections(['decode'], 'cpu')
     with pytest.raises(ValueError, match="unknown bench profile 'gpu'"):
-        bench.select_sections(None, 'gpu')
+        sections.select_sections(None, 'gpu')
     with pytest.raises(SystemExit, match="unknown bench section 'nope'"):
         main(['bench', '--sections', 'nope', '--out-dir', 'unused'])
 
@@ -162,9 +162,8 @@ def test_a_new_section_plugs_into_the_one_orchestrator(tmp_path, monkeypatch):
         figures = result['sections'].get('decode_throughput')
         return f'## Decode throughput\n\n{figures["frames_per_s"]} frames/s' if figures else ''
 
-    extra = bench.Section('decode_throughput', 'run', 'test section', measure, render)
-    monkeypatch.setattr(bench, 'SECTIONS', bench.SECTIONS + (extra,))
-    monkeypatch.setattr(bench, 'SECTION_NAMES', bench.SECTION_NAMES + ('decode_throughput',))
+    extra = sections.Section('decode_throughput', 'run', 'test section', measure, render)
+    monkeypatch.setattr(sections, 'SECTIONS', sections.SECTIONS + (extra,))
     paths = bench.run_bench(['tiny'], profile='quick', device='cpu', out_dir=str(tmp_path),
                             sections=['decode_throughput'], log=lambda message: None)
     result = json.loads(open(paths['json']).read())
@@ -184,7 +183,7 @@ def test_committed_results_read_in_the_current_schema():
         result = schema.load_result(str(path))
         assert result['schema'] == schema.SCHEMA, path
         assert schema.upgrade(result) is result
-        text = report.render(result, bench.SECTIONS)
+        text = report.render(result, sections.SECTIONS)
         assert '## Model-only forward' in text and '## FLOPs per view' in text, path
 
 

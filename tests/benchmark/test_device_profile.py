@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from bike_bench.benchmark import bench, goals, levers, schema, training
+from bike_bench.benchmark import goals, levers, report, schema, sections, training
 from bike_bench.cli.main import main
 
 
@@ -111,5 +111,5 @@ def test_device_suite_files_read_in_the_current_schema():
     assert new['sections'] == {'matmul_reference': {'tflops': 700.0}, 'decoding_backends': {}}
     assert new['settings']['device_plan']['batch'] == 48
     assert new['summary'] == {'goals': [], 'k400_4x3_projection': {'model': 'vit-l-14'}}
-    text = bench.report.render(new, bench.SECTIONS)
+    text = report.render(new, sections.SECTIONS)
     assert 'Partial result' in text and 'time budget' in text
