@@ -28,7 +28,9 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from bike_bench.tools.parity_train import FixtureError, format_report, replay
+    from bike_bench.tools.parity_fixture import FixtureError
+    from bike_bench.tools.parity_report import format_report
+    from bike_bench.tools.parity_train import replay
     try:
         report = replay(args.fixture, config=args.config, work_dir=args.work_dir,
                         schedule=args.schedule)
