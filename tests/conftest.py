@@ -14,13 +14,9 @@ SHARED = Path(os.environ.get('BIKE_SHARED', REPO_ROOT.parent / 'shared'))
 REFERENCE = SHARED / 'reference'
 
 # The tiny CLIP of the parity fixtures (embed 64, visual 128x2 @ 64 px / 16,
-# text 64x2), as an open_clip model config.
-TINY_CLIP = dict(
-    embed_dim=64,
-    vision_cfg=dict(image_size=64, layers=2, width=128, patch_size=16),
-    text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1,
-                  layers=2),
-)
+# text 64x2): bike-bench's open_clip model config of that name
+# (bike_bench/models/clip/model_configs/).
+TINY_CLIP = 'bike-tiny-openai-clip'
 
 
 def _need(path: Path) -> Path:

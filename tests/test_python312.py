@@ -22,8 +22,7 @@ assert sys.version_info[:2] == (3, 12), sys.version
 import bike_bench, bike_bench.models, bike_bench.datasets
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-tiny = dict(embed_dim=32, vision_cfg=dict(image_size=64, layers=2, width=64, patch_size=16),
-            text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=2, layers=2))
+tiny = 'bike-tiny-openai-clip'  # bike-bench's open_clip model config
 model = MODELS.build(dict(type='BIKERecognizer',
                           backbone=dict(type='CLIPEncoder', arch=tiny),
                           video_head=dict(header='Transf', interaction='VCS'),

@@ -263,22 +263,3 @@ def backend_decoding_benchmark(cache_dir: str, repeats: int = 3, warmup: int = 1
                     if {'pyav', 'decord'} <= set(backends) else None
             result[key] = entry
     return result
-
-
-def render_backend_decoding(result: Dict[str, object]) -> str:
-    """Markdown section for ``backend_decoding_benchmark``."""
-    rows = []
-    for key, entry in result.items():
-        if 'skipped' in entry:
-            rows.append(f'| {key} | {entry["skipped"]} | | | |')
-            continue
-        for backend in ('decord', 'pyav'):
-            if backend not in entry:
-                continue
-            rates = [f'{entry[backend][label]["frames_per_s"]:,.0f}'
-                     for label in ('8_frames', '32_frames', 'all_frames')]
-            rows.append(f'| {key} ({entry["frames"]} frames) | {backend} | '
-                        + ' | '.join(rates) + ' |')
-    return ('\n## Decoding backends (frames/s, opening the file included)\n\n'
-            '| video | backend | 8 sampled | 32 sampled | every frame |\n'
-            '|---|---|---|---|---|\n' + '\n'.join(rows) + '\n')

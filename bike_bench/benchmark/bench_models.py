@@ -11,6 +11,8 @@ from typing import Dict, List, Optional
 
 # Kinetics-400 has 400 classes; the bench's head and text cache use as many.
 NUM_CLASSES = 400
+# Videos of the Kinetics-400 validation set (the projections of a full evaluation).
+K400_VAL_VIDEOS = 19795
 
 
 @dataclasses.dataclass(frozen=True)

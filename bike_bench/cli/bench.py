@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         'bench', help='measure throughput, pipeline efficiency, FLOPs (make bench)')
     parser.add_argument('--models', default=None,
-                        help='comma-separated bench models (default tiny,vit-b-32; '
-                        'known: tiny, vit-b-32, vit-b-16, vit-l-14, vit-l-14-336)')
+                        help='comma-separated bench models (default tiny,vit-b-32; with '
+                        '--device cuda vit-b-16,vit-l-14,vit-l-14-336; known: tiny, '
+                        'vit-b-32, vit-b-16, vit-l-14, vit-l-14-336)')
     parser.add_argument('--out-dir', default='results/bench',
-                        help='folder for <date>-<host>.json and .md (default results/bench)')
+                        help='folder for <date>-<host>.json (<date>-<card>.json with '
+                        '--device) and its .md (default results/bench)')
     parser.add_argument('--repeats', type=_positive, default=3,
                         help='timed runs per figure after warm-up (default 3)')
     parser.add_argument('--quick', action='store_true',
@@ -20,20 +23,24 @@ def add_parser(subparsers):
     parser.add_argument('--cache-dir', default='work_dirs/bench/videos',
                         help='where the synthetic bench videos are generated once')
     parser.add_argument('--device', default=None, choices=['cpu', 'cuda'],
-                        help='run the device suite on cuda (levers, end to end, training, '
-                        'K400 projection; default models vit-b-16,vit-l-14,vit-l-14-336) '
-                        'or on cpu (its smoke run: use --models tiny). Without it: the '
-                        'CPU bench of make bench, or the device suite when CUDA is present')
+                        help='the device profile: on cuda every GPU section (levers, '
+                        'data paths, training variants, K400 projection), on cpu its '
+                        'smoke run (use --models tiny). Without it: the CPU profile of '
+                        'make bench, or the device profile when CUDA is present')
+    parser.add_argument('--sections', default=None,
+                        help='comma-separated sections to run instead of the profile\'s '
+                        '(see bike_bench/benchmark/sections.py)')
     parser.add_argument('--budget-s', type=float, default=None,
-                        help='device suite: wall-time budget; steps that would not fit '
+                        help='device profile: wall-time budget; steps that would not fit '
                         'are recorded as skipped (default 360 on cuda)')
     parser.add_argument('--workers', type=int, default=None,
-                        help='device suite: DataLoader workers (default CPU count - 2 '
+                        help='device profile: DataLoader workers (default CPU count - 2 '
                         'on cuda, 0 on cpu)')
     parser.add_argument('--threads', type=_positive, default=None,
                         help="torch CPU threads (default: torch's own choice)")
     parser.add_argument('--compile', action='store_true',
-                        help='also measure torch.compile of the image encoder (GPU)')
+                        help='CPU profile: also measure torch.compile of the image '
+                        'encoder (GPU)')
     parser.set_defaults(func=run)
 
 
@@ -44,48 +51,45 @@ def _positive(text: str) -> int:
     return value
 
 
+def profile_of(args, cuda_available: bool) -> str:
+    """The bench profile the options ask for."""
+    if args.quick:
+        return 'quick'
+    device = args.device or ('cuda' if cuda_available else None)
+    if device is None:
+        return 'cpu'
+    return 'device' if device == 'cuda' else 'device-smoke'
+
+
 def run(args) -> int:
     import torch
-    from bike_bench.benchmark import bench_models
-    from bike_bench.benchmark.bench import run_bench
-    device = args.device or ('cuda' if torch.cuda.is_available() else None)
-    if device is not None and not args.quick:
-        return _device_suite(args, device)
-    default = 'tiny' if args.quick else 'tiny,vit-b-32'
-    try:
-        models = bench_models.parse_names(args.models or default)
-    except ValueError as error:
-        raise SystemExit(f'bike-bench bench: {error}')
-    paths = run_bench(models, out_dir=args.out_dir, repeats=args.repeats,
-                      quick=args.quick, cache_dir=args.cache_dir, device=args.device,
-                      compile_model=args.compile, threads=args.threads)
-    print(f'bench results: {paths["json"]}\nbench table:   {paths["markdown"]}')
-    return 0
 
-
-def _device_suite(args, device: str) -> int:
-    import os
-
-    import torch
-    from bike_bench.benchmark import bench_models, device_suite
-    from bike_bench.benchmark.bench import run_device_bench
+    from bike_bench.benchmark import bench, bench_models, sections as bench_sections
+    from bike_bench.benchmark.plans import DevicePlan
+    profile = profile_of(args, torch.cuda.is_available())
+    device = args.device or ('cuda' if profile == 'device' else None)
     if device == 'cuda' and not torch.cuda.is_available():
         raise SystemExit(f'error: --device cuda: no CUDA device is available (torch '
                          f'{torch.__version__}, CUDA build {torch.version.cuda}); use '
                          '--device cpu --models tiny for a smoke run')
-    default = device_suite.DEFAULT_MODELS if device == 'cuda' else 'tiny'
     try:
-        models = bench_models.parse_names(args.models or default)
+        models = bench_models.parse_names(args.models or bench.DEFAULT_MODELS[profile])
+        sections = ([s.strip() for s in args.sections.split(',') if s.strip()]
+                    if args.sections else None)
+        bench_sections.select_sections(sections, profile)
     except ValueError as error:
         raise SystemExit(f'bike-bench bench: {error}')
-    if device == 'cuda':
-        plan = device_suite.DevicePlan(workers=args.workers if args.workers is not None
-                                       else max(0, (os.cpu_count() or 2) - 2))
-    else:
-        plan = device_suite.DevicePlan.smoke(workers=args.workers or 0)
-    if args.budget_s is not None:
+    plan = None
+    if profile == 'device':
+        plan = DevicePlan(workers=args.workers if args.workers is not None
+                          else max(0, (os.cpu_count() or 2) - 2))
+    elif profile == 'device-smoke':
+        plan = DevicePlan.smoke(workers=args.workers or 0)
+    if plan is not None and args.budget_s is not None:
         plan.budget_s = args.budget_s
-    paths = run_device_bench(models, device, out_dir=args.out_dir,
-                             cache_dir=args.cache_dir, plan=plan)
+    paths = bench.run_bench(models, profile=profile, device=device, out_dir=args.out_dir,
+                            repeats=args.repeats, cache_dir=args.cache_dir,
+                            sections=sections, device_plan=plan,
+                            compile_model=args.compile, threads=args.threads)
     print(f'bench results: {paths["json"]}\nbench table:   {paths["markdown"]}')
     return 0

@@ -62,7 +62,7 @@ def config_backbones(config_dir=None) -> dict:
     its ``load_from`` checkpoint); nothing is downloaded."""
     import os
     from mmengine.config import Config
-    from bike_bench.models.clip_adapter import pretrained_weights_status
+    from bike_bench.models.clip.weights import pretrained_weights_status
     from bike_bench import paths
     from bike_bench.reproduction.metafile import config_files
     config_dir = config_dir or str(paths.config_dir())
@@ -109,7 +109,7 @@ def collect() -> dict:
         report['shared_package_folders'] = f'cannot check: {error}'
     report['devices'] = _devices()
     try:
-        from bike_bench.models.clip_adapter import pretrained_weights_status
+        from bike_bench.models.clip.weights import pretrained_weights_status
         report['openai_weights'] = {arch: pretrained_weights_status(arch)
                                     for arch in PAPER_ARCHS}
     except Exception as error:  # noqa: BLE001

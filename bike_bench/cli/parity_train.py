@@ -4,7 +4,7 @@ Builds the model, optimizer wrapper and param schedulers from a config
 through MMEngine's Runner (as ``bike-bench train`` does) with the fixture's
 settings, feeds the fixture's batches in order and compares every loss,
 learning rate and final weight with the official run
-(``bike_bench.engine.parity_train``). Exit status 0 when all are within
+(``bike_bench.tools.parity_train``). Exit status 0 when all are within
 tolerance, 1 otherwise (the first divergence is named).
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from bike_bench.engine.parity_train import FixtureError, format_report, replay
+    from bike_bench.tools.parity_fixture import FixtureError
+    from bike_bench.tools.parity_report import format_report
+    from bike_bench.tools.parity_train import replay
     try:
         report = replay(args.fixture, config=args.config, work_dir=args.work_dir,
                         schedule=args.schedule)

@@ -20,7 +20,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     import dataclasses
-    from bike_bench.models import toy_clip
+    from bike_bench.tools import toy_clip
     if args.verify:
         try:
             record = toy_clip.verify(args.out or toy_clip.CHECKPOINT)

@@ -57,7 +57,7 @@ def run(args) -> int:
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
     from bike_bench.checkpoint_io import CheckpointMismatchError, UntrustedCheckpointError
-    from bike_bench.models.clip_adapter import UnsupportedArchitecture
+    from bike_bench.models.clip.text_towers import UnsupportedArchitecture
     from bike_bench.evaluation.results import ResultsConflictError
     try:
         results = run_test(cfg, args.checkpoint, views=args.views,

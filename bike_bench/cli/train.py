@@ -79,7 +79,7 @@ def run(args) -> int:
     from bike_bench.checkpoint_io import refusal_message
     from bike_bench.datasets.transforms.decoding import VideoReadError
     from bike_bench.engine import NonFiniteLossError
-    from bike_bench.models.clip_adapter import UnsupportedArchitecture
+    from bike_bench.models.clip.text_towers import UnsupportedArchitecture
     from bike_bench.engine.run_config import materialize
     from bike_bench.evaluation.provenance import code_identity
     code_identity()  # before this run writes anything

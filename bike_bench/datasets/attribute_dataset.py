@@ -123,7 +123,7 @@ class AttributeVideoDataset(ManifestVideoDataset):
         return meta
 
     def get_data_info(self, idx: int) -> dict:
-        from bike_bench.models.clip_adapter import tokenize
+        from bike_bench.models.clip.tokenizer import tokenize
         info = super().get_data_info(idx)
         info['attribute_tokens'] = tokenize([info['attribute_sentence']],
                                             self.context_length)[0]

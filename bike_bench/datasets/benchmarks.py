@@ -9,7 +9,7 @@
   Without videos given it writes synthetic ones (MPEG-4 part 2, OpenCV's
   ``mp4v``; real datasets are mostly H.264, which decodes at another speed).
 
-Each returns a plain dict (JSON-ready); ``run_data_benchmarks`` runs both.
+Each returns a plain dict (JSON-ready).
 """
 from __future__ import annotations
 
@@ -112,11 +112,3 @@ def bench_decode(videos: Optional[Sequence[str]] = None,
                 'seconds': round(best, 4)}
     return {'videos': described, 'count': len(videos), 'num_threads': num_threads,
             'decoder': 'decord get_batch', **results}
-
-
-def run_data_benchmarks(list_path: Optional[str] = None,
-                        classes_path: Optional[str] = None,
-                        videos: Optional[Sequence[str]] = None) -> Dict[str, object]:
-    """Both measurements, keyed ``manifest_build`` and ``decode``."""
-    return {'manifest_build': bench_manifest_build(list_path, classes_path),
-            'decode': bench_decode(videos)}

@@ -108,13 +108,6 @@ def _where(path: str, line: int) -> str:
     return f'{path}:{line}'
 
 
-def probe_video(location: str) -> Tuple[Optional[int], Optional[str]]:
-    """``(frame count, None)`` if the first and last frames decode, else
-    ``(None, reason)``."""
-    count, _, reason = probe_video_rate(location)
-    return count, reason
-
-
 def probe_video_rate(location: str) -> Tuple[Optional[int], Optional[float], Optional[str]]:
     """``(frame count, frame rate, None)`` if the first and last frames
     decode, else ``(None, None, reason)``."""

@@ -10,7 +10,7 @@ from mmaction.datasets.transforms import PackActionInputs
 
 from bike_bench.attributes import AttributesFileError, build_sentence
 from bike_bench.datasets import AttributeVideoDataset
-from bike_bench.models.clip_adapter import tokenize
+from bike_bench.models.clip.tokenizer import tokenize
 
 PACK = [PackActionInputs(collect_keys=('attribute_tokens',),
                          algorithm_keys=('attribute_tokens',))]

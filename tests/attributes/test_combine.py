@@ -12,7 +12,7 @@ from mmaction.structures import ActionDataSample
 from bike_bench.attributes import build_sentence
 from bike_bench.checkpoint_io import load_model_checkpoint
 from bike_bench.cli.main import main as cli
-from bike_bench.models.clip_adapter import tokenize
+from bike_bench.models.clip.tokenizer import tokenize
 
 from .conftest import ATTR_ONLY_CONFIG, CONFIGS, VA_CONFIG
 

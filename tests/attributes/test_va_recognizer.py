@@ -9,7 +9,7 @@ from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
 from bike_bench.attributes import build_sentence
-from bike_bench.models.clip_adapter import tokenize
+from bike_bench.models.clip.tokenizer import tokenize
 
 CLASSES = ['red circle moving left', 'blue square growing', 'green triangle moving up']
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from bike_bench.cli.main import COMMANDS, build_parser, main
-from bike_bench.benchmark import bench, bench_data, bench_models
+from bike_bench.benchmark import bench, bench_data, bench_models, goals, schema, sections
+from bike_bench.benchmark.plans import plan_for
 
 
 def test_bench_command_is_registered():
@@ -25,11 +26,11 @@ def test_unknown_model_is_named():
 
 
 def test_plan_sizes_the_video_list():
-    plan = bench.plan_for('vit-b-32', repeats=3, quick=False)
+    plan = plan_for('vit-b-32', repeats=3, quick=False)
     # Batches of 1: one warm-up + 24 loader batches.
     assert plan.videos_needed() == 25
     assert not plan.measure_text_cache
-    tiny = bench.plan_for('tiny', repeats=3, quick=False)
+    tiny = plan_for('tiny', repeats=3, quick=False)
     assert tiny.runs == 6 and tiny.timed_e2e_batches == 8
 
 
@@ -46,10 +47,14 @@ def quick_result(tmp_path_factory):
 @pytest.mark.slow
 def test_quick_bench_writes_the_schema(quick_result):
     result, _ = quick_result
-    assert result['schema'] == bench.SCHEMA and result['quick'] is True
-    for key in ('environment', 'flops', 'decoding', 'data_pipeline', 'models',
-                'pipeline_efficiency', 'text_cache', 'acceptance', 'wall_time_s'):
+    assert result['schema'] == schema.SCHEMA and result['profile'] == 'quick'
+    assert result['complete'] is True and result['card'] == {'name': 'cpu'}
+    for key in ('environment', 'settings', 'sections', 'models', 'summary', 'wall_time_s'):
         assert key in result
+    assert set(result['sections']) == {'flops', 'decoding', 'data_pipeline',
+                                       'decoding_backends'}
+    assert set(result['summary']) == {'pipeline_efficiency', 'pipeline_efficiency_paired',
+                                      'text_cache', 'acceptance'}
     tiny = result['models']['tiny']
     for key in ('text_encode', 'model_only', 'end_to_end', 'pipeline_efficiency',
                 'train_step', 'text_cache', 'switches'):
@@ -69,16 +74,18 @@ def test_quick_bench_writes_the_schema(quick_result):
                 statistics.median(ref / e2e for ref, e2e in pairs), rel=1e-3)
             assert 'videos_per_s_overall' in \
                 tiny['end_to_end'][layout][f'loader_only_workers_{workers}']
-            assert result['pipeline_efficiency']['tiny'][layout][f'workers_{workers}'] > 0
-    assert result['acceptance'] is None  # ViT-B/32 not in the quick run
-    rows = {(r['model'], r['frames']): r for r in result['flops']['rows']}
+            assert result['summary']['pipeline_efficiency']['tiny'][layout][
+                f'workers_{workers}'] > 0
+    assert result['summary']['acceptance'] is None  # ViT-B/32 not in the quick run
+    rows = {(r['model'], r['frames']): r for r in result['sections']['flops']['rows']}
     assert rows[('vit-l-14', 16)]['paper_gflops_per_view'] == 830.0
 
 
 @pytest.mark.slow
 def test_quick_bench_counts_text_encoder_calls(quick_result):
     result, _ = quick_result
-    cache = result['text_cache']['tiny']
+    cache = result['summary']['text_cache']['tiny']
+    assert cache == result['models']['tiny']['text_cache']
     assert cache['measured'] is True
     assert cache['with_cache']['text_encoder_calls'] == 1
     assert cache['without_cache']['text_encoder_calls'] == cache['batches']
@@ -94,7 +101,7 @@ def test_quick_bench_reports_switches(quick_result):
         assert switches[name]['speedup'] > 0 and switches[name]['interleaved']
     if not torch.cuda.is_available():
         assert switches['bf16_autocast'] == 'skipped: no GPU'
-    for size in result['decoding'].values():
+    for size in result['sections']['decoding'].values():
         assert size['8_frames']['batch_speedup'] > 0
 
 
@@ -103,7 +110,8 @@ def test_quick_bench_writes_the_markdown_table(quick_result):
     _, markdown = quick_result
     text = markdown.read_text()
     for heading in ('Model-only forward', 'End-to-end evaluation', 'Training step',
-                    'Class-text cache', 'Switches', 'Decoding', 'FLOPs per view'):
+                    'Class-text cache', 'Switches', 'Decoding', 'FLOPs per view',
+                    'Decoding backends'):
         assert f'## {heading}' in text
     assert 'paper (MLP + patch embedding only)' in text
     assert 'counted (all ops incl. attention)' in text
@@ -116,9 +124,83 @@ def test_missed_target_adds_a_data_pipeline_profile(tmp_path):
            'time_split': {'data_wait': 0.3, 'preprocess': 0.0, 'forward': 0.7}}
     layout = {'workers_2': run, 'model_only': {'median_s': 1.0},
               'loader_only_workers_2': {'videos_per_s_overall': 1.0}}
-    result = {'models': {'vit-b-32': {'pipeline_efficiency': {'4x3': {'workers_2': 0.7}},
-                                      'end_to_end': {'4x3': layout}}}}
-    report = bench._profile_if_slow(result, {'vit-b-32': manifest}, lambda message: None)
+    models = {'vit-b-32': {'pipeline_efficiency': {'4x3': {'workers_2': 0.7}},
+                           'end_to_end': {'4x3': layout}}}
+    report = goals.acceptance(models, {'vit-b-32': manifest}, lambda message: None)
     assert report['met'] is False and report['pipeline_efficiency'] == 0.7
     functions = [row['function'] for row in report['data_pipeline_profile']]
     assert any('transform' in name for name in functions)
+
+
+def test_sections_are_chosen_by_profile_with_what_they_require():
+    names = [s.name for s in sections.select_sections(None, 'cpu')]
+    assert names == ['text_encode', 'model_only', 'end_to_end', 'train_step', 'text_cache',
+                     'switches', 'flops', 'decoding', 'data_pipeline', 'decoding_backends']
+    assert [s.name for s in sections.select_sections(None, 'device')] == [
+        'matmul_reference', 'levers', 'data_paths', 'training', 'decoding_backends']
+    # The text cache reads the text encode and training-step figures.
+    assert [s.name for s in sections.select_sections(['text_cache'], 'quick')] == [
+        'text_encode', 'train_step', 'text_cache']
+    with pytest.raises(ValueError, match="unknown bench section 'decode'; choose from"):
+        sections.select_sections(['decode'], 'cpu')
+    with pytest.raises(ValueError, match="unknown bench profile 'gpu'"):
+        sections.select_sections(None, 'gpu')
+    with pytest.raises(SystemExit, match="unknown bench section 'nope'"):
+        main(['bench', '--sections', 'nope', '--out-dir', 'unused'])
+
+
+def test_a_new_section_plugs_into_the_one_orchestrator(tmp_path, monkeypatch):
+    """One Section entry: run once, its figures under ``sections``, its
+    table in the Markdown, the same file as every other section."""
+    calls = []
+
+    def measure(ctx):
+        calls.append(ctx.profile)
+        return {'frames_per_s': 123.0}
+
+    def render(result):
+        figures = result['sections'].get('decode_throughput')
+        return f'## Decode throughput\n\n{figures["frames_per_s"]} frames/s' if figures else ''
+
+    extra = sections.Section('decode_throughput', 'run', 'test section', measure, render)
+    monkeypatch.setattr(sections, 'SECTIONS', sections.SECTIONS + (extra,))
+    paths = bench.run_bench(['tiny'], profile='quick', device='cpu', out_dir=str(tmp_path),
+                            sections=['decode_throughput'], log=lambda message: None)
+    result = json.loads(open(paths['json']).read())
+    assert calls == ['quick']
+    assert result['sections'] == {'decode_throughput': {'frames_per_s': 123.0}}
+    assert result['models'] == {} and result['complete'] is True
+    assert result['settings']['sections'] == ['decode_throughput']
+    assert '## Decode throughput\n\n123.0 frames/s' in open(paths['markdown']).read()
+
+
+def test_committed_results_read_in_the_current_schema():
+    from pathlib import Path
+    from bike_bench.benchmark import report
+    files = sorted((Path(__file__).resolve().parents[2] / 'results' / 'bench').glob('*.json'))
+    assert files
+    for path in files:
+        result = schema.load_result(str(path))
+        assert result['schema'] == schema.SCHEMA, path
+        assert schema.upgrade(result) is result
+        text = report.render(result, sections.SECTIONS)
+        assert '## Model-only forward' in text and '## FLOPs per view' in text, path
+
+
+def test_first_bench_schema_upgrades_without_touching_a_figure():
+    old = {'schema': schema.CPU_BENCH_1, 'quick': False, 'device': 'cpu',
+           'environment': {'device_name': 'cpu'},
+           'settings': {'models': ['tiny'], 'repeats': 3, 'tiny': {'repeats': 3}},
+           'flops': {'rows': []}, 'decoding': {'a': 1}, 'data_pipeline': {'b': 2},
+           'models': {'tiny': {'model_only': {'batch_1': {'median_s': 0.5}}}},
+           'pipeline_efficiency': {'tiny': {}}, 'pipeline_efficiency_paired': {'tiny': {}},
+           'text_cache': {'tiny': {}}, 'acceptance': None, 'wall_time_s': 10.0}
+    new = schema.upgrade(old)
+    assert new['profile'] == 'cpu' and new['converted_from'] == schema.CPU_BENCH_1
+    assert new['sections'] == {'flops': {'rows': []}, 'decoding': {'a': 1},
+                               'data_pipeline': {'b': 2}}
+    assert new['settings']['cpu_plans'] == {'tiny': {'repeats': 3}}
+    assert new['models'] == old['models'] and new['summary']['acceptance'] is None
+    assert new['wall_time_s'] == 10.0
+    with pytest.raises(schema.SchemaError, match="unknown bench schema 'x/9'"):
+        schema.upgrade({'schema': 'x/9'})

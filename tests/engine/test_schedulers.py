@@ -11,7 +11,7 @@ from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 import bike_bench.engine  # noqa: F401  (registers the scheduler)
-from bike_bench.engine.parity_train import (compare_parameter_settings,
+from bike_bench.tools.parity_groups import (compare_parameter_settings,
                                             official_parameter_settings,
                                             parameter_settings)
 from bike_bench.engine.schedulers import (OfficialWarmupCosineLR, describe_schedule, official_lr_factor,

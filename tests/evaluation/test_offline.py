@@ -38,7 +38,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv('HF_HUB_OFFLINE', '1')
     monkeypatch.setattr(hf_constants, 'HF_HUB_OFFLINE', True)
     monkeypatch.setattr(hf_constants, 'HF_HUB_CACHE', str(tmp_path / 'hf-cache'))
-    tiny = dict(Config.fromfile(SMOKE_CONFIG).model.backbone.arch.to_dict())
+    tiny = open_clip.get_model_config(Config.fromfile(SMOKE_CONFIG).model.backbone.arch)
     monkeypatch.setitem(open_clip.factory._MODEL_CONFIGS, TINY_ARCH,
                         dict(tiny, quick_gelu=True))
     tag = dict(open_clip.get_pretrained_cfg('ViT-B-32', 'openai'), hf_hub=HUB + '/', url=URL)
@@ -68,7 +68,7 @@ def test_training_from_missing_weights_says_where_to_put_them(offline):
 
 
 def test_doctor_gives_the_same_recipe(offline):
-    from bike_bench.models.clip_adapter import pretrained_weights_status
+    from bike_bench.models.clip.weights import pretrained_weights_status
     status = pretrained_weights_status(TINY_ARCH, 'openai')
     assert status.startswith('not cached')
     assert HUB in status and 'model.backbone.pretrained=' in status
@@ -139,7 +139,7 @@ def test_bare_build_keeps_what_the_tag_says_the_weights_were_trained_with():
     model that computes something else with the same weights."""
     import torch
     from open_clip.transformer import QuickGELU
-    from bike_bench.models.clip_adapter import build_clip
+    from bike_bench.models.clip.factory import build_clip
     cfg = Config(dict(model=dict(type='BIKERecognizer', backbone=dict(
         type='CLIPEncoder', arch='ViT-B-16', pretrained='laion2b_s34b_b88k'))))
     weights_from_checkpoint(cfg)

@@ -6,7 +6,9 @@ import torch
 
 from mmaction.registry import MODELS
 
-from bike_bench.models import clip_adapter
+from bike_bench.models.clip.factory import build_clip
+from bike_bench.models.clip.text_towers import encode_text_tokens
+from bike_bench.models.clip.tokenizer import tokenize
 
 
 @pytest.mark.parametrize('arch,dim,heads,size', [
@@ -27,7 +29,7 @@ def test_paper_architectures_build_with_expected_dimensions(arch, dim, heads, si
 
 def test_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="unknown CLIP architecture 'ViT-X-99'"):
-        clip_adapter.build_clip('ViT-X-99')
+        build_clip('ViT-X-99')
 
 
 def test_frozen_text_tower_keeps_logit_scale_trainable(tiny_clip_config):
@@ -53,8 +55,8 @@ def test_gradient_checkpointing_option(tiny_clip_config):
 
 def test_local_openai_checkpoint_into_named_config(parity_dir, tiny_clip_config):
     path = str(parity_dir / 'tiny_clip_openai.pt')
-    inferred = clip_adapter.build_clip(None, path)
-    explicit = clip_adapter.build_clip(tiny_clip_config, path)
+    inferred = build_clip(None, path)
+    explicit = build_clip(tiny_clip_config, path)
     for (name, a), (_, b) in zip(inferred.state_dict().items(),
                                  explicit.state_dict().items()):
         assert torch.equal(a, b), name
@@ -63,18 +65,18 @@ def test_local_openai_checkpoint_into_named_config(parity_dir, tiny_clip_config)
 
 def test_checkpoint_of_another_architecture_is_refused(parity_dir):
     with pytest.raises(ValueError, match='does not match architecture'):
-        clip_adapter.build_clip('ViT-B-32', str(parity_dir / 'tiny_clip_openai.pt'))
+        build_clip('ViT-B-32', str(parity_dir / 'tiny_clip_openai.pt'))
 
 
 def test_missing_checkpoint_file():
     with pytest.raises(FileNotFoundError, match='nowhere.pt'):
-        clip_adapter.build_clip('ViT-B-32', '/tmp/nowhere.pt')
+        build_clip('ViT-B-32', '/tmp/nowhere.pt')
 
 
 def test_class_embedding_is_the_end_of_text_token(tiny_clip_config):
-    clip = clip_adapter.build_clip(tiny_clip_config)
-    tokens = clip_adapter.tokenize(['This is a video about juggling', 'a'])
-    cls, token_features = clip_adapter.encode_text_tokens(clip, tokens)
+    clip = build_clip(tiny_clip_config)
+    tokens = tokenize(['This is a video about juggling', 'a'])
+    cls, token_features = encode_text_tokens(clip, tokens)
     assert token_features.shape == (2, 77, 64)
     eot = tokens.argmax(-1)
     assert torch.allclose(cls, token_features[torch.arange(2), eot])

@@ -7,7 +7,7 @@ import torch
 from mmaction.registry import MODELS
 
 from bike_bench.attributes import build_sentence
-from bike_bench.models.clip_adapter import tokenize
+from bike_bench.models.clip.tokenizer import tokenize
 
 TOL = 1e-5
 

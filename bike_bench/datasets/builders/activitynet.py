@@ -161,8 +161,3 @@ def build_activitynet_json(ctx: BuildContext) -> BuildResult:
                    'testing_videos_unused': len(database) - len(labelled)})
     return result
 
-
-def segments_of(database: Dict[str, dict]) -> List[Tuple[str, float, float, str]]:
-    """All ``(video id, start, end, label)`` annotations (for tests/tools)."""
-    return [(vid, float(a['segment'][0]), float(a['segment'][1]), a['label'])
-            for vid, info in database.items() for a in info.get('annotations', [])]

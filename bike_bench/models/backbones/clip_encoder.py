@@ -8,7 +8,7 @@ from torch import nn
 
 from mmaction.registry import MODELS
 
-from bike_bench.models import clip_adapter
+from bike_bench.models.clip import factory, text_towers, tokenizer
 
 
 def default_num_heads(embed_dim: int, text_width: int) -> int:
@@ -29,14 +29,14 @@ def default_num_heads(embed_dim: int, text_width: int) -> int:
 class CLIPEncoder(nn.Module):
     """An open_clip image-text model exposing what BIKE needs from it.
 
-    Any text-tower family of ``clip_adapter.TEXT_TOWERS`` works: OpenAI-style
+    Any text-tower family of ``text_towers.TEXT_TOWERS`` works: OpenAI-style
     CLIP, ``CustomTextCLIP`` with a ``TextTransformer`` (SigLIP, EVA02, ...),
     Hugging Face text towers and CoCa.
 
     Args:
         arch: open_clip architecture name (``'ViT-B-32'``, ``'ViT-L-14-336'``,
-            ``'ViT-B-16-SigLIP2'``, ``'EVA02-B-16'``, ...) or a dict model
-            config (tiny models for tests).
+            ``'ViT-B-16-SigLIP2'``, ``'EVA02-B-16'``, ..., or bike-bench's
+            tiny ``'bike-tiny-openai-clip'``, ...) or a dict model config.
         pretrained: ``None`` (random), a pretrained tag (``'openai'``,
             ``'webli'``, ...), or a local checkpoint.
         load_pretrained: ``False`` builds what ``pretrained`` names without
@@ -56,8 +56,8 @@ class CLIPEncoder(nn.Module):
                  grad_checkpointing: bool = False):
         super().__init__()
         self.arch = arch
-        self.clip = clip_adapter.build_clip(arch, pretrained, load_weights=load_pretrained)
-        self.text_family = clip_adapter.text_tower(self.clip).name
+        self.clip = factory.build_clip(arch, pretrained, load_weights=load_pretrained)
+        self.text_family = text_towers.text_tower(self.clip).name
         self.freeze_text = freeze_text
         if freeze_text:
             for name, param in self.clip.named_parameters():
@@ -65,12 +65,12 @@ class CLIPEncoder(nn.Module):
                     param.requires_grad_(False)
         if grad_checkpointing:
             self.clip.set_grad_checkpointing(True)
-        self.embed_dim = clip_adapter.embed_dim(self.clip)
-        self.text_width = clip_adapter.text_width(self.clip)
-        self.image_size = clip_adapter.image_size(self.clip)
+        self.embed_dim = text_towers.embed_dim(self.clip)
+        self.text_width = text_towers.text_width(self.clip)
+        self.image_size = factory.image_size(self.clip)
         # Token ids per prompt: the tokenizer's length (SigLIP 64, CoCa 76).
-        self.context_length = clip_adapter.context_length(arch, self.clip)
-        self._uses_clip_bpe = clip_adapter.uses_clip_bpe(arch)
+        self.context_length = tokenizer.context_length(arch, self.clip)
+        self._uses_clip_bpe = tokenizer.uses_clip_bpe(arch)
         self._tokenizer = None
 
     @property
@@ -88,16 +88,16 @@ class CLIPEncoder(nn.Module):
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` normalised frames -> ``(N, D)`` features."""
-        return clip_adapter.encode_image(self.clip, images)
+        return factory.encode_image(self.clip, images)
 
     def encode_text(self, tokens: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(A, L)`` token ids -> class ``(A, D)`` and token ``(A, L, D)``."""
-        return clip_adapter.encode_text_tokens(self.clip, tokens)
+        return text_towers.encode_text_tokens(self.clip, tokens)
 
     def tokenize(self, texts) -> torch.Tensor:
         """Texts -> ``(A, context_length)`` ids with the model's tokenizer."""
         if self._uses_clip_bpe:
-            return clip_adapter.tokenize(texts, self.context_length)
+            return tokenizer.tokenize(texts, self.context_length)
         if self._tokenizer is None:  # SigLIP / HF: from the HF cache, once
-            self._tokenizer = clip_adapter.build_tokenizer(self.arch)
+            self._tokenizer = tokenizer.build_tokenizer(self.arch)
         return self._tokenizer(list(texts))

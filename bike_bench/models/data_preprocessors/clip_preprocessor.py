@@ -7,6 +7,8 @@ import torch
 from mmaction.models.data_preprocessors import ActionDataPreprocessor
 from mmaction.registry import MODELS
 
+from bike_bench.models.clip.factory import image_statistics
+
 # CLIP's statistics on RGB in [0, 1], scaled to the uint8 range in which
 # mmaction's preprocessor normalises.
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -69,13 +71,11 @@ def with_model_statistics(preprocessor: Mapping, backbone: Mapping) -> dict:
     OpenAI-style backbones keep CLIP's constants untouched. Anything else is
     returned as given.
     """
-    from bike_bench.models import clip_adapter
     cfg = dict(preprocessor)
     if cfg.get('type') != 'CLIPDataPreprocessor' or cfg.get('mean') is not None \
             or cfg.get('std') is not None or not isinstance(backbone, Mapping):
         return cfg
-    mean, std = clip_adapter.image_statistics(backbone.get('arch'),
-                                              backbone.get('pretrained'))
+    mean, std = image_statistics(backbone.get('arch'), backbone.get('pretrained'))
     if tuple(mean) == CLIP_MEAN and tuple(std) == CLIP_STD:
         return cfg
     cfg.update(mean=[255 * m for m in mean], std=[255 * s for s in std])

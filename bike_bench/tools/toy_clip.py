@@ -21,7 +21,7 @@ every batch item of the same class counts as a positive; the text tower
 runs only on the batch's distinct captions.
 
 Motion: a mean of frame features cannot tell left from right (see
-``shared/notes/toy-clip-feasibility.md``). A throw-away *temporal probe*
+``docs/toy_clip.md``). A throw-away *temporal probe*
 (a linear map of the two half-clip means, added to the mean) lets the
 contrastive loss reward frame features that carry position and size and
 text features that separate the motion words; it is not saved. Downstream,
@@ -45,12 +45,13 @@ import numpy as np
 import torch
 from torch import nn
 
-# The smoke config's tiny CLIP (mmconfigs/_base_/models/bike_tiny-vit-p16-res64.py).
-ARCH = dict(
-    embed_dim=64,
-    vision_cfg=dict(image_size=64, layers=2, width=128, patch_size=16),
-    text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1,
-                  layers=2))
+from bike_bench.models.clip.factory import build_clip
+from bike_bench.models.clip.tokenizer import tokenize
+from bike_bench.models.tiny_archs import tiny_arch
+
+# The smoke config's tiny CLIP (mmconfigs/_base_/models/bike_tiny-vit-p16-res64.py):
+# the open_clip model config `bike-tiny-openai-clip`, as a dict.
+ARCH = tiny_arch('openai-clip')
 TEMPLATES = ('{}', 'a {}', 'a video of a {}', 'This is a video about {}')
 CHECKPOINT = os.path.join('results', 'toy_clip', 'toy-clip_synthetic_fp16.pt')
 RECORD_SUFFIX = '.json'
@@ -167,7 +168,6 @@ class TemporalProbe(nn.Module):
 
 
 def build_model(seed: int):
-    from bike_bench.models.clip_adapter import build_clip
     torch.manual_seed(seed)
     clip = build_clip(ARCH, None)
     probe = TemporalProbe(ARCH['embed_dim'])
@@ -181,7 +181,6 @@ def encode_clips(clip, probe, clips: torch.Tensor, use_probe: bool = True) -> to
 
 
 def encode_captions(clip, captions: Sequence[str]) -> torch.Tensor:
-    from bike_bench.models.clip_adapter import tokenize
     tokens = tokenize(list(captions), ARCH['text_cfg']['context_length'])
     return nn.functional.normalize(clip.encode_text(tokens), dim=-1)
 

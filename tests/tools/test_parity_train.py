@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 
 from bike_bench.cli.main import main
-from bike_bench.engine.parity_train import (DEFAULT_CONFIG, FixtureError,
-                                            load_trajectory, replay_config)
+from bike_bench.tools.parity_fixture import FixtureError, load_trajectory
+from bike_bench.tools.parity_train import DEFAULT_CONFIG, replay_config
 
 
 
