@@ -11,7 +11,7 @@ from mmengine.registry import init_default_scope
 
 import bike_bench.engine  # noqa: F401  (registers the constructor)
 from bike_bench.engine.optim_constructor import frozen_summary
-from bike_bench.engine.parity_train import compare_parameter_settings, parameter_settings
+from bike_bench.tools.parity_groups import compare_parameter_settings, parameter_settings
 from bike_bench.models.convert import build_model_from_config
 
 from .conftest import SMOKE_CONFIG
