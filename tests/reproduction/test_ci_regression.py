@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import copy
 
-from bike_bench.reproduction.ci_regression import (BASELINE, compare, format_changes,
-                                              read_baseline)
+from bike_bench.reproduction.ci_regression import compare, format_changes, read_baseline
 
 
 def test_committed_baseline_covers_every_protocol_family():
-    baseline = read_baseline(BASELINE)
+    baseline = read_baseline()
     families = {run.split('_')[1] for run in baseline}
     assert families == {'general', 'fewshot', 'zeroshot-half'}
     assert any('charades' in run for run in baseline)
@@ -16,12 +15,12 @@ def test_committed_baseline_covers_every_protocol_family():
 
 
 def test_identical_results_pass():
-    baseline = read_baseline(BASELINE)
+    baseline = read_baseline()
     assert all(change.ok for change in compare(copy.deepcopy(baseline), baseline))
 
 
 def test_a_model_that_ignores_the_video_fails_with_a_table():
-    baseline = read_baseline(BASELINE)
+    baseline = read_baseline()
     tampered = copy.deepcopy(baseline)
     # What an interaction that ignores the video produces: chance accuracy
     # on the 8-class synthetic K400 flavour.
@@ -35,7 +34,7 @@ def test_a_model_that_ignores_the_video_fails_with_a_table():
 
 
 def test_a_run_that_disappeared_fails():
-    baseline = read_baseline(BASELINE)
+    baseline = read_baseline()
     measured = copy.deepcopy(baseline)
     zero_shot = next(run for run in baseline if run.startswith('smoke_zeroshot'))
     measured.pop(zero_shot)
