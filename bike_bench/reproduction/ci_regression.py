@@ -24,9 +24,9 @@ Two kinds of checks:
   (a shifted split seed, few-shot videos drawn from elsewhere, shifted
   test frames), whatever the metrics do.
 
-``tests/reproduction/test_mutations.py`` plants faults this check must
-catch: registered components defined under ``tests/mutations/`` that a
-config transform swaps into the twins (``ReproduceSettings.eval_transform``).
+The planted-fault tests check that it catches faults: registered components
+defined under ``tests/planted/`` that a config transform swaps into the twins
+(``ReproduceSettings.eval_transform``).
 """
 from __future__ import annotations
 

@@ -86,8 +86,8 @@ class ReproduceSettings:
             twin is evaluated with (tested; for few-shot, trained and tested)
             after the twin is derived, not to the training of a checkpoint it
             evaluates. The results' run key covers the transformed config.
-            The mutation suite plants its faults with it
-            (``tests/mutations``); None for every real run.
+            The planted-fault tests swap their faults in with it
+            (``tests/planted``); None for every real run.
     """
 
     output_root: str
