@@ -17,6 +17,7 @@ RUN = 'smoke_general_kinetics400_8f_4x3'
 
 def test_local_runs_are_not_the_reference(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('BIKE_BENCH_HOME', raising=False)
     settings = ReproduceSettings.under()
     assert settings.runs_dir == str(tmp_path / 'work_dirs' / 'reproduce' / 'runs')
     assert settings.tables_dir == str(tmp_path / 'work_dirs' / 'reproduce' / 'tables')

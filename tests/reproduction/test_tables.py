@@ -111,3 +111,20 @@ def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
     zoo = pd.read_csv(tmp_path / 'tables' / 'model_zoo.csv')
     assert 'my_own_test_run' in set(zoo['run_id'].dropna())
     assert set(zoo.loc[zoo['run_id'] == 'my_own_test_run', 'scale']) == {'user'}
+
+
+def test_tables_touch_a_readme_only_when_asked(tmp_path, monkeypatch):
+    results = tmp_path / 'results'
+    (results / 'runs').mkdir(parents=True)
+    readme = results / 'README.md'
+    readme.write_text('# my notes\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('BIKE_BENCH_HOME', raising=False)
+    from bike_bench.cli.main import main
+    assert main(['tables']) == 0  # <output root>/results/runs -> results/tables
+    assert (results / 'tables' / 'model_zoo.md').is_file()
+    assert readme.read_text() == '# my notes\n'
+    assert main(['tables', '--readme', str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith('# my notes\n') and '<!-- tables:begin -->' in text
+    assert '[model_zoo](tables/model_zoo.md)' in text
