@@ -41,3 +41,14 @@ def test_a_run_that_disappeared_fails():
     failed = [c for c in compare(measured, baseline) if not c.ok]
     assert {c.run for c in failed} == {zero_shot}
     assert all(c.measured is None for c in failed)
+
+
+def test_default_baseline_is_the_shipped_one_and_a_missing_one_fails_first(tmp_path):
+    import pytest
+    from bike_bench import paths
+    from bike_bench.reproduction.ci_regression import ci_regression, read_baseline_file
+    assert read_baseline_file() == read_baseline_file(str(paths.ci_baseline()))
+    missing = tmp_path / 'none.json'
+    with pytest.raises(FileNotFoundError, match='none.json'):
+        ci_regression(str(missing), echo=lambda _: None)  # before any training
+    assert list(tmp_path.iterdir()) == []
