@@ -28,16 +28,18 @@ test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Measures the smoke suite on this machine into work_dirs/reproduce/runs, builds
-# tables there and prints the agreement with the committed results/runs.
+# tables there and prints the agreement with the reference runs (results/runs,
+# shipped with the package).
 reproduce: install
 	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS)) $(if $(RERUN),--rerun)
 
-# Maintainers: regenerate the committed reference runs and tables.
+# Maintainers: regenerate the committed reference runs and tables (and the
+# tables index of results/README.md); the only targets that write results/.
 reproduce-reference: install
-	$(CLI) reproduce --runs-dir results/runs --rerun
+	$(CLI) reproduce --runs-dir results/runs --readme results/README.md --rerun
 
 tables: install
-	$(CLI) tables
+	$(CLI) tables --runs-dir results/runs --out results/tables --readme results/README.md
 
 bench: install
 	@$(PY) -c "import subprocess as s, sys, time; once = lambda t: (s.run([sys.executable, '-m', 'bike_bench.cli.main', '--help'], stdout=s.DEVNULL, check=True), time.perf_counter() - t)[1]; print(f'bike-bench --help start-up: {min(once(time.perf_counter()) for _ in range(3)):.2f} s (best of 3)')"

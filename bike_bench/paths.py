@@ -3,15 +3,21 @@
 Two roots, never mixed:
 
 * **Package data** (read only): the configs (``mmconfigs/`` with the
-  metafile), the dataset specs (``manifests/*.yaml``) and the paper's figures
-  (``results/paper/``). An installed wheel carries them inside the package
-  under ``bike_bench/.mim/`` with the repository's layout (as MMAction2 ships
-  its configs under ``mmaction/.mim``; see ``setup.py``); a source checkout
+  metafile), the dataset specs (``manifests/*.yaml``), the paper's figures
+  (``results/paper/``), the toy CLIP (``results/toy_clip/``), the reference
+  runs (``results/runs/``) and the CI baseline (``results/ci_baseline.json``).
+  An installed wheel carries them inside the package under
+  ``bike_bench/.mim/`` with the repository's layout (as MMAction2 ships its
+  configs under ``mmaction/.mim``; see ``setup.py``); a source checkout
   (editable install or ``PYTHONPATH``) reads them from the checkout itself.
-* **The user's root** (written): ``results/``, ``work_dirs/``, ``data/``.
-  It is ``--root`` (which sets ``BIKE_BENCH_HOME``), else ``BIKE_BENCH_HOME``,
-  else the current directory -- never the installed package. In a source
-  checkout run from its top folder this is the checkout, as before.
+  Nothing in bike-bench writes there, except a maintainer who names a
+  checkout folder explicitly (``make reproduce-reference``, ``make tables``).
+* **The user's root** (written): every run, table, work dir and generated
+  data set goes under it (``work_dirs/``, ``results/``, ``data/``). It is
+  ``--root`` (which sets ``BIKE_BENCH_HOME``), else ``BIKE_BENCH_HOME``,
+  else the current directory -- never the installed package -- and is read
+  when a command runs, not when a module is imported. In a source checkout
+  run from its top folder this is the checkout.
 
 This is the only module that locates files relative to the package.
 """
@@ -25,9 +31,11 @@ from typing import List, Optional, Union
 HOME_ENV = 'BIKE_BENCH_HOME'
 SPECS_ENV = 'BIKE_BENCH_SPECS'  # overrides the dataset-spec folder (tests)
 PACKAGE_DATA = '.mim'  # folder inside the installed package
-# Shipped folders, as paths relative to the repository (= inside .mim/).
+# Shipped folders and files, as paths relative to the repository (= inside
+# .mim/); setup.py copies exactly these into the wheel.
 SHIPPED = ('mmconfigs', 'manifests', os.path.join('results', 'paper'),
-           os.path.join('results', 'toy_clip'))
+           os.path.join('results', 'toy_clip'), os.path.join('results', 'runs'),
+           os.path.join('results', 'ci_baseline.json'))
 
 PathLike = Union[str, 'os.PathLike[str]']
 
@@ -97,6 +105,18 @@ def spec_dir() -> Path:
 def paper_dir() -> Path:
     """The paper's figures (``results/paper/``)."""
     return data_root() / 'results' / 'paper'
+
+
+def reference_runs_dir() -> Path:
+    """The reference runs ``make reproduce`` is compared with
+    (``results/runs/``, one folder per scale)."""
+    return data_root() / 'results' / 'runs'
+
+
+def ci_baseline() -> Path:
+    """The CI baseline ``bike-bench ci-regression`` compares with
+    (``results/ci_baseline.json``)."""
+    return data_root() / 'results' / 'ci_baseline.json'
 
 
 def shipped_file(path: str) -> str:

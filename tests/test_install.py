@@ -1,28 +1,34 @@
 """A regular (non-editable) install works from an empty folder.
 
-The project is installed with pip into a temporary target (as a wheel would
-be), then, from an empty working folder and with only that target on the
-path, ``reproduce --list``, ``synth`` and a smoke ``test`` run. The shipped
-configs, metafile, dataset specs and paper figures must come from the
-installed package, and nothing may be written into it.
+A wheel of the project is built into a temporary folder and installed with
+pip into a temporary target, then, from an empty working folder and with
+only that target on the path, ``reproduce --list``, ``synth``, a smoke
+``test``, ``tables`` and a smoke ``reproduce`` run. The shipped configs,
+metafile, dataset specs, paper figures, toy CLIP, reference runs and CI
+baseline must come from the installed package, nothing may be written into
+it, and everything a command writes lies under the output root.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from bike_bench.paths import SHIPPED
+
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb'
-# What the build needs from the checkout (results/ beyond paper/ and the toy
-# CLIP is output).
-SOURCES = ('pyproject.toml', 'setup.py', 'MANIFEST.in', 'README.md', 'bike_bench',
-           'mmconfigs', 'manifests', os.path.join('results', 'paper'),
-           os.path.join('results', 'toy_clip'))
+K400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
+K400_TWIN = 'smoke_general_kinetics400_8f_4x3'
+# What the build needs from the checkout: the code and the shipped data
+# (the rest of results/ -- tables, benchmarks -- is maintainers' output).
+SOURCES = ('pyproject.toml', 'setup.py', 'MANIFEST.in', 'README.md', 'bike_bench') + SHIPPED
 
 
 def _snapshot(folder: Path):
@@ -32,9 +38,9 @@ def _snapshot(folder: Path):
 
 @pytest.fixture(scope='module')
 def installed(tmp_path_factory):
-    """(site folder, environment) of a fresh non-editable install."""
+    """(site folder, environment, wheel) of a fresh non-editable install."""
     root = tmp_path_factory.mktemp('install')
-    source, site = root / 'src', root / 'site'
+    source, site, wheels = root / 'src', root / 'site', root / 'wheels'
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '*.egg-info')
     for name in SOURCES:
         path = REPO / name
@@ -44,8 +50,14 @@ def installed(tmp_path_factory):
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, source / name)
     out = subprocess.run(
-        [sys.executable, '-m', 'pip', 'install', '--no-deps', '--no-build-isolation',
-         '--no-compile', '--quiet', '--target', str(site), str(source)],
+        [sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
+         '--quiet', '--wheel-dir', str(wheels), str(source)],
+        capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    wheel, = wheels.glob('bike_bench-*.whl')
+    out = subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--no-deps', '--no-compile', '--quiet',
+         '--target', str(site), str(wheel)],
         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     env = dict(os.environ)
@@ -55,7 +67,7 @@ def installed(tmp_path_factory):
     env['PYTHONPATH'] = os.pathsep.join([str(site)] + kept)
     env.pop('BIKE_BENCH_HOME', None)
     env.pop('BIKE_BENCH_SPECS', None)
-    return site, env
+    return site, env, wheel
 
 
 def _cli(env, cwd, *args, timeout=600):
@@ -66,7 +78,7 @@ def _cli(env, cwd, *args, timeout=600):
 
 
 def test_installed_package_carries_its_data(installed, tmp_path):
-    site, env = installed
+    site, env, _ = installed
     data = site / 'bike_bench' / '.mim'
     assert (data / 'mmconfigs' / 'metafile.yml').is_file()
     assert (data / 'mmconfigs' / '_base_' / 'default_runtime.py').is_file()
@@ -74,21 +86,44 @@ def test_installed_package_carries_its_data(installed, tmp_path):
     assert (data / 'results' / 'paper' / 'k400_sota.yaml').is_file()
     # The toy CLIP the smoke configs start from ships too.
     assert (data / 'results' / 'toy_clip' / 'toy-clip_synthetic_fp16.pt').is_file()
+    # The reference runs and the CI baseline are package data.
+    assert (data / 'results' / 'runs' / 'smoke' / f'{K400_TWIN}.json').is_file()
+    assert (data / 'results' / 'ci_baseline.json').is_file()
     code = ('import bike_bench, bike_bench.paths as p; print(bike_bench.__file__); '
-            'print(p.data_root()); print(p.output_root()); print(p.source_checkout())')
+            'print(p.data_root()); print(p.output_root()); print(p.source_checkout()); '
+            'print(p.reference_runs_dir()); print(p.ci_baseline()); '
+            'from bike_bench.reproduction import ci_regression as c; '
+            'print(len(c.read_baseline()))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
-    module, data_root, output_root, checkout = out.stdout.split('\n')[:4]
+    module, data_root, output_root, checkout, runs, baseline, count = \
+        out.stdout.split('\n')[:7]
     assert module.startswith(str(site))
     assert Path(data_root) == data
     assert Path(output_root) == tmp_path.resolve()
     assert checkout == 'None'
+    assert Path(runs) == data / 'results' / 'runs'
+    assert Path(baseline) == data / 'results' / 'ci_baseline.json'
+    assert int(count) > 0  # the shipped baseline is the default one
+
+
+def test_wheel_ships_the_package_data(installed):
+    _, _, wheel = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for item in SHIPPED:
+        path = (REPO / item)
+        files = [path] if path.is_file() else [p for p in path.rglob('*') if p.is_file()
+                                               and '__pycache__' not in p.parts
+                                               and p.suffix != '.jsonl']
+        assert files, item
+        for file in files:
+            assert 'bike_bench/.mim/' + file.relative_to(REPO).as_posix() in names, file
 
 
 @pytest.mark.slow
 def test_list_synth_and_smoke_test_from_an_empty_folder(installed, tmp_path):
-    site, env = installed
+    site, env, _ = installed
     before = _snapshot(site)
     user = tmp_path / 'user'
     user.mkdir()
@@ -120,3 +155,47 @@ def test_list_synth_and_smoke_test_from_an_empty_folder(installed, tmp_path):
     assert out.is_file()
     assert (user / 'work_dirs' / SMOKE).is_dir()  # outputs under the user's root
     assert _snapshot(site) == before  # nothing written into the package
+
+
+def _files(folder: Path):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob('*') if p.is_file())
+
+
+@pytest.mark.slow
+def test_reproduce_from_an_empty_folder_agrees_with_the_shipped_reference(installed,
+                                                                          tmp_path):
+    """``reproduce`` of one smoke twin, run from an empty folder with the
+    installed package: its outputs lie under that folder (the output root),
+    the agreement report compares with the reference runs shipped in the
+    package and agrees; ``tables`` writes there too and no README."""
+    site, env, _ = installed
+    before = _snapshot(site)
+    user, home, scratch = tmp_path / 'user', tmp_path / 'home', tmp_path / 'tmp'
+    for folder in (user, home, scratch):
+        folder.mkdir()
+    env = dict(env, HOME=str(home), TMPDIR=str(scratch))
+    code, text = _cli(env, user, 'reproduce', '--only', K400, timeout=1800)
+    reference = site / 'bike_bench' / '.mim' / 'results' / 'runs'
+    assert f'agreement with the reference runs in {reference}:' in text, text
+    assert code == 0, text  # every compared metric within tolerance
+    rows = [line.split() for line in text.splitlines() if line.startswith(K400_TWIN)]
+    assert {row[1] for row in rows} == {'acc/top1', 'fingerprint/test_frames'}
+    assert all(row[-1] == 'ok' for row in rows)  # compared, not NEW
+    measured = user / 'work_dirs' / 'reproduce' / 'runs' / 'smoke' / f'{K400_TWIN}.json'
+    shipped = json.loads((reference / 'smoke' / f'{K400_TWIN}.json').read_text())
+    assert json.loads(measured.read_text())['metrics']['acc/top1'] == \
+        shipped['metrics']['acc/top1']
+    assert (user / 'work_dirs' / 'reproduce' / 'tables' / 'model_zoo.md').is_file()
+    assert (user / 'data' / 'synthetic' / 'kinetics400').is_dir()
+
+    code, text = _cli(env, user, 'tables')
+    assert code == 0, text
+    assert (user / 'results' / 'tables' / 'model_zoo.md').is_file()
+    assert not (user / 'results' / 'README.md').exists()  # no README rewritten
+
+    assert _snapshot(site) == before  # nothing written into the package
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['home', 'tmp', 'user']
+    assert _files(scratch) == []  # no temporary file left behind
+    # In $HOME only third-party caches (matplotlib's font list, YAPF's grammar).
+    assert all(f.startswith('.cache' + os.sep) for f in _files(home)), _files(home)
+

@@ -1,4 +1,9 @@
-"""``bike-bench reproduce`` and ``bike-bench tables``."""
+"""``bike-bench reproduce``, ``bike-bench tables`` and ``bike-bench ci-regression``.
+
+Each builds its settings (``bike_bench.reproduction.settings``) from its
+options and passes them down; every default folder lies under the output
+root (``--root``, ``$BIKE_BENCH_HOME`` or the current folder).
+"""
 from __future__ import annotations
 
 
@@ -15,17 +20,29 @@ def add_parser(subparsers):
                         help='run only these registry entries (name or part)')
     parser.add_argument('--runs-dir', help='results folder (default: '
                         'work_dirs/reproduce/runs, then an agreement report against '
-                        'the committed results/runs; give results/runs to regenerate '
-                        'the committed reference runs)')
-    parser.add_argument('--tables-dir', help='tables folder (default '
-                        'work_dirs/reproduce/tables; results/tables with --runs-dir)')
+                        'the shipped reference runs; with --data-root results/runs; '
+                        'maintainers give the checkout\'s results/runs to regenerate '
+                        'the reference runs)')
+    parser.add_argument('--tables-dir', help='tables folder (default: tables/ beside '
+                        'the runs folder)')
+    parser.add_argument('--readme', metavar='PATH',
+                        help='also update the tables index of this README '
+                        '(maintainers: results/README.md); by default no README '
+                        'is touched')
     parser.add_argument('--work-dir', help='checkpoints and logs of the runs '
                         '(default work_dirs/reproduce)')
     parser.add_argument('--synth-root', help='where the synthetic benchmark is '
                         'written (default data/synthetic)')
+    parser.add_argument('--smoke-epochs', type=int, metavar='N',
+                        help='train every smoke twin for N epochs (default 6 from '
+                        'the toy CLIP, 4 fine-tuned or few-shot); other than the '
+                        'default, the runs do not agree with the reference')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='training seed of every smoke twin (default 0, the '
+                        'reference runs\' seed)')
     parser.add_argument('--rerun', action='store_true',
                         help='run every smoke twin again, even those whose '
-                        'results are already in results/runs/')
+                        'results are already in the runs folder')
     parser.add_argument('--keep-stale', action='store_true',
                         help='keep results measured with other code (stale) '
                         'instead of running them again; their table cells are '
@@ -35,21 +52,41 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
     tables = subparsers.add_parser(
-        'tables', help='rebuild the tables from results/ (runs nothing)')
-    tables.add_argument('--runs-dir', help='results folder (default results/runs)')
-    tables.add_argument('--out', help='tables folder (default results/tables)')
+        'tables', help='rebuild the tables from a runs folder (runs nothing)')
+    tables.add_argument('--runs-dir', help='results folder (default results/runs '
+                        'under the output root)')
+    tables.add_argument('--out', help='tables folder (default: tables/ beside the '
+                        'runs folder)')
+    tables.add_argument('--readme', metavar='PATH',
+                        help='also update the tables index of this README '
+                        '(maintainers: results/README.md)')
     tables.set_defaults(func=run_tables)
 
     ci = subparsers.add_parser(
-        'ci-regression', help='run the smoke suite and compare with '
-        'results/ci_baseline.json')
-    ci.add_argument('--baseline', help='baseline JSON (default results/ci_baseline.json)')
+        'ci-regression', help='run the smoke suite and compare with the shipped '
+        'baseline (results/ci_baseline.json)')
+    ci.add_argument('--baseline', help='baseline JSON (default: the shipped '
+                    'results/ci_baseline.json; with --update-baseline '
+                    'results/ci_baseline.json under the output root)')
     ci.add_argument('--update-baseline', action='store_true',
                     help='write the measured metrics as the new baseline')
     ci.add_argument('--seeds', type=int, nargs='+', default=[0],
                     help='with --update-baseline: training seeds whose spread sets '
                     'each metric\'s tolerance (e.g. 0 1 2); checking runs the first')
+    ci.add_argument('--work-dir', help='checkpoints and logs of the suite (default: '
+                    'a temporary folder)')
     ci.set_defaults(func=run_ci)
+
+
+def settings_from(args):
+    """The ``ReproduceSettings`` of ``bike-bench reproduce``'s options."""
+    from bike_bench.reproduction.settings import (ReproduceSettings, SmokeSettings,
+                                                  user_runs_dir)
+    runs_dir = args.runs_dir or (user_runs_dir() if args.data_root else None)
+    return ReproduceSettings.under(
+        runs_dir=runs_dir, work_dir=args.work_dir, synth_root=args.synth_root,
+        tables_dir=args.tables_dir, readme=args.readme,
+        smoke=SmokeSettings.with_epochs(args.smoke_epochs, seed=args.seed))
 
 
 def run(args) -> int:
@@ -65,26 +102,16 @@ def run(args) -> int:
         print(tabulate(rows, headers=['entry', 'protocol', 'views', 'frames',
                                       'paper rows', 'smoke twin']))
         return 0
-    kwargs = {}
+    settings = settings_from(args)
+    # Without --runs-dir (and data) the suite is measured into a local
+    # folder, never over the reference runs, and compared with them after.
     local = not args.data_root and not args.runs_dir
-    if local:
-        # Measure on this machine into a local folder, never over the
-        # committed reference runs; compare with them afterwards.
-        kwargs['runs_dir'] = reproduce_mod.LOCAL_RUNS_DIR
-        args.tables_dir = args.tables_dir or reproduce_mod.LOCAL_TABLES_DIR
-    if args.runs_dir:
-        kwargs['runs_dir'] = args.runs_dir
-    if args.work_dir:
-        kwargs['work_dir'] = args.work_dir
-    if args.synth_root:
-        kwargs['synth_root'] = args.synth_root
-    outcome = reproduce_mod.reproduce(data_root=args.data_root,
+    outcome = reproduce_mod.reproduce(settings, data_root=args.data_root,
                                       checkpoints=args.checkpoints, only=args.only,
-                                      tables_dir=args.tables_dir, rerun=args.rerun,
-                                      keep_stale=args.keep_stale, **kwargs)
+                                      rerun=args.rerun, keep_stale=args.keep_stale)
     if local:
         from bike_bench.reproduction.agreement import report
-        text, agreed = report(kwargs['runs_dir'], reproduce_mod.RUNS_DIR)
+        text, agreed = report(settings.runs_dir)
         print(text)
         if not agreed:
             return 1
@@ -93,9 +120,11 @@ def run(args) -> int:
 
 def run_tables(args) -> int:
     from bike_bench.evaluation.results import ResultsFileError
-    from bike_bench.reproduction.tables import RUNS_DIR, build_tables
+    from bike_bench.reproduction.settings import user_runs_dir
+    from bike_bench.reproduction.tables import build_tables
     try:
-        written = build_tables(args.runs_dir or RUNS_DIR, args.out, echo=print)
+        written = build_tables(args.runs_dir or user_runs_dir(), args.out,
+                               readme=args.readme, echo=print)
     except ResultsFileError as error:
         print(f'tables: refusing a results file: {error}')
         return 2
@@ -105,6 +134,6 @@ def run_tables(args) -> int:
 
 
 def run_ci(args) -> int:
-    from bike_bench.reproduction.ci_regression import BASELINE, ci_regression
-    return ci_regression(args.baseline or BASELINE, update_baseline=args.update_baseline,
-                         seeds=args.seeds)
+    from bike_bench.reproduction.ci_regression import ci_regression
+    return ci_regression(args.baseline, update_baseline=args.update_baseline,
+                         seeds=args.seeds, work_dir=args.work_dir)

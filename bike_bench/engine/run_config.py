@@ -29,7 +29,10 @@ RUNNER_KEYS = frozenset((
     'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
     'default_scope', 'randomness', 'custom_imports', 'runner_type', 'model_wrapper_cfg',
     'find_unused_parameters', 'compile', 'activation_checkpointing',
-    'efficient_conv_bn_eval', 'resource_limit', SOURCE_KEY))
+    'efficient_conv_bn_eval', 'resource_limit', SOURCE_KEY,
+    # bike-bench's protocols: the registered few-shot sampler and half-class
+    # split rule (evaluation/fewshot.py, evaluation/zeroshot.py).
+    'fewshot_sampler', 'zeroshot_split_rule'))
 
 
 class ConfigDumpError(RuntimeError):

@@ -5,7 +5,9 @@ written out as a manifest, so the exact videos are pinned, reusable and the
 same on every rank (the official code draws them with an unseeded
 ``random.sample`` on each rank). As in the official code the subset is
 repeated ``len(train) // len(subset)`` times so an epoch keeps the training
-set's length.
+set's length. Which videos are drawn is a registered component (``TASK_UTILS``)
+the config names: ``fewshot_sampler = dict(type='SeededFewShotSampler')``,
+the default, so a test can swap another in.
 """
 from __future__ import annotations
 
@@ -15,9 +17,14 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
+from mmaction.registry import TASK_UTILS
 
 from bike_bench.datasets.manifest import Manifest, read_manifest, write_manifest
 from bike_bench.utils.atomic import atomic_write_json
+
+# The config key naming the few-shot sampler, and its default.
+SAMPLER_KEY = 'fewshot_sampler'
+DEFAULT_SAMPLER = dict(type='SeededFewShotSampler')
 
 
 class FewShotError(ValueError):
@@ -57,15 +64,40 @@ def sample_fewshot(manifest: Manifest, shots: int, seed: int) -> Manifest:
                                  from_hash=manifest.content_hash)))
 
 
+@TASK_UTILS.register_module()
+class SeededFewShotSampler:
+    """K videos of every class of the training manifest (``sample_fewshot``).
+
+    Called with the training and the evaluation manifest (paths), the shot
+    count and the seed; returns the few-shot training ``Manifest``. The
+    evaluation manifest is not sampled from: it is passed so that every
+    sampler sees what a few-shot run tests on.
+    """
+
+    def __call__(self, train_manifest: str, test_manifest: Optional[str],
+                 shots: int, seed: int) -> Manifest:
+        return sample_fewshot(read_manifest(train_manifest), shots, seed)
+
+
+def build_sampler(cfg=None):
+    """The config's few-shot sampler (``fewshot_sampler``; default
+    ``SeededFewShotSampler``)."""
+    spec = (cfg.get(SAMPLER_KEY) if cfg is not None else None) or DEFAULT_SAMPLER
+    return TASK_UTILS.build(copy.deepcopy(dict(spec)))
+
+
 def write_fewshot_manifest(train_manifest: str, shots: int, seed: int,
-                           out_dir: str) -> str:
+                           out_dir: str, test_manifest: Optional[str] = None,
+                           sampler=None) -> str:
     """Sample and write ``<out_dir>/<stem>_<K>shot_seed<S>.jsonl``.
 
-    The manifest's ``data_root`` is made relative to where it is written,
-    so the dataset folder and the few-shot manifest can move together.
+    ``sampler``: a few-shot sampler (default ``SeededFewShotSampler``),
+    called with ``train_manifest`` and ``test_manifest``. The manifest's
+    ``data_root`` is made relative to where it is written, so the dataset
+    folder and the few-shot manifest can move together.
     """
-    source = read_manifest(train_manifest)
-    fewshot = sample_fewshot(source, shots, seed)
+    sampler = sampler or build_sampler()
+    fewshot = sampler(train_manifest, test_manifest, shots, seed)
     stem = os.path.splitext(os.path.basename(train_manifest))[0]
     path = os.path.join(out_dir, f'{stem}_{shots}shot_seed{seed}.jsonl')
     fewshot.data_root = os.path.relpath(fewshot.data_root,
@@ -201,9 +233,8 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
     code_identity()  # before this run writes anything
     work_dir = work_dir or cfg.work_dir
     train_manifest = train_manifest or cfg.train_dataloader.dataset.ann_file
-    from bike_bench.utils import mutation
-    if mutation.active('fewshot-from-eval'):  # planted fault (CI mutation suite)
-        train_manifest = cfg.test_dataloader.dataset.ann_file
+    test_manifest = val_manifest or cfg.test_dataloader.dataset.ann_file
+    sampler = build_sampler(cfg)
     runs = []
     for k in shots:
         for seed in seeds:
@@ -220,7 +251,8 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
                 echo(f'fewshot {k}-shot seed {seed}: {out} was measured with '
                      f'{_difference(done, train_manifest)}; running again')
             manifest = write_fewshot_manifest(train_manifest, k, seed,
-                                              os.path.join(work_dir, 'manifests'))
+                                              os.path.join(work_dir, 'manifests'),
+                                              test_manifest=test_manifest, sampler=sampler)
             result = train_and_test(cfg, manifest, shots=k, seed=seed, work_dir=run_dir,
                                     val_manifest=val_manifest, views=views,
                                     aggregation=aggregation, validate=validate,

@@ -96,7 +96,7 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
 
 
 def checkpoint_record(path: str) -> Dict[str, Any]:
-    from bike_bench.evaluation.provenance import file_sha256
+    from bike_bench.utils.hashing import file_sha256
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     return dict(path=os.path.abspath(path), sha256=file_sha256(path))

@@ -22,22 +22,6 @@ PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv
             'opencv-contrib-python', 'opencv-python-headless',
             'opencv-contrib-python-headless')
 
-_HASH_CACHE: Dict[tuple, str] = {}
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file (cached per path, size and modification time)."""
-    stat = os.stat(path)
-    key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASH_CACHE:
-        digest = hashlib.sha256()
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1 << 20), b''):
-                digest.update(block)
-        _HASH_CACHE[key] = digest.hexdigest()
-    return _HASH_CACHE[key]
-
-
 def json_safe(value: Any) -> Any:
     """``value`` as plain JSON types (tuples to lists, others via ``str``)."""
     return json.loads(json.dumps(value, default=str))

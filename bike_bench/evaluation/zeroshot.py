@@ -13,10 +13,13 @@ Scoring (``scoring``):
   splits: ``100 * frame_feature @ unit(class_feature)`` per frame (raw image
   features, no video head), softmax over the subset, mean over frames.
 
-Half-class split ``s`` selects ``numpy.random.seed(s);
-numpy.random.permutation(N)[:N // 2]``; its class subset is the selected
+Half-class split ``s`` selects the first ``N // 2`` class ids of
+``arange(N)`` shuffled by ``numpy.random.RandomState(s)`` (what the official
+``test_zeroshot.py`` draws after ``numpy.random.seed(s)``); its class subset is the selected
 classes that occur among the evaluated videos (``np.unique``, as the
-official code). Mean and population standard deviation over splits.
+official code). Mean and population standard deviation over splits. The
+split rule is a registered component (``TASK_UTILS``) a config may swap:
+``zeroshot_split_rule = dict(type='OfficialHalfClassSplits')``, the default.
 """
 from __future__ import annotations
 
@@ -28,20 +31,63 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmaction.registry import TASK_UTILS
 
 from bike_bench.evaluation.metrics import functional as F
 
 PROTOCOLS = ('full', 'half', 'k600')
 SCORINGS = ('head', 'official-frame')
-SPLIT_RULE = 'numpy.random.seed(s); numpy.random.permutation(N)[:N // 2], s = 0..9'
+SPLIT_RULE = 'numpy.random.seed(s); shuffled arange(N)[:N // 2], s = 0..9'
+# The config key naming the half-class split rule, and its default.
+SPLIT_RULE_KEY = 'zeroshot_split_rule'
+DEFAULT_SPLIT_RULE = dict(type='OfficialHalfClassSplits')
+
+
+@TASK_UTILS.register_module()
+class OfficialHalfClassSplits:
+    """The half-class splits of the official ``test_zeroshot.py`` (whwu95/BIKE).
+
+    Split ``s`` (``s = 0 .. num_splits - 1``) selects the first ``N // 2``
+    ids of ``arange(N)`` shuffled by ``numpy.random.RandomState(s)``: the
+    official draw after ``numpy.random.seed(s)`` (NumPy draws a random
+    order of ``N`` items by shuffling ``arange(N)``).
+
+    Args:
+        num_splits: how many splits (the paper: 10).
+
+    Raises:
+        ValueError: ``num_splits`` < 1.
+    """
+
+    rule = SPLIT_RULE
+
+    def __init__(self, num_splits: int = 10):
+        if num_splits < 1:
+            raise ValueError(f'num_splits must be >= 1, got {num_splits}')
+        self.num_splits = int(num_splits)
+
+    def __call__(self, num_classes: int) -> List[np.ndarray]:
+        """The selected class ids ``(N // 2,)`` of each split, in order."""
+        splits = []
+        for seed in range(self.num_splits):
+            order = np.arange(num_classes)
+            np.random.RandomState(seed).shuffle(order)
+            splits.append(order[:num_classes // 2])
+        return splits
+
+
+def build_split_rule(cfg=None, num_splits: Optional[int] = None):
+    """The config's half-class split rule (``zeroshot_split_rule``; default
+    ``OfficialHalfClassSplits``), with ``num_splits`` when given."""
+    spec = dict((cfg.get(SPLIT_RULE_KEY) if cfg is not None else None) or DEFAULT_SPLIT_RULE)
+    if num_splits is not None:
+        spec['num_splits'] = int(num_splits)
+    return TASK_UTILS.build(spec)
 
 
 def half_class_splits(num_classes: int, num_splits: int = 10) -> List[np.ndarray]:
-    """The selected class ids of each half-class split (official order)."""
-    from bike_bench.utils import mutation
-    shift = 10 if mutation.active('split-seed-shift') else 0  # planted fault (CI)
-    return [np.random.RandomState(seed + shift).permutation(num_classes)[:num_classes // 2]
-            for seed in range(num_splits)]
+    """The selected class ids of each official half-class split."""
+    return OfficialHalfClassSplits(num_splits)(num_classes)
 
 
 def split_selection(labels: np.ndarray, selected: np.ndarray
@@ -238,12 +284,15 @@ def run_zeroshot(cfg, checkpoint: str, manifests: Sequence[str], *,
         per_class['full'] = {name: None if np.isnan(acc) else float(acc)
                              for name, acc in zip(names, accuracy)}
         if protocol == 'half':
+            rule = build_split_rule(cfg, num_splits)
             splits = [dict(seed=seed, **scorer.split(selected)) for seed, selected
-                      in enumerate(half_class_splits(num_classes, num_splits))]
+                      in enumerate(rule(num_classes))]
             for k in (1, 5):
                 metrics[f'half/top{k}_mean'], metrics[f'half/top{k}_std'] = mean_std(
                     [s[f'top{k}'] for s in splits])
-            details.update(num_splits=num_splits, split_rule=SPLIT_RULE, splits=splits)
+            details.update(num_splits=num_splits,
+                           split_rule=getattr(rule, 'rule', type(rule).__name__),
+                           splits=splits)
     details['text_encoder_calls'] = [run['model'].text_encoder_calls for run in passes]
     counts = dict(expected=0, evaluated=0, skipped=0)
     skipped: List[Dict[str, Any]] = []

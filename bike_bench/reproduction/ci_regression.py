@@ -4,15 +4,16 @@ A fixed subset of the registry's smoke twins (one per protocol family:
 K400 4x3, ActivityNet 4x1 mAP, Charades multi-label mAP, zero-shot
 half-class on trimmed and on untrimmed videos, few-shot, video +
 attributes) is run from scratch into a
-temporary folder; each metric is compared with ``results/ci_baseline.json``
+temporary folder; each metric is compared with the shipped baseline
+(``results/ci_baseline.json``, package data: ``bike_bench.paths.ci_baseline``)
 within its tolerance. Any metric that moved further fails the check with a
 table of what moved.
 
-Two kinds of checks (issue 13):
+Two kinds of checks:
 
 - metrics, each within its own tolerance. The tolerances are derived from
   measured spread: ``--update-baseline --seeds 0 1 2`` runs the suite once
-  per training seed (``BIKE_BENCH_SMOKE_SEED``) and sets each metric's
+  per training seed (``SmokeSettings.seed``) and sets each metric's
   tolerance to ``max(TOLERANCE_FLOOR, SPREAD_FACTOR x (max - min over
   seeds))``; the seeds' values are written beside the baseline. A baseline
   written without seeds keeps the per-family defaults of :data:`TOLERANCE`.
@@ -23,8 +24,9 @@ Two kinds of checks (issue 13):
   (a shifted split seed, few-shot videos drawn from elsewhere, shifted
   test frames), whatever the metrics do.
 
-``BIKE_BENCH_MUTATION`` (``bike_bench.utils.mutation``) plants faults that
-this check must catch; ``tests/reproduction/test_mutations.py`` runs them.
+The planted-fault tests check that it catches faults: registered components
+defined under ``tests/planted/`` that a config transform swaps into the twins
+(``ReproduceSettings.eval_transform``).
 """
 from __future__ import annotations
 
@@ -37,9 +39,8 @@ from typing import Dict, List, Optional, Sequence
 
 from bike_bench import paths
 from bike_bench.protocols import Protocol, tolerance_fraction
+from bike_bench.reproduction.settings import ReproduceSettings, SmokeSettings
 from bike_bench.utils.atomic import atomic_write_json
-
-BASELINE = paths.output_path('results', 'ci_baseline.json')
 
 # Registry entries (name fragments) whose smoke twins make up the suite.
 SUITE = (
@@ -105,18 +106,38 @@ def _digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
 
+SAMPLER = 'BIKESampleFrames'
+DECODER = 'VideoDecode'
+
+
 def test_frame_indices(run: dict) -> Optional[list]:
-    """Frame indices the run's test sampling picks for 16/32-frame videos."""
-    from bike_bench.datasets.transforms.sampling import BIKESampleFrames
+    """Frame indices the run's test sampling picks for 16/32-frame videos.
+
+    The sampling is the test pipeline's steps from the frame sampler up to
+    the decoder (in the shipped configs the sampler alone), built from the
+    TRANSFORMS registry after the config's ``custom_imports``, so a step a
+    config adds there moves the fingerprint too.
+    """
+    from mmengine.utils import import_modules_from_strings
+    from mmaction.registry import TRANSFORMS
+    import bike_bench.datasets  # noqa: F401  (registers the transforms)
     config = (run.get('config') or {}).get('resolved') or {}
     pipeline = ((config.get('test_dataloader') or {}).get('dataset') or {}).get('pipeline')
-    for step in pipeline or []:
-        if step.get('type') == 'BIKESampleFrames':
-            kwargs = {k: v for k, v in step.items() if k != 'type'}
-            sampler = BIKESampleFrames(**kwargs)
-            return [sampler.transform(dict(total_frames=n))['frame_inds'].tolist()
-                    for n in (16, 32)]
-    return None
+    types = [step.get('type') for step in pipeline or []]
+    if SAMPLER not in types:
+        return None
+    first = types.index(SAMPLER)
+    last = types.index(DECODER, first) if DECODER in types[first:] else len(types)
+    if config.get('custom_imports'):
+        import_modules_from_strings(**config['custom_imports'])
+    steps = [TRANSFORMS.build(dict(step)) for step in pipeline[first:last]]
+    indices = []
+    for total in (16, 32):
+        results = dict(total_frames=total)
+        for step in steps:
+            results = step(results)
+        indices.append(results['frame_inds'].tolist())
+    return indices
 
 
 def fingerprints(run: dict) -> Dict[str, str]:
@@ -194,7 +215,14 @@ def format_changes(changes: Sequence[Change], only_failures: bool = False,
                                    'tolerance', 'status'])
 
 
-def read_baseline_file(path: str = BASELINE) -> dict:
+def read_baseline_file(path: Optional[str] = None) -> dict:
+    """The baseline JSON at ``path`` (default: the shipped one,
+    ``bike_bench.paths.ci_baseline()``).
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+    """
+    path = str(path or paths.ci_baseline())
     if not os.path.isfile(path):
         raise FileNotFoundError(f'no CI baseline at {path}; create it with '
                                 '`bike-bench ci-regression --update-baseline`')
@@ -202,11 +230,12 @@ def read_baseline_file(path: str = BASELINE) -> dict:
         return json.load(handle)
 
 
-def read_baseline(path: str = BASELINE) -> Dict[str, Dict[str, float]]:
+def read_baseline(path: Optional[str] = None) -> Dict[str, Dict[str, float]]:
+    """``{run: {metric: value}}`` of the baseline (default: the shipped one)."""
     return read_baseline_file(path)['runs']
 
 
-def read_tolerances(path: str = BASELINE) -> Dict[str, Dict[str, float]]:
+def read_tolerances(path: Optional[str] = None) -> Dict[str, Dict[str, float]]:
     """Per-metric tolerances of a seed-derived baseline (``{}`` otherwise)."""
     data = read_baseline_file(path)
     tolerance = data.get('tolerance', {})
@@ -229,51 +258,52 @@ def spread_tolerances(per_seed: Sequence[Dict[str, Dict[str, float]]]
     return out
 
 
-def run_suite(runs_dir: str, work_dir: str, synth_root: str,
-              entries: Sequence[str] = SUITE, echo=print) -> Dict[str, Dict[str, float]]:
-    """Run the suite's smoke twins into ``runs_dir``; return their metrics."""
+def run_suite(settings: ReproduceSettings, entries: Sequence[str] = SUITE,
+              echo=print) -> Dict[str, Dict[str, float]]:
+    """Run the suite's smoke twins with ``settings``; return their metrics
+    (``summarize`` of ``settings.runs_dir``)."""
     from bike_bench.reproduction.reproduce import reproduce
-    reproduce(only=list(entries), runs_dir=runs_dir, work_dir=work_dir,
-              synth_root=synth_root, tables_dir=os.path.join(work_dir, 'tables'),
-              readme=False, echo=echo)
-    return summarize(runs_dir)
+    reproduce(settings, only=list(entries), echo=echo)
+    return summarize(settings.runs_dir)
 
 
-def _run_seed(seed: int, scratch: str, work_dir: Optional[str], synth_root: str,
-              entries: Sequence[str], echo) -> Dict[str, Dict[str, float]]:
-    """The suite with training seed ``seed`` (``BIKE_BENCH_SMOKE_SEED``)."""
-    import importlib
-    from bike_bench.reproduction import smoke_twins
-    previous = os.environ.get('BIKE_BENCH_SMOKE_SEED')
-    os.environ['BIKE_BENCH_SMOKE_SEED'] = str(seed)
-    try:
-        importlib.reload(smoke_twins)
-        return run_suite(os.path.join(scratch, f'runs_seed{seed}'),
-                         os.path.join(work_dir or scratch, f'work_seed{seed}'),
-                         synth_root, entries, echo)
-    finally:
-        if previous is None:
-            os.environ.pop('BIKE_BENCH_SMOKE_SEED', None)
-        else:
-            os.environ['BIKE_BENCH_SMOKE_SEED'] = previous
-        importlib.reload(smoke_twins)
+def seed_settings(settings: ReproduceSettings, seed: int, scratch: str,
+                  work_dir: Optional[str] = None) -> ReproduceSettings:
+    """``settings`` for the suite with training seed ``seed``: its own runs
+    and work folders (under ``scratch``, or ``work_dir`` for the work)."""
+    work = os.path.join(work_dir or scratch, f'work_seed{seed}')
+    return settings.replace(runs_dir=os.path.join(scratch, f'runs_seed{seed}'),
+                            work_dir=work, tables_dir=os.path.join(work, 'tables'),
+                            readme=None,
+                            smoke=dataclasses.replace(settings.smoke, seed=seed))
 
 
-def ci_regression(baseline_path: str = BASELINE, update_baseline: bool = False,
+def ci_regression(baseline_path: Optional[str] = None, update_baseline: bool = False,
                   work_dir: Optional[str] = None, synth_root: Optional[str] = None,
                   seeds: Sequence[int] = (0,), entries: Sequence[str] = SUITE,
-                  echo=print) -> int:
+                  smoke: Optional[SmokeSettings] = None, echo=print) -> int:
     """Run the suite and compare; returns the exit code (0 = no regression).
 
-    With ``update_baseline``, the suite runs once per seed of ``seeds``; the
-    first seed's metrics become the baseline and the spread over seeds the
+    ``baseline_path`` defaults to the shipped baseline when checking and to
+    ``<output root>/results/ci_baseline.json`` when writing one (the
+    maintainers pass the checkout's ``results/ci_baseline.json``). With
+    ``update_baseline``, the suite runs once per seed of ``seeds``; the first
+    seed's metrics become the baseline and the spread over seeds the
     tolerances (one seed: the family defaults). Checking runs seed
-    ``seeds[0]`` only.
+    ``seeds[0]`` only. ``smoke``: how the twins train (default
+    ``SmokeSettings()``; its seed is replaced by each of ``seeds``).
     """
     start = time.time()
+    if update_baseline:
+        baseline_path = baseline_path or paths.output_path('results', 'ci_baseline.json')
+    else:
+        baseline_path = str(baseline_path or paths.ci_baseline())
+        read_baseline_file(baseline_path)  # before minutes of training
     with tempfile.TemporaryDirectory(prefix='bike-ci-') as scratch:
-        synth = synth_root or os.path.join(scratch, 'synthetic')
-        runs = [_run_seed(seed, scratch, work_dir, synth, entries, echo)
+        settings = ReproduceSettings.under(
+            scratch, synth_root=synth_root or os.path.join(scratch, 'synthetic'),
+            smoke=smoke)
+        runs = [run_suite(seed_settings(settings, seed, scratch, work_dir), entries, echo)
                 for seed in (seeds if update_baseline else seeds[:1])]
     measured = runs[0]
     minutes = (time.time() - start) / 60
@@ -302,5 +332,6 @@ def ci_regression(baseline_path: str = BASELINE, update_baseline: bool = False,
              f'moved beyond tolerance ({minutes:.1f} min):')
         echo(format_changes(failed, only_failures=True))
         return 1
-    echo(f'\nci-regression: {len(changes)} checks within tolerance ({minutes:.1f} min)')
+    echo(f'\nci-regression: {len(changes)} checks within tolerance ({minutes:.1f} min)'
+         f' against {baseline_path}')
     return 0

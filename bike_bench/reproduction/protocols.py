@@ -59,7 +59,7 @@ class General(ProtocolRunner):
     def run_smoke(self, runner, twin, entry, scratch):
         from bike_bench.evaluation.harness import run_test
         checkpoint = runner.checkpoint(twin)
-        return run_test(runner.config(twin), checkpoint, out=scratch, run_id=twin.id,
+        return run_test(runner.eval_config(twin), checkpoint, out=scratch, run_id=twin.id,
                         replace=True)
 
     def run_full(self, cfgs, checkpoint, manifests, scratch, entry):
@@ -76,9 +76,9 @@ class FewShot(ProtocolRunner):
 
     def run_smoke(self, runner, twin, entry, scratch):
         from bike_bench.evaluation.fewshot import run_fewshot
-        from bike_bench.reproduction.reproduce import FEWSHOT_SEEDS, _fewshot_results
+        from bike_bench.reproduction.reproduce import _fewshot_results
         cfg = runner.twin_config(twin, entry)
-        summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(FEWSHOT_SEEDS),
+        summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(runner.fewshot_seeds),
                               work_dir=os.path.join(runner.work_dir, twin.id),
                               resume=False)
         return _fewshot_results(summary['by_shots'][str(twin.shots)])

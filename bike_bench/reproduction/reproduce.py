@@ -5,7 +5,10 @@ twin on the CPU (scale ``smoke``). With ``data_root`` it runs the real
 entries whose manifests and checkpoints are present (scale ``full``) and
 lists precisely what is missing for the others.
 
-Every run ends in one results JSON under ``results/runs/<scale>/`` (written
+Where it reads and writes and how the twins train is a
+:class:`~bike_bench.reproduction.settings.ReproduceSettings` the command line
+builds from its options (every folder under the user's output root). Every
+run ends in one results JSON under ``<runs_dir>/<scale>/`` (written
 atomically) carrying a ``reproduce`` section: the run key (config, manifests
 and parent), the entries it measures and the paper rows it fills. A run
 whose file exists with the same key is not repeated, so an interrupted
@@ -14,13 +17,13 @@ reproduce resumes where it stopped and a second run executes nothing.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import os
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from bike_bench import paths
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
 from bike_bench.reproduction.protocols import protocol
@@ -28,21 +31,14 @@ from bike_bench.reproduction.run_files import finish as _finish
 from bike_bench.reproduction.run_files import measured_with, previous_state
 from bike_bench.reproduction.registry import Experiment, SmokeTwin, build_registry
 from bike_bench.reproduction import smoke_twins as twins_mod
+from bike_bench.reproduction.settings import ReproduceSettings
 from bike_bench.utils.atomic import atomic_write_text
 
 DATA_ROOT = twins_mod.DATA_ROOT  # the package data (configs)
-RUNS_DIR = paths.output_path('results', 'runs')
-WORK_DIR = paths.output_path('work_dirs', 'reproduce')
-SYNTH_ROOT = paths.user_path('data', 'synthetic')
-# `make reproduce` measures here (the committed results/runs are the reference).
-LOCAL_RUNS_DIR = os.path.join(WORK_DIR, 'runs')
-LOCAL_TABLES_DIR = os.path.join(WORK_DIR, 'tables')
 # Enough videos per class for 5-shot sampling from the UCF/HMDB splits.
 SYNTH_VIDEOS_PER_CLASS = 12
 # Zero-shot flavours: 10 held-out compositions (5 per half-class split).
 SYNTH_ZEROSHOT_CLASSES = 10
-# Few-shot smoke twins: mean over these seeds (issue 13).
-FEWSHOT_SEEDS = (0, 1, 2)
 
 
 @dataclasses.dataclass
@@ -84,14 +80,16 @@ class _Progress:
 class SmokeRunner:
     """Runs smoke twins in dependency order, reusing finished runs."""
 
-    def __init__(self, entries: Sequence[Experiment], runs_dir: str, work_dir: str,
-                 synth_root: str, echo: Callable[[str], None] = print,
+    def __init__(self, entries: Sequence[Experiment], settings: ReproduceSettings,
+                 echo: Callable[[str], None] = print,
                  rerun: bool = False, keep_stale: bool = False):
         self.entries = list(entries)
         self.by_id = {e.id: e for e in build_registry()} | {e.id: e for e in entries}
-        self.runs_dir = os.path.join(runs_dir, 'smoke')
-        self.work_dir = os.path.join(work_dir, 'smoke')
-        self.synth_root = synth_root
+        self.settings = settings
+        self.runs_dir = os.path.join(settings.runs_dir, 'smoke')
+        self.work_dir = os.path.join(settings.work_dir, 'smoke')
+        self.synth_root = settings.synth_root
+        self.fewshot_seeds = settings.smoke.fewshot_seeds
         self.echo = echo
         self.keys: Dict[str, Dict[str, str]] = {}
         self.configs: Dict[str, object] = {}
@@ -125,7 +123,18 @@ class SmokeRunner:
 
     def _config(self, twin, entry):
         return twins_mod.twin_config(entry, twin, self.synth_root,
-                                     os.path.join(self.work_dir, twin.id))
+                                     os.path.join(self.work_dir, twin.id),
+                                     self.settings.smoke)
+
+    def _evaluated(self, cfg):
+        """``cfg`` as a twin is evaluated with: the settings'
+        ``eval_transform`` applied to a copy (``cfg`` itself without one)."""
+        transform = self.settings.eval_transform
+        if transform is None:
+            return cfg
+        cfg = copy.deepcopy(cfg)
+        transform(cfg)
+        return cfg
 
     def _manifests(self, twin: SmokeTwin, cfg) -> List[str]:
         paths = []
@@ -151,6 +160,18 @@ class SmokeRunner:
 
     def key(self, twin: SmokeTwin, entry: Experiment) -> str:
         return self.keys_of(twin, entry)['run_key']
+
+    def result_keys(self, twin: SmokeTwin, entry: Experiment) -> Dict[str, str]:
+        """The keys of a twin's results file: :meth:`keys_of`, and with an
+        ``eval_transform`` also the evaluated config (the checkpoints it
+        evaluates keep theirs)."""
+        keys = self.keys_of(twin, entry)
+        if self.settings.eval_transform is None:
+            return keys
+        from bike_bench.evaluation.provenance import run_key
+        evaluated = self._evaluated(self._config(twin, entry))
+        return run_key([keys['inputs_key'],
+                        twins_mod.config_key_text(evaluated, self.synth_root)])
 
     def attributes(self, cfg) -> None:
         """Generate the attribute sentences a twin's datasets read.
@@ -200,8 +221,9 @@ class SmokeRunner:
         return last_checkpoint(work_dir)
 
     def twin_config(self, twin: SmokeTwin, entry: Experiment):
-        """The twin's config with its attribute files generated."""
-        cfg = self._config(twin, entry)
+        """The config the twin is evaluated with (few-shot: trained and
+        tested), its attribute files generated."""
+        cfg = self._evaluated(self._config(twin, entry))
         self.attributes(cfg)
         return cfg
 
@@ -219,13 +241,22 @@ class SmokeRunner:
             self.configs[twin.id] = materialize(cfg, stem=twin.id)
         return self.configs[twin.id]
 
+    def eval_config(self, twin: SmokeTwin):
+        """The file a trained twin is tested with: :meth:`config`, or with an
+        ``eval_transform`` its transformed copy written beside it."""
+        from bike_bench.engine.run_config import materialize
+        cfg = self.config(twin)
+        if self.settings.eval_transform is None:
+            return cfg
+        return materialize(self._evaluated(cfg), stem=twin.id)
+
     def run(self, progress: _Progress) -> Outcome:
         os.makedirs(self.runs_dir, exist_ok=True)
         for twin_id, (twin, entries) in self.twins().items():
             if not entries:
                 continue  # a parent only; trained when a child needs it
             entry = entries[0]
-            keys = self.keys_of(twin, entry)
+            keys = self.result_keys(twin, entry)
             out = os.path.join(self.runs_dir, f'{twin_id}.json')
             done = None if self.rerun else read_valid_results(out)
             state = previous_state(done, keys)
@@ -382,13 +413,16 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
 
 
 # ---------------------------------------------------------------------- main
-def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = None,
-              only: Optional[Sequence[str]] = None, runs_dir: str = RUNS_DIR,
-              work_dir: str = WORK_DIR, synth_root: str = SYNTH_ROOT,
-              tables_dir: Optional[str] = None, readme=None, rerun: bool = False,
+def reproduce(settings: Optional[ReproduceSettings] = None, *,
+              data_root: Optional[str] = None, checkpoints: Optional[str] = None,
+              only: Optional[Sequence[str]] = None, rerun: bool = False,
               keep_stale: bool = False,
               echo: Callable[[str], None] = print) -> Outcome:
     """Run the registry (smoke twins, or real entries with ``data_root``).
+
+    ``settings`` (default ``ReproduceSettings.under()``: everything under
+    the output root) says where results, work dirs, the synthetic benchmark
+    and tables go and how the smoke twins train.
 
     A results file counts as done only when its run key (config, data,
     parent or checkpoint, and the code identity) equals the current one.
@@ -396,6 +430,7 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
     ``keep_stale``: then it is kept and its table cells say so. ``rerun``
     runs every smoke twin again even where the key is current.
     """
+    settings = settings or ReproduceSettings.under()
     from bike_bench.evaluation.provenance import code_identity
     code_identity()  # the code as it is before anything is written
     from bike_bench.reproduction.registry import find_entry
@@ -406,15 +441,14 @@ def reproduce(*, data_root: Optional[str] = None, checkpoints: Optional[str] = N
         entries = [find_entry(entries, key) for key in only]
     if data_root:
         progress = _Progress(len(entries), echo)
-        outcome = run_full(entries, data_root, checkpoints, runs_dir, work_dir, progress,
-                           keep_stale)
+        outcome = run_full(entries, data_root, checkpoints, settings.runs_dir,
+                           settings.work_dir, progress, keep_stale)
     else:
-        write_synthetic(synth_root, echo)
-        runner = SmokeRunner(entries, runs_dir, work_dir, synth_root, echo, rerun,
-                             keep_stale)
+        write_synthetic(settings.synth_root, echo)
+        runner = SmokeRunner(entries, settings, echo, rerun, keep_stale)
         count = sum(1 for _, group in runner.twins().values() if group)
         outcome = runner.run(_Progress(count, echo))
-    written = build_tables(runs_dir, tables_dir, readme=readme)
+    written = build_tables(settings.runs_dir, settings.tables_dir, readme=settings.readme)
     kept = f', {len(outcome.stale)} stale kept' if outcome.stale else ''
     echo(f'reproduce: {len(outcome.ran)} run, {len(outcome.skipped)} already done'
          f'{kept}, {len(outcome.missing)} missing; {len(written)} table files written '

@@ -18,20 +18,13 @@ from typing import Dict, List, Optional
 
 from bike_bench.reproduction import metafile
 from bike_bench.reproduction.registry import Experiment, SmokeTwin
+from bike_bench.reproduction.settings import SmokeSettings
 
 DATA_ROOT = str(metafile.DATA_ROOT)  # the package data (configs)
 SMOKE_CONFIG = os.path.join(
     DATA_ROOT, 'mmconfigs',
     'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
 INPUT_SIZE = 64
-EPOCHS = {'train': 6, 'finetune': 4, 'fewshot': 4}
-if os.environ.get('BIKE_BENCH_SMOKE_EPOCHS'):
-    # Tests of the harness itself shorten every smoke training.
-    EPOCHS = {k: int(os.environ['BIKE_BENCH_SMOKE_EPOCHS']) for k in EPOCHS}
-
-# Training seed of every twin; the CI baseline measures the spread over a
-# few (`bike-bench ci-regression --update-baseline --seeds 0 1 2`).
-SEED = int(os.environ.get('BIKE_BENCH_SMOKE_SEED', '0'))
 
 # Manifests of each synthetic flavour used for training, validation, test
 # and zero-shot (names as in manifests/README.md).
@@ -104,11 +97,13 @@ def _set_loader(cfg, loader: str, manifest: Optional[str], batch_size: int) -> N
     dataset['pipeline'] = _resize_pipeline(dataset['pipeline'])
 
 
-def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: str):
+def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: str,
+                settings: SmokeSettings = SmokeSettings()):
     """The MMEngine config of ``twin``: a transform of ``entry``'s real config.
 
     The backbone (architecture and ``pretrained`` setting) is the smoke
-    config's. The result carries ``run_source`` (the real config and the
+    config's; epochs and training seed are ``settings``'. The result carries
+    ``run_source`` (the real config and the
     derivation ``smoke twin ...``) and the evaluation setup of its test
     loader, so ``engine.run_config.materialize`` writes it as the one file
     that trains and tests the twin.
@@ -134,8 +129,7 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
                                 ('test_dataloader', 'test', 8)):
         manifest = manifest_path(synth_root, entry.dataset, role) if role in roles else None
         _set_loader(cfg, loader, manifest, batch)
-    epochs = EPOCHS['fewshot'] if twin.protocol == 'fewshot' else (
-        EPOCHS['finetune'] if twin.parent is not None else EPOCHS['train'])
+    epochs = settings.epochs(twin.protocol, finetuned=twin.parent is not None)
     if cfg.get('train_cfg') and cfg.train_cfg.get('type') == 'EpochBasedTrainLoop':
         cfg.train_cfg.max_epochs = epochs
         cfg.train_cfg.val_interval = epochs  # validate once, at the end
@@ -152,7 +146,7 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
     cfg.load_from = None
     cfg.resume = False
-    cfg.randomness = dict(seed=SEED, deterministic=False)
+    cfg.randomness = dict(seed=settings.seed, deterministic=False)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.log_level = 'ERROR'  # reproduce prints its own progress

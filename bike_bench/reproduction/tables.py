@@ -1,8 +1,9 @@
 """``bike-bench tables``: the paper's tables with the measured numbers beside.
 
-Built from ``results/paper/`` (the paper's figures) and the results files
-under ``results/runs/{full,smoke}/`` without running anything. For every
-paper table: Markdown, LaTeX and CSV under ``results/tables/``; per metric a
+Built from ``results/paper/`` (the paper's figures, package data) and the
+results files under ``<runs>/{full,smoke}/`` without running anything. For
+every paper table: Markdown, LaTeX and CSV in the tables folder (default
+``tables/`` beside the runs folder); per metric a
 paper, a measured and a difference column, and per row the scale of the
 measurement and a provenance note (run id, git commit, date, device).
 
@@ -23,12 +24,9 @@ import pandas as pd
 from bike_bench import paths
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.reproduction.paper import PaperTable, load_tables
+from bike_bench.reproduction.settings import tables_beside, user_runs_dir
 from bike_bench.utils.atomic import atomic_write_text
 
-ROOT = paths.output_path()  # the user's root (results/, work_dirs/)
-RUNS_DIR = os.path.join(ROOT, 'results', 'runs')
-TABLES_DIR = os.path.join(ROOT, 'results', 'tables')
-README = os.path.join(ROOT, 'results', 'README.md')
 TABLE_ORDER = ('k400_sota', 'activitynet', 'charades', 'few_shot', 'zero_shot',
                'model_zoo')
 SCALES = ('full', 'smoke')  # preference order
@@ -36,14 +34,13 @@ SMOKE_NOTE = ('smoke: the toy CLIP pre-trained on the synthetic benchmark '
               '(`bike-bench pretrain-toy`), fine-tuned for seconds on it; it checks '
               'that the protocol runs end to end and is not a reproduction of the '
               'paper\'s figure.')
-BENCH_DIR = os.path.join(ROOT, 'results', 'bench')
 FLOPS_PAPER = 'GFLOPs x views (paper: MLP + patch embedding only)'
 FLOPS_COUNTED = 'GMAC/view counted (all ops incl. attention)'
 EXTRA_COLUMNS = ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
                  'resolution', 'shot', 'params_m')
 
 
-def load_runs(runs_dir: str = RUNS_DIR) -> List[dict]:
+def load_runs(runs_dir: str) -> List[dict]:
     """Every results file under ``runs_dir/<scale>/``, validated.
 
     Raises ResultsFileError naming the file and the missing field.
@@ -89,10 +86,16 @@ def _fmt(value: Optional[float], std: Optional[float] = None, approx: bool = Fal
     return ('~' + text) if approx else text
 
 
-def counted_flops(bench_dir: str = BENCH_DIR) -> Tuple[Dict[Tuple[int, int], float],
-                                                      Optional[str]]:
+def counted_flops(bench_dir: Optional[str] = None
+                  ) -> Tuple[Dict[Tuple[int, int], float], Optional[str]]:
     """``{(frames, resolution): counted GMAC per view}`` of the ViT-L/14
-    models from the newest full ``make bench`` file, and that file."""
+    models from the newest full ``make bench`` file, and that file.
+
+    ``bench_dir`` defaults to ``<output root>/results/bench`` (where
+    ``bike-bench bench`` writes).
+    """
+    root = paths.output_path()
+    bench_dir = bench_dir or os.path.join(root, 'results', 'bench')
     files = sorted(p for p in glob.glob(os.path.join(bench_dir, '*.json'))
                    if not p.endswith('-quick.json') and 'gpu-' not in os.path.basename(p))
     if not files:
@@ -102,7 +105,7 @@ def counted_flops(bench_dir: str = BENCH_DIR) -> Tuple[Dict[Tuple[int, int], flo
     sizes = {'vit-l-14': 224, 'vit-l-14-336': 336}
     counted = {(row['frames'], sizes[row['model']]): row['counted_gmac_per_view']
                for row in rows if row.get('model') in sizes}
-    return counted, os.path.relpath(files[-1], ROOT)
+    return counted, os.path.relpath(files[-1], root)
 
 
 # ------------------------------------------------------------------ rows
@@ -248,7 +251,7 @@ def build_table(table: PaperTable, runs: Sequence[dict],
                               commit=str(env.get('git_commit'))[:10],
                               date=str(run.get('created', ''))[:10], device=device,
                               views=run['views']['label'],
-                              path=os.path.relpath(run['_path'], ROOT),
+                              path=os.path.relpath(run['_path'], paths.output_path()),
                               config=run['config'].get('path'),
                               stale=is_stale(run, code_hash)))
         ref = len(footnotes)
@@ -356,7 +359,7 @@ def _markdown_parts(frame: pd.DataFrame) -> List[Tuple[str, pd.DataFrame]]:
 
 def _runs_source(runs_dir: str, out_dir: str) -> Tuple[str, str]:
     """How a table names its runs folder and the command that rebuilds it."""
-    if os.path.abspath(runs_dir) == os.path.abspath(RUNS_DIR):
+    if os.path.abspath(runs_dir) == os.path.abspath(user_runs_dir()):
         return 'results/runs/', 'bike-bench tables'
     def shown(path: str) -> str:
         relative = os.path.relpath(path)
@@ -445,7 +448,8 @@ def place_user_runs(folder: str) -> Tuple[List[dict], List[Tuple[str, str]]]:
 def _update_readme(written: Sequence[str], readme: str) -> None:
     begin, end = '<!-- tables:begin -->', '<!-- tables:end -->'
     rows = ['## tables/ — the paper\'s tables with measured numbers', '',
-            'Generated by `bike-bench tables` from `paper/` and `runs/`:', '']
+            'Generated by `make tables` (`bike-bench tables --readme results/README.md`)',
+            'from `paper/` and `runs/`:', '']
     for path in written:
         if path.endswith('.md'):
             name = os.path.splitext(os.path.basename(path))[0]
@@ -461,15 +465,18 @@ def _update_readme(written: Sequence[str], readme: str) -> None:
     atomic_write_text(readme, text)
 
 
-def build_tables(runs_dir: str = RUNS_DIR, out_dir: Optional[str] = None,
+def build_tables(runs_dir: str, out_dir: Optional[str] = None,
                  readme: Optional[str] = None, echo=None) -> List[str]:
     """Write every table (Markdown, LaTeX, CSV + footnotes CSV); returns the paths.
 
-    Users' own results files in ``runs_dir`` (outside ``full/`` and
-    ``smoke/``) are placed by their config's experiment; ``echo`` (if
-    given) receives what was ignored and why.
+    ``out_dir`` defaults to ``tables/`` beside ``runs_dir``. Users' own
+    results files in ``runs_dir`` (outside ``full/`` and ``smoke/``) are
+    placed by their config's experiment; ``echo`` (if given) receives what
+    was ignored and why. ``readme``: a README whose tables index (between
+    ``<!-- tables:begin -->`` and ``<!-- tables:end -->``) is rewritten --
+    only when given (the maintainers' ``results/README.md``).
     """
-    out_dir = out_dir or TABLES_DIR
+    out_dir = out_dir or tables_beside(runs_dir)
     runs = load_runs(runs_dir)
     user, ignored = place_user_runs(runs_dir) if os.path.isdir(runs_dir) else ([], [])
     runs = runs + user
@@ -496,7 +503,6 @@ def build_tables(runs_dir: str = RUNS_DIR, out_dir: Optional[str] = None,
             notes, columns=['footnote', 'run_id', 'scale', 'commit', 'date', 'device',
                             'views', 'path', 'config', 'stale']).to_csv(index=False))
         written += [base + '.md', base + '.tex', base + '.csv', base + '_footnotes.csv']
-    # The index in results/README.md follows the repository's own tables.
-    if readme is not False and (readme or os.path.abspath(out_dir) == TABLES_DIR):
-        _update_readme(written, readme or README)
+    if readme:
+        _update_readme(written, readme)
     return written

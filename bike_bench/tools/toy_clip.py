@@ -35,7 +35,6 @@ count (CPU); the checkpoint is written in fp16 with a JSON record beside it
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import time
@@ -48,6 +47,7 @@ from torch import nn
 from bike_bench.models.clip.factory import build_clip
 from bike_bench.models.clip.tokenizer import tokenize
 from bike_bench.models.tiny_archs import tiny_arch
+from bike_bench.utils.hashing import file_sha256
 
 # The smoke config's tiny CLIP (mmconfigs/_base_/models/bike_tiny-vit-p16-res64.py):
 # the open_clip model config `bike-tiny-openai-clip`, as a dict.
@@ -88,14 +88,6 @@ def resolve(path: str) -> str:
     """``path``, or the shipped file of that name (``paths.shipped_file``)."""
     from bike_bench import paths
     return paths.shipped_file(path)
-
-
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------- data
@@ -369,7 +361,7 @@ def _pretrain(recipe: Recipe, out: Optional[str], echo) -> Dict[str, object]:
         with atomic_path(out) as tmp:
             torch.save(state, tmp)
         record['checkpoint'] = os.path.basename(out)
-        record['sha256'] = sha256(out)
+        record['sha256'] = file_sha256(out)
         from bike_bench.utils.atomic import atomic_write_text
         atomic_write_text(record_path(out), json.dumps(record, indent=2) + '\n')
     echo(f'pretrain-toy: done in {record["timing"]["total_s"]:.0f} s; held-out top-1 '
@@ -394,7 +386,7 @@ def verify(checkpoint: str = CHECKPOINT) -> Dict[str, object]:
     checkpoint = resolve(checkpoint)
     with open(record_path(checkpoint), encoding='utf-8') as handle:
         record = json.load(handle)
-    found = sha256(checkpoint)
+    found = file_sha256(checkpoint)
     if found != record.get('sha256'):
         raise ValueError(f'{checkpoint}: sha256 {found} differs from its record '
                          f'{record.get("sha256")}')

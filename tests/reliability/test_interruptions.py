@@ -369,24 +369,25 @@ def test_sigkill_during_make_reproduce_resumes(faults, tmp_path_factory, tmp_pat
     """``bike-bench reproduce`` killed after its first run: the rerun keeps
     that run, runs only the rest, and no results file is ever partial."""
     from bike_bench.evaluation.results import validate_results
-    from bike_bench.reproduction import smoke_twins
     from bike_bench.reproduction.reproduce import reproduce, write_synthetic
+    from bike_bench.reproduction.settings import ReproduceSettings, SmokeSettings
     faults.tried('interruptions', 'SIGKILL during make reproduce')
     faults.checked(NO_PARTIAL)
     k400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
     zero_shot = 'bike_vit-l-p14_k400-pre_zeroshot-8x1x1_ucf101-rgb'
     synth_root = str(tmp_path_factory.mktemp('synthetic'))
     write_synthetic(synth_root, echo=lambda *_: None)
-    dirs = dict(runs_dir=str(tmp_path / 'runs'), work_dir=str(tmp_path / 'work'),
-                tables_dir=str(tmp_path / 'tables'))
+    settings = ReproduceSettings.under(
+        str(tmp_path), runs_dir=str(tmp_path / 'runs'), work_dir=str(tmp_path / 'work'),
+        tables_dir=str(tmp_path / 'tables'), synth_root=synth_root,
+        smoke=SmokeSettings.with_epochs(1))
     command = [sys.executable, '-m', 'bike_bench.cli.main', 'reproduce',
                '--only', k400, zero_shot, '--synth-root', synth_root,
-               '--runs-dir', dirs['runs_dir'], '--work-dir', dirs['work_dir'],
-               '--tables-dir', dirs['tables_dir']]
+               '--runs-dir', settings.runs_dir, '--work-dir', settings.work_dir,
+               '--tables-dir', settings.tables_dir, '--smoke-epochs', '1']
     process = subprocess.Popen(command, cwd=REPO,
-                               env=dict(os.environ, BIKE_BENCH_SMOKE_EPOCHS='1'),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    smoke_runs = Path(dirs['runs_dir']) / 'smoke'
+    smoke_runs = Path(settings.runs_dir) / 'smoke'
     deadline = time.time() + 300
     while not list(smoke_runs.glob('*.json')) and process.poll() is None:
         assert time.time() < deadline, 'the first entry never finished'
@@ -400,12 +401,6 @@ def test_sigkill_during_make_reproduce_resumes(faults, tmp_path_factory, tmp_pat
         if path.suffix == '.json':  # the .py beside it: the config that ran
             validate_results(str(path))
             assert (smoke_runs / (path.stem + '.py')).is_file()
-    epochs = smoke_twins.EPOCHS
-    smoke_twins.EPOCHS = {key: 1 for key in epochs}
-    try:
-        resumed = reproduce(only=[k400, zero_shot], synth_root=synth_root,
-                            echo=lambda *_: None, **dirs)
-    finally:
-        smoke_twins.EPOCHS = epochs
+    resumed = reproduce(settings, only=[k400, zero_shot], echo=lambda *_: None)
     assert resumed.skipped == ['smoke_general_kinetics400_8f_4x3']
     assert resumed.ran == ['smoke_zeroshot-half_ucf101_8f_1x1']

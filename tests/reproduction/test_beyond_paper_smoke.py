@@ -17,15 +17,16 @@ from bike_bench.reproduction import smoke_twins
 from bike_bench.reproduction.registry import (SmokeTwin, build_beyond_registry,
                                               build_registry, find_entry)
 from bike_bench.reproduction.reproduce import write_synthetic
+from bike_bench.reproduction.settings import SmokeSettings
 
 pytestmark = pytest.mark.slow
 
 
-def test_siglip_family_trains_tests_4x3_and_runs_zero_shot(tmp_path, monkeypatch):
+def test_siglip_family_trains_tests_4x3_and_runs_zero_shot(tmp_path):
     from bike_bench.cli.common import build_runner
     from bike_bench.evaluation.harness import run_test
     from bike_bench.evaluation.zeroshot import run_zeroshot
-    monkeypatch.setattr(smoke_twins, 'EPOCHS', {'train': 2, 'finetune': 1, 'fewshot': 1})
+    smoke = SmokeSettings(train_epochs=2, finetune_epochs=1, fewshot_epochs=1)
     root = str(tmp_path / 'synthetic')
     write_synthetic(root, echo=lambda *_: None)
 
@@ -34,7 +35,7 @@ def test_siglip_family_trains_tests_4x3_and_runs_zero_shot(tmp_path, monkeypatch
     twin = SmokeTwin.of(entry, {e.id: e for e in beyond})
     assert twin.family == 'siglip'
     work = str(tmp_path / 'train')
-    cfg = smoke_twins.twin_config(entry, twin, root, work)
+    cfg = smoke_twins.twin_config(entry, twin, root, work, smoke)
     runner = build_runner(cfg)
     assert runner.model.backbone.text_family == 'text-transformer'
     assert runner.model.backbone.context_length == 64
@@ -52,7 +53,7 @@ def test_siglip_family_trains_tests_4x3_and_runs_zero_shot(tmp_path, monkeypatch
     paper = {e.id: e for e in build_registry()}
     zero_shot = find_entry(list(paper.values()), 'zeroshot-8x1x1_ucf101')
     zs_twin = dataclasses.replace(SmokeTwin.of(zero_shot, paper), family='siglip')
-    zs_cfg = smoke_twins.twin_config(zero_shot, zs_twin, root, str(tmp_path / 'zs'))
+    zs_cfg = smoke_twins.twin_config(zero_shot, zs_twin, root, str(tmp_path / 'zs'), smoke)
     manifest = smoke_twins.manifest_path(root, 'ucf101', 'zeroshot')
     zs = run_zeroshot(zs_cfg, checkpoint, manifest, protocol='half',
                       dataset_name='synthetic-ucf101', out=str(tmp_path / 'zs.json'),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bike_bench.evaluation.results import ResultsFileError
-from bike_bench.reproduction import smoke_twins
 from bike_bench.reproduction.reproduce import reproduce, write_synthetic
+from bike_bench.reproduction.settings import ReproduceSettings, SmokeSettings
 from bike_bench.reproduction.tables import build_tables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,30 +25,27 @@ def synth_root(tmp_path_factory):
     return root
 
 
-@pytest.fixture
-def one_epoch(monkeypatch):
-    monkeypatch.setattr(smoke_twins, 'EPOCHS', {'train': 1, 'finetune': 1, 'fewshot': 1})
-
-
-def _dirs(tmp_path):
-    return dict(runs_dir=str(tmp_path / 'runs'), work_dir=str(tmp_path / 'work'),
-                tables_dir=str(tmp_path / 'tables'))
+def _settings(tmp_path, synth_root=None, epochs=None):
+    """Everything under ``tmp_path``; every smoke training ``epochs`` long."""
+    return ReproduceSettings.under(
+        str(tmp_path), runs_dir=str(tmp_path / 'runs'), work_dir=str(tmp_path / 'work'),
+        tables_dir=str(tmp_path / 'tables'), synth_root=synth_root,
+        smoke=SmokeSettings.with_epochs(epochs))
 
 
 def _tables(folder):
     return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
 
 
-def test_second_run_executes_nothing_and_writes_identical_tables(
-        synth_root, one_epoch, tmp_path):
-    dirs = _dirs(tmp_path)
-    first = reproduce(only=[K400], synth_root=synth_root, echo=lambda *_: None, **dirs)
+def test_second_run_executes_nothing_and_writes_identical_tables(synth_root, tmp_path):
+    settings = _settings(tmp_path, synth_root, epochs=1)
+    first = reproduce(settings, only=[K400], echo=lambda *_: None)
     assert first.ran == ['smoke_general_kinetics400_8f_4x3'] and not first.skipped
-    tables = _tables(dirs['tables_dir'])
+    tables = _tables(settings.tables_dir)
     assert {'k400_sota.md', 'k400_sota.tex', 'k400_sota.csv', 'model_zoo.md'} <= set(tables)
-    second = reproduce(only=[K400], synth_root=synth_root, echo=lambda *_: None, **dirs)
+    second = reproduce(settings, only=[K400], echo=lambda *_: None)
     assert second.ran == [] and second.skipped == ['smoke_general_kinetics400_8f_4x3']
-    assert _tables(dirs['tables_dir']) == tables
+    assert _tables(settings.tables_dir) == tables
     zoo = tables['model_zoo.md'].decode()
     assert 'smoke' in zoo and 'not a reproduction' in zoo
     results = json.loads((tmp_path / 'runs' / 'smoke' /
@@ -74,22 +71,21 @@ def test_second_run_executes_nothing_and_writes_identical_tables(
     assert again['model']['signature'] == results['model']['signature']
 
 
-def test_stale_results_run_again_or_are_kept_and_labelled(synth_root, one_epoch,
-                                                          tmp_path, monkeypatch):
+def test_stale_results_run_again_or_are_kept_and_labelled(synth_root, tmp_path,
+                                                          monkeypatch):
     from bike_bench.evaluation import provenance
-    dirs = _dirs(tmp_path)
-    reproduce(only=[K400], synth_root=synth_root, echo=lambda *_: None, **dirs)
+    settings = _settings(tmp_path, synth_root, epochs=1)
+    reproduce(settings, only=[K400], echo=lambda *_: None)
     # Pretend the code changed since the run.
     changed = dict(provenance.code_identity(), hash='0' * 64)
     monkeypatch.setattr(provenance, '_CODE', changed)
     lines = []
-    kept = reproduce(only=[K400], synth_root=synth_root, keep_stale=True,
-                     echo=lines.append, **dirs)
+    kept = reproduce(settings, only=[K400], keep_stale=True, echo=lines.append)
     assert kept.ran == [] and kept.stale == ['smoke_general_kinetics400_8f_4x3']
     assert any('stale' in line and 'kept' in line for line in lines)
     zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
     assert 'older commit' in zoo and 'STALE' in zoo
-    again = reproduce(only=[K400], synth_root=synth_root, echo=lines.append, **dirs)
+    again = reproduce(settings, only=[K400], echo=lines.append)
     assert again.ran == ['smoke_general_kinetics400_8f_4x3']
     assert any('stale: measured with commit' in line for line in lines)
     zoo = (tmp_path / 'tables' / 'model_zoo.md').read_text()
@@ -97,8 +93,8 @@ def test_stale_results_run_again_or_are_kept_and_labelled(synth_root, one_epoch,
 
 
 def test_full_scale_lists_what_is_missing(tmp_path, capsys):
-    outcome = reproduce(data_root=str(tmp_path / 'datasets'), only=[K400, ZERO_SHOT],
-                        checkpoints=str(tmp_path / 'ckpts'), **_dirs(tmp_path))
+    outcome = reproduce(_settings(tmp_path), data_root=str(tmp_path / 'datasets'),
+                        only=[K400, ZERO_SHOT], checkpoints=str(tmp_path / 'ckpts'))
     assert outcome.ran == [] and len(outcome.missing) == 2
     report = capsys.readouterr().out
     assert 'manifests not built' in report

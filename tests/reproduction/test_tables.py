@@ -8,9 +8,10 @@ import re
 import pandas as pd
 import pytest
 
+from bike_bench import paths
 from bike_bench.reproduction import tables as tables_mod
 
-RUNS = tables_mod.RUNS_DIR
+RUNS = str(paths.reference_runs_dir())
 
 
 @pytest.fixture(scope='module')
@@ -18,7 +19,7 @@ def built(tmp_path_factory):
     if not os.path.isdir(os.path.join(RUNS, 'smoke')):
         pytest.skip('no committed results/runs/smoke')
     out = tmp_path_factory.mktemp('tables')
-    written = tables_mod.build_tables(RUNS, str(out), readme=False)
+    written = tables_mod.build_tables(RUNS, str(out))
     return out, written
 
 
@@ -102,8 +103,7 @@ def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
     (tmp_path / 'other.json').write_text(json.dumps(data))
     (tmp_path / 'notes.json').write_text('{"hello": 1}')
     lines = []
-    tables_mod.build_tables(str(tmp_path), str(tmp_path / 'tables'), readme=False,
-                            echo=lines.append)
+    tables_mod.build_tables(str(tmp_path), str(tmp_path / 'tables'), echo=lines.append)
     text = '\n'.join(lines)
     assert 'mine.json -> ' + experiment in text
     assert 'other.json' in text and 'derives from no experiment' in text
@@ -120,3 +120,20 @@ def test_a_topk_cell_left_out_of_the_results_file_reads_n_a():
     run = dict(metrics={'acc/top1': 0.5}, dataset=dict(num_classes=4), _path='r.json')
     cell = _cell(run, 'acc/top5')
     assert cell['value'] is None and cell['na'] == 'top-5 with 4 classes'
+
+
+def test_tables_touch_a_readme_only_when_asked(tmp_path, monkeypatch):
+    results = tmp_path / 'results'
+    (results / 'runs').mkdir(parents=True)
+    readme = results / 'README.md'
+    readme.write_text('# my notes\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('BIKE_BENCH_HOME', raising=False)
+    from bike_bench.cli.main import main
+    assert main(['tables']) == 0  # <output root>/results/runs -> results/tables
+    assert (results / 'tables' / 'model_zoo.md').is_file()
+    assert readme.read_text() == '# my notes\n'
+    assert main(['tables', '--readme', str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith('# my notes\n') and '<!-- tables:begin -->' in text
+    assert '[model_zoo](tables/model_zoo.md)' in text

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import os
 import posixpath
@@ -23,6 +22,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from bike_bench.datasets.class_table import read_class_table
 from bike_bench.datasets.manifest import Manifest, ManifestEntry
+from bike_bench.utils.hashing import file_sha256
 
 
 class SourceError(ValueError):
@@ -164,20 +164,6 @@ def parse_list(path: str, kind: str = 'bike', multi_label: bool = False,
                                       f'{num_classes} classes')
         records.append(ListRecord(clean_path(fields[0]), ids, num_frames, number))
     return records
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file; of a folder, over its files' names and hashes."""
-    digest = hashlib.sha256()
-    if os.path.isdir(path):
-        for name in sorted(os.listdir(path)):
-            if os.path.isfile(os.path.join(path, name)):
-                digest.update(f'{name}\0{file_sha256(os.path.join(path, name))}\n'.encode())
-        return digest.hexdigest()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclasses.dataclass

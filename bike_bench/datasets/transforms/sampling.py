@@ -22,7 +22,6 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
 from bike_bench.datasets.transforms.decoding import VideoReadError
-from bike_bench.utils import mutation
 
 
 def val_indices(num_frames: int, num_segments: int) -> List[int]:
@@ -146,8 +145,6 @@ class BIKESampleFrames(BaseTransform):
             inds = val_indices(total, self.num_segments)
         else:
             inds = test_indices(total, self.num_segments, self.num_clips)
-        if self.mode == 'test' and mutation.active('frame-shift'):  # planted fault (CI)
-            inds = np.minimum(np.asarray(inds) + 3, total - 1)
         results['frame_inds'] = np.asarray(inds, dtype=np.int64) + first + int(
             results.get('start_index', 0))
         results['clip_len'] = self.num_segments

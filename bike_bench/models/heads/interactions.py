@@ -13,8 +13,6 @@ from torch import nn
 
 from mmaction.registry import MODELS
 
-from bike_bench.utils import mutation
-
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=-1, keepdim=True)
@@ -57,8 +55,6 @@ class VCSInteraction(nn.Module):
                 ) -> torch.Tensor | Tuple[torch.Tensor, torch.Tensor]:
         unit_video = _unit(video)
         alpha = self.saliency(video, tokens)
-        if mutation.active('vcs-mean'):  # planted fault (CI mutation suite)
-            alpha = torch.full_like(alpha, 1.0 / alpha.shape[-1])
         pooled = torch.einsum('abt,btd->abd', alpha, unit_video)
         logits = torch.einsum('abd,ad->ba', pooled, _unit(cls))
         return (logits, alpha) if return_saliency else logits

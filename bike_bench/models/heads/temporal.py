@@ -14,8 +14,6 @@ from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 
-from bike_bench.utils import mutation
-
 
 class QuickGELU(nn.Module):
     """CLIP's sigmoid approximation of GELU."""
@@ -94,8 +92,6 @@ class TransfHeader(nn.Module):
         if num_frames > self.context_length:
             raise ValueError(f'{num_frames} frames exceed the temporal '
                              f'position table ({self.context_length})')
-        if mutation.active('skip-temporal'):  # planted fault (CI mutation suite)
-            return x
         h = x + self.frame_position_embeddings.weight[:num_frames].unsqueeze(0)
         h = self.transformer(h.transpose(0, 1)).transpose(0, 1)
         return h.to(x.dtype) + x

@@ -8,6 +8,8 @@ from torch import nn
 
 from mmaction.registry import MODELS
 
+from bike_bench.models.heads.temporal import TransfHeader
+
 # Short names used by the official configs (``sim_header``, ``interaction``).
 HEADER_ALIASES = {'Transf': 'TransfHeader', 'None': 'NoneHeader'}
 INTERACTION_ALIASES = {'VCS': 'VCSInteraction', 'DP': 'DPInteraction'}
@@ -20,6 +22,13 @@ def _as_cfg(spec, aliases) -> dict:
                              f'{sorted(aliases)}')
         return dict(type=aliases.get(spec, spec))
     return dict(spec)
+
+
+def _is_temporal_transformer(header_type) -> bool:
+    """Whether a header type is ``TransfHeader`` or a registered subclass
+    (which then gets the head's widths and depth too)."""
+    cls = MODELS.get(header_type) if isinstance(header_type, str) else header_type
+    return isinstance(cls, type) and issubclass(cls, TransfHeader)
 
 
 @MODELS.register_module()
@@ -41,7 +50,7 @@ class BIKEVideoHead(nn.Module):
                  context_length: int = 77):
         super().__init__()
         header_cfg = _as_cfg(header, HEADER_ALIASES)
-        if header_cfg['type'] == 'TransfHeader':
+        if _is_temporal_transformer(header_cfg['type']):
             header_cfg.setdefault('embed_dim', embed_dim)
             header_cfg.setdefault('num_heads', num_heads)
             header_cfg.setdefault('num_layers', num_layers)

@@ -11,7 +11,6 @@ from mmengine.dist import get_world_size
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
-from bike_bench.utils import mutation
 from bike_bench.datasets.class_table import resolve_class_names
 from bike_bench.models.data_preprocessors.clip_preprocessor import with_model_statistics
 from bike_bench.models.distributed import all_gather_with_grad
@@ -154,8 +153,6 @@ class BIKERecognizer(BaseModel):
 
     def prompts(self, names: Optional[Sequence[str]] = None) -> List[str]:
         names = self.class_names if names is None else names
-        if mutation.active('prompt-template'):  # planted fault (CI mutation suite)
-            return [name.replace(' ', '_') for name in names]
         return [self.prompt_template.format(name) for name in names]
 
     def encode_texts(self, texts: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -163,8 +160,6 @@ class BIKERecognizer(BaseModel):
         tokens = self.backbone.tokenize(texts).to(self.backbone.logit_scale.device)
         self.text_encoder_calls += 1
         cls, token_features = self.backbone.encode_text(tokens)
-        if mutation.active('text-constant'):  # planted fault (CI mutation suite)
-            return torch.ones_like(cls), torch.ones_like(token_features)
         return cls, token_features
 
     def class_text_features(self) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -16,7 +16,6 @@ from mmengine.dist import get_world_size
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
-from bike_bench.utils import mutation
 from bike_bench.models.distributed import all_gather_with_grad
 from bike_bench.models.losses import same_label_targets
 from bike_bench.models.recognizers.bike_recognizer import (BIKERecognizer,
@@ -218,8 +217,6 @@ class BIKEVideoAttributeRecognizer(BIKERecognizer):
             video = aggregate_views(self.view_logits(inputs, class_features),
                                     self.aggregation)
             w_video, w_attr = self.fusion_weights
-            if mutation.active('fusion-swap'):  # planted fault (CI mutation suite)
-                w_video, w_attr = w_attr, w_video
             fused = w_video * video + w_attr * attribute
         for index, sample in enumerate(data_samples):
             sample.set_field(attribute[index], 'attribute_score')

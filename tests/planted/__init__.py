@@ -1,0 +1,1 @@
+"""Planted faults of the CI regression check (``faults``), test-only."""
