@@ -23,7 +23,19 @@ CUSTOM = 'custom'
 
 def _dataset_or_custom(text: str) -> str:
     """``type=`` of ``build``'s dataset: a shipped dataset, or ``custom``."""
-    return CUSTOM if text == CUSTOM else dataset_arg()(text)
+    import argparse
+    import difflib
+    if text == CUSTOM:
+        return CUSTOM
+    try:
+        return dataset_arg()(text)
+    except argparse.ArgumentTypeError as error:
+        if difflib.get_close_matches(text.lower(), [CUSTOM], cutoff=0.7):
+            raise argparse.ArgumentTypeError(
+                f'unknown dataset {text!r} (did you mean {CUSTOM}, a dataset of your '
+                'own?)') from None
+        raise argparse.ArgumentTypeError(f'{error}; or {CUSTOM} (a dataset of your '
+                                         'own, with --name)') from None
 
 
 def _pairs(values: List[str], option: str) -> Dict[str, str]:

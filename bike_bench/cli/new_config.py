@@ -52,10 +52,15 @@ class NewConfigError(ValueError):
 
 def _header(path: str) -> Tuple[dict, Optional[str]]:
     """A manifest's header and the role of its first entry."""
-    with open(path, encoding='utf-8-sig') as handle:
-        header = json.loads(handle.readline())
-        first = handle.readline()
-    role = json.loads(first).get('split') if first.strip() else None
+    try:
+        with open(path, encoding='utf-8-sig') as handle:
+            header = json.loads(handle.readline())
+            first = handle.readline()
+        role = json.loads(first).get('split') if first.strip() else None
+    except (json.JSONDecodeError, AttributeError):
+        raise NewConfigError(f'{path}: not a bike-bench manifest') from None
+    if not isinstance(header, dict):
+        raise NewConfigError(f'{path}: not a bike-bench manifest')
     return header, role
 
 

@@ -222,3 +222,12 @@ def test_route_folder_to_manifests_to_config_to_train_to_4x3_test(tmp_path, monk
     test_file = next((work / 'results').glob('test_*.json'))
     assert main(['report', str(test_file), '--out', 'report']) == 0
     assert 'mydata' in (tmp_path / 'report' / 'index.md').read_text()
+
+
+def test_an_unknown_dataset_name_points_at_custom(capsys):
+    with pytest.raises(SystemExit):
+        main(['manifests', 'build', 'myset', '--source', '../myset'])
+    assert "unknown dataset 'myset'; known: kinetics400" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(['manifests', 'build', 'custm'])
+    assert 'did you mean custom, a dataset of your own?' in capsys.readouterr().err

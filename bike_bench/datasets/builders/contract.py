@@ -24,7 +24,7 @@ from __future__ import annotations
 import collections
 import difflib
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List
 
 from bike_bench.datasets.builders.labels import closest, spelling_key
 from bike_bench.datasets.builders.result import BuildResult, BuiltManifest
