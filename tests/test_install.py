@@ -199,3 +199,34 @@ def test_reproduce_from_an_empty_folder_agrees_with_the_shipped_reference(instal
     # In $HOME only third-party caches (matplotlib's font list, YAPF's grammar).
     assert all(f.startswith('.cache' + os.sep) for f in _files(home)), _files(home)
 
+
+@pytest.mark.slow
+def test_new_config_inherits_through_the_installed_package(installed, tmp_path):
+    """A config written by `new-config` in an empty folder names no path of
+    this machine and reads its base from wherever bike-bench is installed."""
+    site, env, _ = installed
+    user = tmp_path / 'user'
+    videos = user / 'videos'
+    code = ('import sys, numpy as np; from bike_bench.datasets.synthetic import write_mp4\n'
+            'for split in ("train", "val"):\n'
+            '    for c in ("jump", "run"):\n'
+            '        write_mp4(f"videos/{split}/{c}/a.mp4", np.zeros((8, 32, 32, 3), np.uint8))')
+    videos.mkdir(parents=True)
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=user, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    code, text = _cli(env, user, 'manifests', 'build', 'custom', '--name', 'mydata',
+                      '--format', 'folder', '--source', 'videos', '--out', 'data/mydata')
+    assert code == 0, text
+    code, text = _cli(env, user, 'new-config', 'bike_tiny_mydata', '--from', SMOKE,
+                      '--manifests', 'data/mydata', '--max-epochs', '2')
+    assert code == 0, text
+    written = (user / 'bike_tiny_mydata.py').read_text()
+    assert str(site) not in written and str(REPO) not in written
+    check = ('from mmengine.config import Config; '
+             'c = Config.fromfile("bike_tiny_mydata.py"); '
+             'print(c.model.num_classes, c.train_cfg.max_epochs, c.model.backbone.type)')
+    out = subprocess.run([sys.executable, '-c', check], capture_output=True, text=True,
+                         cwd=user, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ['2', '2', 'CLIPEncoder']

@@ -29,6 +29,7 @@ COMMANDS = {
     'compare-logs': 'compare_logs',
     'convert': 'convert',
     'manifests': 'manifests',
+    'new-config': 'new_config',
     'synth': 'synth',
     'zeroshot': 'zeroshot',
     'fewshot': 'fewshot',

@@ -2,7 +2,11 @@
 
 - ``build DATASET [--format F] [--source DIR] [--out DIR]``: turn a dataset's
   annotation files into manifests (``manifests/<dataset>.yaml`` says which
-  files each format needs);
+  files each format needs); ``build custom --name NAME --format
+  folder|csv|mmaction-video|mmaction-rawframes --source DIR --out OUT``: a
+  dataset of one's own. Every build prints its summary and what the build
+  contract found (classes without entries, likely label typos, entries
+  without a file, which class table was used);
 - ``check MANIFEST... [--probe-decode] [--skip-missing OUT]``: validate
   manifests against the disk; exits 1 on errors;
 - ``list [--data-root DIR]``: what is built, buildable or missing.
@@ -13,6 +17,25 @@ import sys
 from typing import Dict, List
 
 from bike_bench.cli.common import dataset_arg
+
+CUSTOM = 'custom'
+
+
+def _dataset_or_custom(text: str) -> str:
+    """``type=`` of ``build``'s dataset: a shipped dataset, or ``custom``."""
+    import argparse
+    import difflib
+    if text == CUSTOM:
+        return CUSTOM
+    try:
+        return dataset_arg()(text)
+    except argparse.ArgumentTypeError as error:
+        if difflib.get_close_matches(text.lower(), [CUSTOM], cutoff=0.7):
+            raise argparse.ArgumentTypeError(
+                f'unknown dataset {text!r} (did you mean {CUSTOM}, a dataset of your '
+                'own?)') from None
+        raise argparse.ArgumentTypeError(f'{error}; or {CUSTOM} (a dataset of your '
+                                         'own, with --name)') from None
 
 
 def _pairs(values: List[str], option: str) -> Dict[str, str]:
@@ -32,13 +55,28 @@ def add_parser(subparsers):
 
     build = commands.add_parser('build', help='build manifests from a '
                                 "dataset's annotation files")
-    build.add_argument('dataset', type=dataset_arg(),
-                       help='a dataset with a spec in manifests/ (e.g. ucf101)')
+    build.add_argument('dataset', type=_dataset_or_custom,
+                       help='a dataset with a spec in manifests/ (e.g. ucf101), or '
+                       '"custom" for a dataset of your own (with --name)')
     build.add_argument('--format', dest='fmt', help='source format (default: the '
-                       "dataset's own; see `manifests list --formats`)")
+                       "dataset's own; see `manifests list --formats`); custom: "
+                       'folder, csv, mmaction-video or mmaction-rawframes')
     build.add_argument('--source', help='folder with the source files (default: '
-                       'the output folder)')
+                       'the output folder); custom: the folder entry paths are '
+                       'relative to')
     build.add_argument('--out', help='dataset folder to write (default data/<dataset>)')
+    build.add_argument('--name', help='custom: the dataset\'s name (lower case, '
+                       'digits, "-"); it names the manifests, runs and tables')
+    build.add_argument('--ann', action='append', metavar='[SPLIT=]FILE',
+                       help='custom: an annotation file (csv: the CSV; mmaction lists: '
+                       'one per split, SPLIT=FILE); default: found in --source')
+    build.add_argument('--split', help='custom csv without a split column: its '
+                       'split (default test)')
+    build.add_argument('--classes', metavar='FILE', help='the class table to use '
+                       '(id,name CSV, classInd.txt, or one name per line)')
+    build.add_argument('--strict', action='store_true', help='refuse the build on '
+                       'warnings too (classes without entries, likely typos, '
+                       'entries without a file)')
     build.add_argument('--file', action='append', metavar='KEY=PATH',
                        help='path of one source file (repeatable)')
     build.add_argument('--only', nargs='+', metavar='MANIFEST',
@@ -82,25 +120,59 @@ def add_parser(subparsers):
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
+def _annotations(values: List[str]) -> Dict[str, str]:
+    found = {}
+    for value in values or []:
+        split, sep, path = value.rpartition('=')
+        found[split if sep else ''] = path
+    return found
+
+
 def run_build(args) -> int:
     from tabulate import tabulate
-    from bike_bench.datasets.build import build_dataset
+    from bike_bench.datasets.build import BuildContractError, build_custom, build_dataset
     from bike_bench.datasets.builders import SourceError
     from bike_bench.datasets.specs import SpecError
     try:
-        outcome = build_dataset(
-            args.dataset, args.fmt, source=args.source, out=args.out,
-            files=_pairs(args.file, '--file'), only=args.only,
-            media=_pairs(args.media, '--media'), pattern=args.pattern,
-            filename_tmpl=args.filename_tmpl, frames=args.frames,
-            min_frames=args.min_frames, data_root=args.data_root)
+        if args.dataset == CUSTOM:
+            if not (args.name and args.fmt and args.source):
+                print('error: manifests build custom needs --name, --format and '
+                      '--source', file=sys.stderr)
+                return 2
+            outcome = build_custom(
+                args.name, args.fmt, args.source, out=args.out,
+                annotations=_annotations(args.ann), classes=args.classes,
+                split=args.split, filename_tmpl=args.filename_tmpl,
+                min_frames=args.min_frames, strict=args.strict)
+        else:
+            for option in ('name', 'ann', 'split'):
+                if getattr(args, option):
+                    print(f'error: --{option} is for `manifests build custom`',
+                          file=sys.stderr)
+                    return 2
+            outcome = build_dataset(
+                args.dataset, args.fmt, source=args.source, out=args.out,
+                files=_pairs(args.file, '--file'), only=args.only,
+                media=_pairs(args.media, '--media'), pattern=args.pattern,
+                filename_tmpl=args.filename_tmpl, frames=args.frames,
+                min_frames=args.min_frames, data_root=args.data_root,
+                classes=args.classes, strict=args.strict)
+    except BuildContractError as error:
+        for issue in error.issues:
+            print(issue.line(), file=sys.stderr)
+        print(f'error: {error}', file=sys.stderr)
+        return 1
     except (SourceError, SpecError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'{outcome.dataset} ({outcome.format}) -> {outcome.out_dir}')
     print(tabulate(outcome.rows(), headers='keys'))
+    for issue in outcome.issues:
+        print(issue.line(), file=sys.stdout if issue.severity == 'note' else sys.stderr)
     for name, report in outcome.reports.items():
         print(f'{name}: left-out source records and why: {report}')
+    for name, report in outcome.missing.items():
+        print(f'{name}: entries without a file: {report}')
     return 0
 
 

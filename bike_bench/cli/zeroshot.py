@@ -52,8 +52,7 @@ def run(args) -> int:
     from bike_bench.evaluation.zeroshot import run_zeroshot
     dataset = args.dataset
     if dataset is None and args.protocol == 'k600':  # its one dataset
-        dataset = next((d.name for d in catalog.datasets().values()
-                        if len(d.zeroshot) > 1), None)
+        dataset = next(iter(catalog.zeroshot_datasets('k600')), None)
     if args.manifest:
         manifests, tables = args.manifest, None
     elif dataset:

@@ -1,167 +1,25 @@
-"""Dataset specs (``manifests/<dataset>.yaml``): which source files make which
-manifests, where the official releases put them, and which builder reads
-them.
+"""Dataset specs against a data root: which source files are present, what
+is built, what can be built and which files are missing.
 
-A spec names the dataset folder under the data root (``data/ucf101``), the
-manifests it yields (``manifests/<name>.jsonl``, each with a role and a class
-table) and one or more source *formats*. A format gives its builder (a key
-of ``bike_bench.datasets.builders.BUILDERS``), its source files (a key, a
-path relative to the dataset folder — a list gives alternatives — and where
-to get it), default media folders, path pattern and frame template, and for
-each manifest the file keys it needs (``a|b``: either) plus builder options.
-``source_status`` tells, for a data root, what is built, what can be built
-and which files are missing.
+The specs themselves (``manifests/<dataset>.yaml``: manifests, formats,
+protocols) are read by ``bike_bench.catalog``, the one reader; this module
+finds a format's source files in folders (``resolve_files``) and tells, for
+a data root, what is built and what is missing (``source_status``,
+``describe_missing``).
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
-from bike_bench import catalog, paths
-from bike_bench.datasets.builders.common import BuildSpec
+from bike_bench import catalog
+from bike_bench.catalog import (DatasetSpec, FormatSpec, ManifestSpec,  # noqa: F401
+                                SourceFile, SpecError, parse_spec)
 
-SPEC_DIR = str(paths.spec_dir())  # $BIKE_BENCH_SPECS or the shipped specs
-# The datasets with a shipped spec, in listing order (bike_bench.catalog).
+SPEC_DIR = catalog.spec_folder()  # $BIKE_BENCH_SPECS or the shipped specs
+# The datasets with a shipped spec, in listing order.
 DATASETS = tuple(catalog.dataset_names())
-
-
-class SpecError(ValueError):
-    """A malformed dataset spec; the message names the file."""
-
-
-@dataclasses.dataclass
-class SourceFile:
-    key: str
-    paths: List[str]          # candidates, relative to the dataset folder
-    kind: str = 'file'        # or 'dir'
-    url: str = ''
-    note: str = ''
-
-
-@dataclasses.dataclass
-class ManifestSpec:
-    name: str
-    role: str
-    class_table: str = 'classes.csv'
-    multi_label: bool = False
-    note: str = ''
-
-    @property
-    def path(self) -> str:
-        return f'manifests/{self.name}.jsonl'
-
-
-@dataclasses.dataclass
-class FormatSpec:
-    name: str
-    builder: str
-    description: str
-    where: str
-    files: Dict[str, SourceFile]
-    builds: Dict[str, Dict[str, Any]]  # manifest -> {needs: [...], options}
-    media: Dict[str, str]
-    pattern: Optional[str] = None
-    filename_tmpl: Optional[str] = None
-    frames: bool = False
-
-    def needs(self, manifest: str) -> List[str]:
-        return list(self.builds[manifest]['needs'])
-
-
-@dataclasses.dataclass
-class DatasetSpec:
-    dataset: str
-    title: str
-    folder: str
-    homepage: str
-    manifests: Dict[str, ManifestSpec]
-    formats: Dict[str, FormatSpec]
-    default_format: str
-    path: str = ''
-
-    def build_spec(self, fmt: str, manifest: str) -> BuildSpec:
-        info = dict(self.formats[fmt].builds[manifest])
-        needs = info.pop('needs')
-        spec = self.manifests[manifest]
-        info.setdefault('multi_label', spec.multi_label)
-        return BuildSpec(manifest, list(needs), spec.role, spec.class_table, info)
-
-
-_TOP = {'dataset', 'title', 'folder', 'homepage', 'manifests', 'formats',
-        'default_format', 'notes', 'order', 'aliases', 'protocols'}
-_FORMAT = {'builder', 'description', 'where', 'files', 'builds', 'media',
-           'pattern', 'filename_tmpl', 'frames', 'notes'}
-
-
-def _check_keys(where: str, data: dict, allowed: set) -> None:
-    if not isinstance(data, dict):
-        raise SpecError(f'{where}: expected a mapping')
-    unknown = set(data) - allowed
-    if unknown:
-        raise SpecError(f'{where}: unknown key(s) {sorted(unknown)}')
-
-
-def _format(path: str, name: str, data: dict,
-            manifests: Dict[str, ManifestSpec]) -> FormatSpec:
-    where = f'{path}: formats.{name}'
-    _check_keys(where, data, _FORMAT)
-    files = {}
-    for key, info in (data.get('files') or {}).items():
-        info = {'path': info} if isinstance(info, (str, list)) else info
-        _check_keys(f'{where}.files.{key}', info, {'path', 'kind', 'url', 'note'})
-        paths = info['path'] if isinstance(info['path'], list) else [info['path']]
-        files[key] = SourceFile(key, [str(p) for p in paths], info.get('kind', 'file'),
-                                info.get('url', ''), info.get('note', ''))
-    builds = {}
-    for manifest, info in (data.get('builds') or {}).items():
-        if manifest not in manifests:
-            raise SpecError(f'{where}.builds: {manifest!r} is not one of the '
-                            f'manifests {sorted(manifests)}')
-        info = dict(info or {})
-        needs = info.get('needs')
-        if not needs:
-            raise SpecError(f'{where}.builds.{manifest}: no "needs"')
-        for need in needs:
-            for key in str(need).split('|'):
-                if key not in files:
-                    raise SpecError(f'{where}.builds.{manifest}: needs {key!r}, '
-                                    'which is not in its files')
-        builds[manifest] = info
-    media = data.get('media') or {}
-    if isinstance(media, str):
-        media = {'*': media}
-    if 'builder' not in data:
-        raise SpecError(f'{where}: no "builder"')
-    return FormatSpec(name, data['builder'], data.get('description', ''),
-                      data.get('where', ''), files, builds,
-                      {str(k): str(v) for k, v in media.items()},
-                      data.get('pattern'), data.get('filename_tmpl'),
-                      bool(data.get('frames', False)))
-
-
-def parse_spec(data: dict, path: str = '<spec>') -> DatasetSpec:
-    _check_keys(path, data, _TOP)
-    for key in ('dataset', 'manifests', 'formats'):
-        if key not in data:
-            raise SpecError(f'{path}: no "{key}"')
-    manifests = {}
-    for name, info in data['manifests'].items():
-        info = dict(info or {})
-        _check_keys(f'{path}: manifests.{name}', info,
-                    {'role', 'class_table', 'multi_label', 'note'})
-        manifests[name] = ManifestSpec(name, info.get('role', 'test'),
-                                       info.get('class_table', 'classes.csv'),
-                                       bool(info.get('multi_label', False)),
-                                       info.get('note', ''))
-    formats = {name: _format(path, name, info, manifests)
-               for name, info in data['formats'].items()}
-    default = data.get('default_format', next(iter(formats)))
-    if default not in formats:
-        raise SpecError(f'{path}: default_format {default!r} is not a format')
-    return DatasetSpec(data['dataset'], data.get('title', data['dataset']),
-                       data.get('folder', data['dataset']), data.get('homepage', ''),
-                       manifests, formats, default, path)
 
 
 def spec_path(dataset: str, spec_dir: Optional[str] = None) -> str:
@@ -169,28 +27,22 @@ def spec_path(dataset: str, spec_dir: Optional[str] = None) -> str:
 
 
 def load_spec(dataset: str, spec_dir: Optional[str] = None) -> DatasetSpec:
-    import yaml
-    path = spec_path(dataset, spec_dir)
-    if not os.path.isfile(path):
-        known = ', '.join(list_datasets(spec_dir)) or 'none'
-        raise SpecError(f'no dataset spec {path} (known: {known})')
-    with open(path, 'r', encoding='utf-8') as handle:
-        try:
-            data = yaml.safe_load(handle)
-        except yaml.YAMLError as error:
-            raise SpecError(f'{path}: not valid YAML ({error})') from None
-    spec = parse_spec(data, path)
-    if spec.dataset != dataset:
-        raise SpecError(f'{path}: says dataset {spec.dataset!r}')
-    return spec
+    """The spec of ``dataset`` (its own name, as the file is named).
+
+    Raises:
+        SpecError: no spec file of that name, or a malformed one.
+    """
+    known = catalog.datasets(spec_dir or SPEC_DIR)
+    if dataset not in known:
+        path = spec_path(dataset, spec_dir)
+        raise SpecError(f'no dataset spec {path} (known: '
+                        f'{", ".join(known) or "none"})')
+    return known[dataset]
 
 
 def list_datasets(spec_dir: Optional[str] = None) -> List[str]:
-    folder = spec_dir or SPEC_DIR
-    if not os.path.isdir(folder):
-        return []
-    found = [name[:-5] for name in os.listdir(folder) if name.endswith('.yaml')]
-    return [d for d in DATASETS if d in found] + sorted(set(found) - set(DATASETS))
+    """Datasets with a spec in ``spec_dir``, in listing order."""
+    return list(catalog.datasets(spec_dir or SPEC_DIR))
 
 
 def find_file(source: SourceFile, folders: Sequence[str]) -> Optional[str]:

@@ -48,8 +48,9 @@ from bike_bench.datasets.synthetic import (SyntheticClass, choose_classes,
                                            write_mp4)
 from bike_bench.utils.atomic import atomic_write_text
 
-# Flavours whose classes come from the held-out compositions.
-ZEROSHOT_FLAVOURS = ('kinetics600', 'ucf101', 'hmdb51', 'activitynet')
+# Flavours whose classes come from the held-out compositions: the datasets
+# whose spec has a zero-shot evaluation.
+ZEROSHOT_FLAVOURS = catalog.zeroshot_datasets()
 FPS = 8
 FRAME_TMPL = 'img_{:05d}.jpg'
 

@@ -40,17 +40,15 @@ def zeroshot_manifests(name: str, data_root: str = 'data',
     variant = Protocol.zeroshot(protocol)
     if not info.zeroshot:
         raise ValueError(f'no zero-shot evaluation for {info.name}')
-    split_classes = len(info.zeroshot) > 1  # Kinetics-600: one table per split
-    if split_classes != (variant is Protocol.ZEROSHOT_K600):
-        raise ValueError('the k600 protocol is Kinetics-600\'s zero-shot '
-                         f'evaluation (got dataset {name}, protocol {protocol})')
+    if variant.variant not in info.zeroshot_variants:
+        raise ValueError(f'the {protocol} protocol is not one of {info.name}\'s '
+                         f'zero-shot evaluations ({", ".join(info.zeroshot_variants)}; '
+                         'its spec)')
     manifests = [_existing(os.path.join(folder, 'manifests', f'{m}.jsonl'),
                            'zero-shot manifest') for m in info.zeroshot]
-    if split_classes:
-        tables = [os.path.join(folder, f'classes_split{n}.csv')
-                  for n in range(1, len(manifests) + 1)]
-    else:
-        tables = [os.path.join(folder, 'classes.csv')]
+    tables = [os.path.join(folder, t) for t in info.zeroshot_class_tables()]
+    if len(set(tables)) == 1:  # one table for all (the dataset's own)
+        tables = tables[:1]
     return manifests, [t if os.path.isfile(t) else None for t in tables]
 
 

@@ -16,6 +16,7 @@ import json
 import os
 from typing import Dict, List, Optional
 
+from bike_bench import catalog
 from bike_bench.reproduction import metafile
 from bike_bench.reproduction.registry import Experiment, SmokeTwin
 from bike_bench.reproduction.settings import SmokeSettings
@@ -26,35 +27,40 @@ SMOKE_CONFIG = os.path.join(
     'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
 INPUT_SIZE = 64
 
-# Manifests of each synthetic flavour used for training, validation, test
-# and zero-shot (names as in manifests/README.md).
-FLAVOUR_MANIFESTS: Dict[str, Dict[str, object]] = {
+# Manifests of each synthetic flavour used for training, validation and
+# test (names as in manifests/README.md). Zero-shot manifests and their
+# class tables are the dataset specs' (``protocols.zeroshot``).
+FLAVOUR_MANIFESTS: Dict[str, Dict[str, str]] = {
     'kinetics400': dict(train='train', val='val', test='val'),
-    'ucf101': dict(train='train_split1', val='val_split1', test='val_split1',
-                   zeroshot='zeroshot_full'),
-    'hmdb51': dict(train='train_split1', val='val_split1', test='val_split1',
-                   zeroshot='zeroshot_full'),
-    'activitynet': dict(train='train', val='val', test='val', zeroshot='zeroshot_full'),
+    'ucf101': dict(train='train_split1', val='val_split1', test='val_split1'),
+    'hmdb51': dict(train='train_split1', val='val_split1', test='val_split1'),
+    'activitynet': dict(train='train', val='val', test='val'),
     'charades': dict(train='train', val='test', test='test'),
-    'kinetics600': dict(test='zeroshot_split1',
-                        zeroshot=['zeroshot_split1', 'zeroshot_split2',
-                                  'zeroshot_split3'],
-                        class_tables=['classes_split1.csv', 'classes_split2.csv',
-                                      'classes_split3.csv']),
+    'kinetics600': dict(test=catalog.get('kinetics600').zeroshot[0]),
 }
 
 
 def manifest_path(synth_root: str, dataset: str, role: str):
-    names = FLAVOUR_MANIFESTS[dataset][role]
+    """The flavour's manifest of ``role``; for ``zeroshot`` the spec's
+    zero-shot manifests (a list when there are several)."""
     folder = os.path.join(synth_root, dataset, 'manifests')
-    if isinstance(names, list):
-        return [os.path.join(folder, f'{name}.jsonl') for name in names]
-    return os.path.join(folder, f'{names}.jsonl')
+    if role == 'zeroshot':
+        names = list(catalog.get(dataset).zeroshot)
+        if not names:
+            raise KeyError(f'{dataset} has no zero-shot manifests in its spec')
+        paths = [os.path.join(folder, f'{name}.jsonl') for name in names]
+        return paths if len(paths) > 1 else paths[0]
+    return os.path.join(folder, f'{FLAVOUR_MANIFESTS[dataset][role]}.jsonl')
 
 
 def class_tables(synth_root: str, dataset: str) -> Optional[List[str]]:
-    tables = FLAVOUR_MANIFESTS[dataset].get('class_tables')
-    return [os.path.join(synth_root, dataset, t) for t in tables] if tables else None
+    """Class tables of the zero-shot manifests where each has its own (the
+    K600 splits; the spec's), else None: the manifests' own classes."""
+    info = catalog.get(dataset)
+    tables = info.zeroshot_class_tables()
+    if len(set(tables)) < 2:
+        return None
+    return [os.path.join(synth_root, dataset, t) for t in tables]
 
 
 # Training augmentations the twins drop (see the module docstring).

@@ -24,10 +24,14 @@ import json
 import os
 from typing import Dict, List, Optional
 
+from bike_bench import catalog
+
 FACTOR = 3.0          # "3x chance"
 FINETUNE_GAIN = 0.10  # general recognition over zero-shot, fraction
 MIN_SEEDS = 3
-ZEROSHOT_DATASETS = ('ucf101', 'hmdb51', 'activitynet')
+# From the dataset specs: the half-class zero-shot and the few-shot datasets.
+ZEROSHOT_DATASETS = catalog.zeroshot_datasets('half')
+FEWSHOT_DATASETS = catalog.fewshot_datasets()
 
 
 @dataclasses.dataclass
@@ -162,7 +166,7 @@ def check_targets(runs_dir: str) -> List[Target]:
     for dataset in ZEROSHOT_DATASETS:
         targets += _zeroshot(runs, dataset)
     targets += _k600(runs)
-    for dataset in ('ucf101', 'hmdb51', 'activitynet', 'kinetics400'):
+    for dataset in FEWSHOT_DATASETS:
         targets += _fewshot(runs, dataset)
     for dataset in ZEROSHOT_DATASETS:
         targets += _general(runs, dataset)

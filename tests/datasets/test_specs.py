@@ -89,3 +89,57 @@ def test_cli_list(synth_root, capsys):
     assert 'zeroshot_full' in out and 'yes' in out
     assert '--format hmdb51-splits (default)' in out
     assert 'testTrainMulti_7030_splits' in out
+
+
+def test_protocols_in_the_spec():
+    base = {'dataset': 'x', 'manifests': {'a': {}, 'b': {'role': 'train'}},
+            'formats': {'f': {'builder': 'b'}}}
+    spec = parse_spec(dict(base, protocols={'zeroshot': ['a']}), 'x.yaml')
+    assert spec.zeroshot == ('a',) and spec.zeroshot_variants == ('full', 'half')
+    spec = parse_spec(dict(base, protocols={'zeroshot': {'manifests': ['a'],
+                                                         'variants': ['k600']}}), 'x.yaml')
+    assert spec.zeroshot_variants == ('k600',) and spec.zeroshot_class_tables() == ['classes.csv']
+    for protocols, message in (
+            ({'zeroshot': ['c']}, "protocols.zeroshot names 'c'"),
+            ({'zeroshot': {'manifests': ['a'], 'variants': ['quarter']}},
+             "'quarter' is not one of full, half, k600"),
+            ({'fewshot': {'train': 'b'}}, 'needs exactly "train" and "val"'),
+            ({'fewshot': {'train': 'b', 'val': 'z'}}, "protocols.fewshot.val names 'z'")):
+        with pytest.raises(SpecError, match=re.escape(message)):
+            parse_spec(dict(base, protocols=protocols), 'x.yaml')
+    with pytest.raises(SpecError, match=r"x.yaml: manifests.a.role: 'dev' is not one of"):
+        parse_spec(dict(base, manifests={'a': {'role': 'dev'}}), 'x.yaml')
+
+
+def test_one_reader_of_the_specs():
+    """catalog reads the YAML; specs, the CLI and the layouts use its objects."""
+    from pathlib import Path
+    from bike_bench import catalog
+    package = Path(catalog.__file__).parent
+    readers = [str(p.relative_to(package)) for p in package.rglob('*.py')
+               if 'spec_dir()' in p.read_text(encoding='utf-8') and p.name != 'paths.py']
+    assert readers == ['catalog.py']
+    assert load_spec('ucf101') is catalog.get('ucf') is catalog.datasets()['ucf101']
+
+
+def test_zero_shot_facts_come_from_the_specs():
+    """Which datasets have zero-shot (and few-shot), with which manifests and
+    class tables: the specs, read by the smoke twins, targets and benchmark."""
+    from bike_bench import catalog
+    from bike_bench.datasets import synthetic_benchmark
+    from bike_bench.reproduction import smoke_twins, targets
+    assert catalog.zeroshot_datasets() == ('kinetics600', 'ucf101', 'hmdb51', 'activitynet')
+    assert catalog.zeroshot_datasets('k600') == ('kinetics600',)
+    assert synthetic_benchmark.ZEROSHOT_FLAVOURS == catalog.zeroshot_datasets()
+    assert targets.ZEROSHOT_DATASETS == catalog.zeroshot_datasets('half')
+    assert targets.FEWSHOT_DATASETS == catalog.fewshot_datasets()
+    assert all('zeroshot' not in roles and 'class_tables' not in roles
+               for roles in smoke_twins.FLAVOUR_MANIFESTS.values())
+    for name in catalog.zeroshot_datasets():
+        info = catalog.get(name)
+        found = smoke_twins.manifest_path('R', name, 'zeroshot')
+        found = found if isinstance(found, list) else [found]
+        assert found == [f'R/{name}/manifests/{m}.jsonl' for m in info.zeroshot]
+    assert smoke_twins.class_tables('R', 'kinetics600') == [
+        f'R/kinetics600/{t}' for t in load_spec('kinetics600').zeroshot_class_tables()]
+    assert smoke_twins.class_tables('R', 'ucf101') is None

@@ -1,5 +1,11 @@
 """Manifest builders: one small module per source format.
 
+Shared by all of them: ``sources`` (reading source files), ``context``
+(what a builder is asked), ``result`` (what it made), ``labels`` (names
+against a class table) and ``contract`` (the checks every build passes
+before it is written; run by ``bike_bench.datasets.build``). ``custom``
+builds a dataset of one's own (folder, CSV).
+
 ``BUILDERS`` maps the builder names used in the dataset specs
 (``manifests/<dataset>.yaml``) to functions ``builder(ctx: BuildContext) ->
 BuildResult``; ``bike_bench.datasets.build.build_dataset`` resolves a
@@ -11,8 +17,9 @@ from typing import Callable, Dict
 
 from .activitynet import build_activitynet_json
 from .charades import build_charades_csv
-from .common import (BuildContext, BuildResult, BuildSpec, BuiltManifest,
-                     Dropped, SourceError)
+from .context import BuildContext, BuildSpec
+from .result import BuildResult, BuiltManifest, Dropped, Issue
+from .sources import SourceError
 from .hmdb51 import build_hmdb51_splits
 from .kinetics import build_kinetics600_zeroshot, build_kinetics_csv
 from .lists import (build_bike_lists, build_mmaction_rawframes,
@@ -39,4 +46,4 @@ def get_builder(name: str) -> Callable[[BuildContext], BuildResult]:
 
 
 __all__ = ['BUILDERS', 'get_builder', 'BuildContext', 'BuildResult',
-           'BuildSpec', 'BuiltManifest', 'Dropped', 'SourceError']
+           'BuildSpec', 'BuiltManifest', 'Dropped', 'Issue', 'SourceError']

@@ -26,9 +26,10 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Tuple
 
-from bike_bench.datasets.builders.common import (
-    BuildContext, BuildResult, Dropped, SourceError, format_pattern,
-    join_media, load_classes, read_text)
+from bike_bench.datasets.builders.context import BuildContext, load_classes
+from bike_bench.datasets.builders.result import BuildResult, Dropped
+from bike_bench.datasets.builders.sources import (SourceError, format_pattern,
+                                                  join_media, read_text)
 from bike_bench.datasets.manifest import ManifestEntry
 from bike_bench.datasets.segments import segment_problem
 
@@ -112,6 +113,7 @@ def build_activitynet_json(ctx: BuildContext) -> BuildResult:
     else:
         classes = sorted({item['label'] for _, info in labelled
                           for item in info.get('annotations', [])})
+    derived = None if 'classes' in ctx.files else 'sorted activity labels of ' + ctx.shown(path)
     index = {name: i for i, name in enumerate(classes)}
     pattern = ctx.pattern or DEFAULT_PATTERN
     for build in ctx.builds:
@@ -158,6 +160,7 @@ def build_activitynet_json(ctx: BuildContext) -> BuildResult:
         result.add(ctx, build, classes, entries, expected, ['annotations'] + (
             ['classes'] if 'classes' in ctx.files else []),
             notes={'pattern': pattern, 'level': level,
-                   'testing_videos_unused': len(database) - len(labelled)})
+                   'testing_videos_unused': len(database) - len(labelled)},
+            classes_from=derived)
     return result
 

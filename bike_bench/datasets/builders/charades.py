@@ -34,9 +34,11 @@ import os
 import re
 from typing import Optional
 
-from bike_bench.datasets.builders.common import (
-    BuildContext, BuildResult, Dropped, SourceError, count_frames,
-    csv_records, format_pattern, join_media, load_classes, parse_float)
+from bike_bench.datasets.builders.context import BuildContext, load_classes
+from bike_bench.datasets.builders.result import BuildResult, Dropped
+from bike_bench.datasets.builders.sources import (SourceError, count_frames,
+                                                  csv_records, format_pattern,
+                                                  join_media, parse_float)
 from bike_bench.datasets.manifest import ManifestEntry
 from bike_bench.datasets.segments import segment_frames_problem, segment_problem
 

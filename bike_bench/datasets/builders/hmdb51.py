@@ -18,9 +18,10 @@ import os
 import re
 from typing import Dict, List, Tuple
 
-from bike_bench.datasets.builders.common import (
-    BuildContext, BuildResult, SourceError, join_media, load_classes,
-    numbered_lines, path_stem)
+from bike_bench.datasets.builders.context import BuildContext, load_classes
+from bike_bench.datasets.builders.result import BuildResult
+from bike_bench.datasets.builders.sources import (SourceError, join_media,
+                                                  numbered_lines, path_stem)
 from bike_bench.datasets.manifest import ManifestEntry
 
 _SPLIT_FILE = re.compile(r'^(.+)_test_split([1-9])\.txt$')
@@ -69,6 +70,8 @@ def build_hmdb51_splits(ctx: BuildContext) -> BuildResult:
     else:
         classes = [f.replace('_', ' ') for f in folders]
         order = folders
+    derived = None if 'classes' in ctx.files else \
+        'class names of the split files in ' + ctx.shown(folder)
     for build in ctx.builds:
         split = int(build.options.get('split', 1))
         flags = FLAGS[str(build.options.get('flags', build.role))]
@@ -90,5 +93,5 @@ def build_hmdb51_splits(ctx: BuildContext) -> BuildResult:
                         source_line=number))
         keys = ['splits_dir'] + (['classes'] if 'classes' in ctx.files else [])
         result.add(ctx, build, classes, entries, len(entries), keys,
-                   notes={'split': split})
+                   notes={'split': split}, classes_from=derived)
     return result

@@ -9,16 +9,20 @@ folders) and ``split`` (the manifest's role: train, val or test).
 
 Class ids: the given class table, or else the sorted labels of all the
 Kinetics CSVs given — for Kinetics-400 that equals the official BIKE
-``kinetics_400_labels.csv``.
+``kinetics_400_labels.csv``. A label is matched to the table exactly or,
+reported, ignoring spacing and case (``labels.py``); any other label is an
+error naming the row and the closest class.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional
+from typing import List, Optional
 
-from bike_bench.datasets.builders.common import (
-    BuildContext, BuildResult, SourceError, csv_records, format_pattern,
-    join_media, load_classes)
+from bike_bench.datasets.builders.context import BuildContext, load_classes
+from bike_bench.datasets.builders.labels import LabelMatcher
+from bike_bench.datasets.builders.result import BuildResult
+from bike_bench.datasets.builders.sources import (SourceError, csv_records,
+                                                  format_pattern, join_media)
 from bike_bench.datasets.manifest import ManifestEntry
 
 DEFAULT_PATTERN = '{split}/{youtube_id}_{time_start:06d}_{time_end:06d}.mp4'
@@ -60,11 +64,11 @@ def read_kinetics_csv(path: str) -> List[KineticsRow]:
 
 
 def _entries(ctx: BuildContext, name: str, role: str, rows: List[KineticsRow],
-             index: Dict[str, int], path: str) -> List[ManifestEntry]:
+             labels: List[int], path: str) -> List[ManifestEntry]:
     pattern = ctx.pattern or DEFAULT_PATTERN
     media = ctx.media_dir(name)
     entries = []
-    for row in rows:
+    for row, label in zip(rows, labels):
         where = f'{path}:{row.line}'
         fields = dict(label=row.label, label_slug=row.label.replace(' ', '_'),
                       youtube_id=row.youtube_id, time_start=row.time_start,
@@ -72,18 +76,21 @@ def _entries(ctx: BuildContext, name: str, role: str, rows: List[KineticsRow],
         relpath = format_pattern(pattern, where, **fields)
         entries.append(ManifestEntry(
             path=join_media(media, relpath),
-            label=index[row.label], split=role,
+            label=label, split=role,
             id=f'{row.youtube_id}_{row.time_start:06d}_{row.time_end:06d}',
             source_line=row.line))
     return entries
 
 
-def _check_known(rows: List[KineticsRow], index: Dict[str, int], path: str,
-                 table: str) -> None:
-    for row in rows:
-        if row.label not in index:
-            raise SourceError(f'{path}:{row.line}: label {row.label!r} is not '
-                              f'in the class table {table}')
+def _match(rows: List[KineticsRow], matcher: LabelMatcher, path: str,
+           unknown_is_error: bool = True) -> List[Optional[int]]:
+    """Class id of every row (None: not a class); unknown labels are an
+    error naming the first row and the closest class, unless
+    ``unknown_is_error`` is False (the K600 split selection)."""
+    labels = [matcher.match(row.label, row.line) for row in rows]
+    if matcher.unknown and unknown_is_error:
+        raise SourceError(matcher.unknown_message(path))
+    return labels
 
 
 def build_kinetics_csv(ctx: BuildContext) -> BuildResult:
@@ -99,19 +106,21 @@ def build_kinetics_csv(ctx: BuildContext) -> BuildResult:
     else:
         classes = sorted({row.label for rows in tables.values() for row in rows})
         table_note = 'sorted labels of ' + ', '.join(
-            ctx.provenance(csv_keys)[key]['path'] for key in csv_keys)
-    index = {name: i for i, name in enumerate(classes)}
+            ctx.shown(ctx.files[key]) for key in csv_keys)
+    matcher = LabelMatcher(classes, ctx.files.get('classes', 'of the CSVs'))
     for build in ctx.builds:
         key = str(build.options.get('csv', build.name))
         path = ctx.file(key)
         rows = tables[key] if key in tables else read_kinetics_csv(path)
-        _check_known(rows, index, path, ctx.files.get('classes', 'of the CSVs'))
-        entries = _entries(ctx, build.name, build.role, rows, index, path)
+        labels = _match(rows, matcher, path)
+        entries = _entries(ctx, build.name, build.role, rows, labels, path)
         keys = [key] + (['classes'] if 'classes' in ctx.files else [])
         notes = {'pattern': ctx.pattern or DEFAULT_PATTERN}
-        if table_note:
-            notes['classes_from'] = table_note
-        result.add(ctx, build, classes, entries, len(rows), keys, notes=notes)
+        result.add(ctx, build, classes, entries, len(rows), keys, notes=notes,
+                   classes_from=table_note)
+        for message in matcher.respelled_messages():
+            result.note('warning', 'respelled_label', build.name, message)
+        matcher.respelled.clear()
     return result
 
 
@@ -119,20 +128,29 @@ def build_kinetics600_zeroshot(ctx: BuildContext) -> BuildResult:
     """Kinetics-600 zero-shot splits from the K600 CSV and the split classes.
 
     Each split keeps the CSV rows whose label is one of its classes (the
-    160-class tables of the official BIKE code); how many other rows there
-    were is recorded in the manifest's source notes.
+    160-class tables of the official BIKE code), also where the CSV spells
+    a class with other spacing or case (reported); how many rows of other
+    classes there were is recorded in the manifest's source notes, and
+    their labels are the closest-name suggestions for a class left without
+    rows.
     """
     result = BuildResult()
     for build in ctx.builds:
         csv_key = str(build.options.get('csv', 'test'))
         table_key = str(build.options.get('classes', 'classes'))
         classes = load_classes(ctx, table_key)
-        index = {name: i for i, name in enumerate(classes)}
         path = ctx.file(csv_key)
         rows = read_kinetics_csv(path)
-        chosen = [row for row in rows if row.label in index]
-        entries = _entries(ctx, build.name, build.role, chosen, index, path)
+        matcher = LabelMatcher(classes, ctx.files[table_key])
+        labels = _match(rows, matcher, path, unknown_is_error=False)
+        chosen = [(row, label) for row, label in zip(rows, labels) if label is not None]
+        entries = _entries(ctx, build.name, build.role, [row for row, _ in chosen],
+                           [label for _, label in chosen], path)
+        result.other_labels[build.name] = {label: len(lines) for label, lines
+                                           in matcher.unknown.items()}
         result.add(ctx, build, classes, entries, len(chosen), [csv_key, table_key],
                    notes={'pattern': ctx.pattern or DEFAULT_PATTERN,
                           'rows_of_other_classes': len(rows) - len(chosen)})
+        for message in matcher.respelled_messages():
+            result.note('warning', 'respelled_label', build.name, message)
     return result

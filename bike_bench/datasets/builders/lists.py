@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 
-from bike_bench.datasets.builders.common import (
-    BuildContext, BuildResult, instance_video_id, list_entries, load_classes,
-    parse_list, path_stem)
+from bike_bench.datasets.builders.context import (BuildContext, list_entries,
+                                                  load_classes)
+from bike_bench.datasets.builders.result import BuildResult
+from bike_bench.datasets.builders.sources import (instance_video_id, parse_list,
+                                                  path_stem)
 
 
 def class_key(class_table: str) -> str:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from bike_bench.datasets.builders.common import (
-    BuildContext, BuildResult, SourceError, clean_path, join_media,
-    load_classes, numbered_lines, parse_int, path_stem)
+from bike_bench.datasets.builders.context import BuildContext, load_classes
+from bike_bench.datasets.builders.result import BuildResult
+from bike_bench.datasets.builders.sources import (SourceError, clean_path, join_media,
+                                                  numbered_lines, parse_int, path_stem)
 from bike_bench.datasets.manifest import ManifestEntry
 
 Record = Tuple[int, str, int]  # line, path, class id
