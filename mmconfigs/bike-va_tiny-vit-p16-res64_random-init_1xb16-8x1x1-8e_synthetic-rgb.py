@@ -25,7 +25,7 @@ optim_wrapper = dict(optimizer=dict(lr=base_lr))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0, by_epoch=True,
+    dict(type='CosineAnnealingToEndLR', eta_min=0, by_epoch=True,
          begin=warmup_epochs, convert_to_iter_based=True),
 ]
 default_hooks = dict(logger=dict(interval=5))

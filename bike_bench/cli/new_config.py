@@ -223,14 +223,18 @@ def write_new_config(name: str, base: str, manifests: str, max_epochs: Optional[
         schedulers = cfg.get('param_scheduler') or []
         if isinstance(schedulers, dict):
             schedulers = [schedulers]
-        rescaled = _rescale([s.to_dict() if hasattr(s, 'to_dict') else dict(s)
-                             for s in schedulers], old, max_epochs)
+        inherited = [s.to_dict() if hasattr(s, 'to_dict') else dict(s)
+                     for s in schedulers]
+        rescaled = _rescale(inherited, old, max_epochs)
         lines += ['', f'# {max_epochs} epochs (the inherited config trains {old}); '
                   'the lr schedule ends with them.',
                   f'max_epochs = {max_epochs}',
-                  'train_cfg = dict(max_epochs=max_epochs)',
-                  'param_scheduler = [\n' + ''.join(f'    {_dict_text(s)},\n' for s in rescaled)
-                  + ']']
+                  'train_cfg = dict(max_epochs=max_epochs)']
+        # A phase that states no `end` follows train_cfg.max_epochs already
+        # (the Runner sets it); only explicit ends are written anew.
+        if rescaled != inherited:
+            lines.append('param_scheduler = [\n'
+                         + ''.join(f'    {_dict_text(s)},\n' for s in rescaled) + ']')
     from bike_bench.utils.atomic import atomic_write_text
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)

@@ -204,7 +204,8 @@ def schedule_kind(param_scheduler) -> Optional[str]:
     types = _types(param_scheduler)
     if types == ['OfficialWarmupCosineLR']:
         return OFFICIAL
-    if types == ['LinearLR', 'CosineAnnealingLR']:
+    if types in (['LinearLR', 'CosineAnnealingLR'],
+                 ['LinearLR', 'CosineAnnealingToEndLR']):
         return SMOOTH
     return None
 
@@ -222,7 +223,7 @@ def describe_schedule(param_scheduler) -> Dict[str, Any]:
                    'first iteration of each epoch and every 10th '
                    '(WarmupCosineAnnealingLR as the official train.py steps it)')
     elif kind == SMOOTH:
-        summary = ('smooth: LinearLR warm-up then CosineAnnealingLR, updated '
+        summary = (f'smooth: LinearLR warm-up then {types[1]}, updated '
                    'every iteration (MMEngine-native)')
     elif types:
         kind = 'custom'
@@ -301,6 +302,37 @@ def schedule_overruns(param_schedulers, max_epochs: int, max_iters: int,
                 'rate never reaches its final value; leave out `end` (and `T_max`) '
                 'so that it follows train_cfg.max_epochs')
     return lines
+
+
+# ------------------------------------------------------------ tail cosine
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.optim.scheduler.lr_scheduler import CosineAnnealingLR  # noqa: E402
+
+
+@PARAM_SCHEDULERS.register_module()
+class CosineAnnealingToEndLR(CosineAnnealingLR):
+    """MMEngine's ``CosineAnnealingLR`` for the phase after the warm-up that
+    runs to the end of training (no ``end``: the Runner sets it to
+    ``train_cfg.max_epochs``).
+
+    Identical to ``CosineAnnealingLR`` whenever training outlasts the
+    warm-up. When it does not (``max_epochs <= begin``, e.g. a one-epoch try
+    of a config with one warm-up epoch), the phase never runs: it is built
+    empty, one iteration past its ``begin``, with one warning line, where
+    ``CosineAnnealingLR`` stops the Runner with ``end should be larger than
+    begin``.
+    """
+
+    def __init__(self, optimizer, *args, begin: int = 0, end: int = INF,
+                 **kwargs) -> None:
+        if end <= begin:
+            print_log(f'param_scheduler CosineAnnealingToEndLR begins at '
+                      f'{"epoch" if kwargs.get("by_epoch", True) else "iteration"} '
+                      f'{begin}, when training has ended ({end}): it never runs, '
+                      'training ends in the warm-up', logger='current',
+                      level=30)
+            end = begin + 1
+        super().__init__(optimizer, *args, begin=begin, end=end, **kwargs)
 
 
 # ------------------------------------------------------------ record hook

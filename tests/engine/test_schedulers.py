@@ -238,12 +238,27 @@ def test_a_scheduler_ending_after_training_gets_one_warning_line(smoke_set, tmp_
     runner, schedulers = _built_schedulers(cfg, tmp_path / 'work')
     lines = schedule_overruns(schedulers, runner.max_epochs, runner.max_iters,
                               len(runner.train_dataloader))
-    assert lines == ['param_scheduler CosineAnnealingLR ends at epoch 8 but training '
+    assert lines == ['param_scheduler CosineAnnealingToEndLR ends at epoch 8 but training '
                      'stops at epoch 3: the learning rate never reaches its final '
                      'value; leave out `end` (and `T_max`) so that it follows '
                      'train_cfg.max_epochs']
     lrs = _lr_trajectory(runner, schedulers)
     assert lrs[-1] > 0.5 * cfg.optim_wrapper.optimizer.lr  # what it warns about
+
+
+def test_training_that_ends_in_the_warm_up_builds_and_warms_up(smoke_set, tmp_path, capsys):
+    """max_epochs=1 on the smoke config (one warm-up epoch): the cosine phase
+    never runs. MMEngine's CosineAnnealingLR stops the Runner there (``end
+    should be larger than begin``); the tail cosine is built empty with one
+    warning and the warm-up runs as configured."""
+    cfg = _smoke_child(tmp_path, smoke_set, 'train_cfg = dict(max_epochs=1)')
+    runner, schedulers = _built_schedulers(cfg, tmp_path / 'work')
+    assert [type(s).__name__ for s in schedulers] == ['LinearLR', 'CosineAnnealingToEndLR']
+    lrs = _lr_trajectory(runner, schedulers)
+    base = cfg.optim_wrapper.optimizer.lr
+    assert lrs[0] == pytest.approx(base * 1e-3)
+    assert all(b > a for a, b in zip(lrs, lrs[1:]))  # warm-up only
+    assert lrs[-1] < base
 
 
 @pytest.mark.parametrize('path', K400_VIDEO, ids=[p.stem for p in K400_VIDEO])

@@ -52,7 +52,7 @@ param_scheduler = [
 smooth_param_scheduler = [
     dict(type='LinearLR', start_factor=1e-8, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0, by_epoch=True,
+    dict(type='CosineAnnealingToEndLR', eta_min=0, by_epoch=True,
          begin=warmup_epochs, convert_to_iter_based=True),
 ]
 
