@@ -5,8 +5,9 @@ _compat.apply()
 
 from .hooks import ClassNamesHook, NonFiniteLossError, NonFiniteLossHook  # noqa: E402
 from .optim_constructor import BIKEOptimWrapperConstructor  # noqa: E402
+from .runner import BIKERunner  # noqa: E402
 from .schedulers import LRScheduleRecordHook, OfficialWarmupCosineLR  # noqa: E402
 
 __all__ = ["ClassNamesHook", "NonFiniteLossHook", "NonFiniteLossError",
            "OfficialWarmupCosineLR", "LRScheduleRecordHook",
-           "BIKEOptimWrapperConstructor"]
+           "BIKEOptimWrapperConstructor", "BIKERunner"]

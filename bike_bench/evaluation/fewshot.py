@@ -135,6 +135,9 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
             hooks['checkpoint']['save_best'] = None
     if max_epochs:
         cfg.train_cfg.max_epochs = max_epochs
+    # Environment and config dump in the log file, off the console
+    # (engine/runner.py); a config's own runner type is kept.
+    cfg.setdefault('runner_type', 'BIKERunner')
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     derive(cfg, f'fewshot {shots}-shot seed {seed}: trains on {fewshot_manifest}'
            + (f', tests on {val_manifest}' if val_manifest else '')
