@@ -188,7 +188,7 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
                         f'{[s["seed"] for s in seeds["per_seed"]]} (one column per seed); '
                         'per-class accuracy, confusion and checkpoint: seed '
                         f'{seeds.get("details_seed", seeds["per_seed"][0]["seed"])}', '']
-        lines[-2] = '| metric | mean | ' + ' | '.join(
+        lines[-2] = '| metric | mean ± std | ' + ' | '.join(
             f'seed {s["seed"]}' for s in seeds['per_seed']) + ' |'
         lines[-1] = '|---|---|' + '---|' * len(seeds['per_seed'])
         for k, v in sorted(results['metrics'].items()):
