@@ -181,31 +181,6 @@ def trusted_loading(trust: bool) -> Iterator[None]:
                 os.environ[flag] = previous
 
 
-@contextlib.contextmanager
-def _runner_log_level(runner):
-    """Hold MMEngine's loader line ("Loads checkpoint by ...") to the runner's log level.
-
-    ``Runner.load_checkpoint`` passes no logger down, so MMEngine ``print``s
-    that line whatever the runner's ``log_level``; a quiet runner (the smoke
-    twins use ``'ERROR'``) printed one per evaluation. Other output passes.
-    """
-    import io
-    import logging
-    import sys
-    levels = [h.level for h in getattr(runner.logger, 'handlers', [])]
-    if not levels or min(levels) <= logging.INFO:
-        yield
-        return
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer):
-            yield
-    finally:
-        kept = [line for line in buffer.getvalue().splitlines(keepends=True)
-                if not line.startswith('Loads checkpoint by ')]
-        sys.stdout.write(''.join(kept))
-
-
 def load_into_runner(runner, path: str, trust: bool = False) -> dict:
     """``runner.load_checkpoint(path, strict=True)``: MMEngine's loader.
 
@@ -222,7 +197,7 @@ def load_into_runner(runner, path: str, trust: bool = False) -> dict:
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
-        with trusted_loading(trust), _runner_log_level(runner):
+        with trusted_loading(trust):
             checkpoint = runner.load_checkpoint(path, map_location='cpu', strict=True)
     except pickle.UnpicklingError as error:
         raise UntrustedCheckpointError(refusal_message(path, error)) from None

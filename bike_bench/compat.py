@@ -279,6 +279,36 @@ def atomic_local_checkpoint_writes() -> None:
     ACTIVE_FIXES['atomic_local_put'] = 'checkpoints written to a temporary file and renamed'
 
 
+def checkpoint_loader_line_at_debug() -> None:
+    """MMEngine prints "Loads checkpoint by <backend> backend from path: <file>".
+
+    ``Runner.load_checkpoint`` (``load_from``, ``resume``, ``test``) calls
+    ``_load_checkpoint`` without a logger, so ``CheckpointLoader`` ``print``s
+    that line whatever the runner's ``log_level`` (``make reproduce``: once
+    per fine-tuned twin). The loader is chosen and called as before; the
+    line goes to the current MMEngine logger at DEBUG level (shown with
+    ``log_level='DEBUG'``, ``--verbose``). The runner's own line ("Load
+    checkpoint from <file>", INFO) is unchanged.
+    """
+    if 'checkpoint_loader_line' in ACTIVE_FIXES:
+        return
+    import logging
+    from mmengine.logging import print_log
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def load_checkpoint(cls, filename, map_location=None, logger='current'):
+        loader = cls._get_checkpoint_loader(filename)
+        name = loader.__name__.replace('load_from_', '', 1)
+        print_log(f'Loads checkpoint by {name} backend from path: {filename}',
+                  logger='current', level=logging.DEBUG)
+        return loader(filename, map_location)
+
+    ORIGINALS['CheckpointLoader.load_checkpoint'] = CheckpointLoader.__dict__['load_checkpoint']
+    CheckpointLoader.load_checkpoint = classmethod(load_checkpoint)
+    ACTIVE_FIXES['checkpoint_loader_line'] = (
+        "MMEngine's 'Loads checkpoint by ...' line logged at DEBUG, not printed")
+
+
 _APPLIED = False
 
 
@@ -292,6 +322,7 @@ def apply() -> Dict[str, str]:
     defer_mmaction_multimodal()
     allow_mmengine_checkpoint_types()
     atomic_local_checkpoint_writes()
+    checkpoint_loader_line_at_debug()
     with warnings.catch_warnings():
         # mmcv-lite has no compiled ops; mmaction warns about one it never
         # needs for recognition.

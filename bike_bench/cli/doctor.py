@@ -74,15 +74,19 @@ def config_backbones(config_dir=None) -> dict:
             arch, tag = backbone.get('arch'), backbone.get('pretrained')
             load_from = cfg.get('load_from')
             if not isinstance(arch, str):
-                arch, status = 'dict architecture', 'random init (nothing to load)'
-            elif load_from:
+                arch = 'dict architecture'
+            if load_from:
                 found = os.path.isfile(paths.output_path(load_from)) or \
                     os.path.isfile(load_from)
                 status = f'load_from {load_from}: ' + ('present' if found else 'missing')
             elif tag is None:
                 status = 'random init (nothing to load)'
             elif os.path.sep in tag or tag.endswith(('.pt', '.pth', '.bin')):
-                status = 'local file ' + ('present' if os.path.isfile(tag) else 'missing')
+                # as the encoder resolves it: relative to the package data
+                found = os.path.isfile(paths.shipped_file(tag))
+                status = 'local file ' + ('present' if found else 'missing')
+            elif arch == 'dict architecture':
+                status = f'{tag!r} for a dict architecture: not checked offline'
             else:
                 status = pretrained_weights_status(arch, tag)
         except Exception as error:  # noqa: BLE001 - report, don't crash

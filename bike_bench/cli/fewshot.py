@@ -45,6 +45,10 @@ def add_parser(subparsers):
                         help='no validation during training')
     parser.add_argument('--no-resume', action='store_true',
                         help='redo runs whose results file exists')
+    parser.add_argument('--verbose', action='store_true',
+                        help='debug-level log: MMEngine\'s environment and config dump '
+                        '(torch build settings) on the console too, per-parameter '
+                        'optimizer lines; the log file keeps the dump either way')
     add_evaluation_arguments(parser)
     add_config_arguments(parser)
     parser.set_defaults(func=run)
@@ -60,6 +64,8 @@ def run(args) -> int:
     if args.skip_bad_videos:
         raise SystemExit('--skip-bad-videos is not available for few-shot runs')
     cfg = load_config(args)
+    if args.verbose:
+        cfg.log_level = 'DEBUG'
     summary = run_fewshot(cfg, shots=args.shots, seeds=args.seeds, train_manifest=train,
                           val_manifest=val, work_dir=cfg.work_dir, views=args.views,
                           aggregation=args.aggregation, validate=not args.no_validate,

@@ -5,9 +5,10 @@ _compat.apply()
 
 from .hooks import ClassNamesHook, NonFiniteLossError, NonFiniteLossHook  # noqa: E402
 from .optim_constructor import BIKEOptimWrapperConstructor  # noqa: E402
+from .runner import BIKERunner  # noqa: E402
 from .schedulers import (CosineAnnealingToEndLR, LRScheduleRecordHook,  # noqa: E402
                          OfficialWarmupCosineLR)
 
 __all__ = ["ClassNamesHook", "NonFiniteLossHook", "NonFiniteLossError",
            "OfficialWarmupCosineLR", "CosineAnnealingToEndLR", "LRScheduleRecordHook",
-           "BIKEOptimWrapperConstructor"]
+           "BIKEOptimWrapperConstructor", "BIKERunner"]

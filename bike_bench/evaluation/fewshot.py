@@ -20,6 +20,7 @@ import numpy as np
 from mmaction.registry import TASK_UTILS
 
 from bike_bench.datasets.manifest import Manifest, read_manifest, write_manifest
+from bike_bench.evaluation.fewshot_seeds import aggregate_seeds, fewshot_results
 from bike_bench.utils.atomic import atomic_write_json
 
 # The config key naming the few-shot sampler, and its default.
@@ -134,6 +135,9 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
             hooks['checkpoint']['save_best'] = None
     if max_epochs:
         cfg.train_cfg.max_epochs = max_epochs
+    # Environment and config dump in the log file, off the console
+    # (engine/runner.py); a config's own runner type is kept.
+    cfg.setdefault('runner_type', 'BIKERunner')
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     derive(cfg, f'fewshot {shots}-shot seed {seed}: trains on {fewshot_manifest}'
            + (f', tests on {val_manifest}' if val_manifest else '')
@@ -189,19 +193,25 @@ def _difference(done: Dict[str, Any], train_manifest: str) -> str:
 
 
 def summarise(runs: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    """Mean and population std over seeds of every metric, per shot."""
+    """``{shots: aggregation}`` of per-seed results (each with ``path``).
+
+    Each shot count's entry is :func:`~bike_bench.evaluation.fewshot_seeds.aggregate_seeds`
+    (``seeds``, ``n``, ``per_seed``, ``mean``, ``std`` with ``ddof=0``) plus
+    ``results``, the per-seed results files in seed order.
+    """
     by_shot: Dict[int, List[Dict[str, Any]]] = defaultdict(list)
     for run in runs:
         by_shot[run['protocol']['shots']].append(run)
-    summary = {}
-    for shots, group in sorted(by_shot.items()):
-        keys = [k for k in group[0]['metrics'] if isinstance(group[0]['metrics'][k], float)]
-        summary[str(shots)] = dict(
-            seeds=[run['protocol']['seed'] for run in group],
-            results=[run['path'] for run in group],
-            mean={k: float(np.mean([r['metrics'][k] for r in group])) for k in keys},
-            std={k: float(np.std([r['metrics'][k] for r in group])) for k in keys})
-    return summary
+    return {str(shots): dict(aggregate_seeds(group), results=[run['path'] for run in group])
+            for shots, group in sorted(by_shot.items())}
+
+
+def shot_results(entry: Dict[str, Any]) -> Dict[str, Any]:
+    """The results file of one shot count of a summary (``summarise``):
+    its per-seed results files read back and aggregated by
+    :func:`~bike_bench.evaluation.fewshot_seeds.fewshot_results`."""
+    from bike_bench.evaluation.results import validate_results
+    return fewshot_results([validate_results(path) for path in entry['results']])
 
 
 def format_summary(summary: Dict[str, Any]) -> str:

@@ -75,13 +75,12 @@ class FewShot(ProtocolRunner):
     released_checkpoint = False
 
     def run_smoke(self, runner, twin, entry, scratch):
-        from bike_bench.evaluation.fewshot import run_fewshot
-        from bike_bench.reproduction.reproduce import _fewshot_results
+        from bike_bench.evaluation.fewshot import run_fewshot, shot_results
         cfg = runner.twin_config(twin, entry)
         summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(runner.fewshot_seeds),
                               work_dir=os.path.join(runner.work_dir, twin.id),
                               resume=False)
-        return _fewshot_results(summary['by_shots'][str(twin.shots)])
+        return shot_results(summary['by_shots'][str(twin.shots)])
 
 
 class _ZeroShot(ProtocolRunner):

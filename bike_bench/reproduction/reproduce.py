@@ -296,25 +296,6 @@ def write_synthetic(synth_root: str, echo: Callable[[str], None] = print) -> Non
     atomic_write_text(marker, expected)
 
 
-def _fewshot_results(by_shots: dict) -> dict:
-    """The first seed's results file with the metrics as means over seeds.
-
-    ``fewshot_seeds`` keeps every seed's metrics; ``<metric>_std`` the
-    population std over seeds (issue 13: few-shot targets are seed means).
-    """
-    runs = [json.load(open(path)) for path in by_shots['results']]
-    results = runs[0]
-    results['metrics'] = dict(by_shots['mean'])
-    results['metrics'].update({f'{k}_std': v for k, v in by_shots['std'].items()
-                               if k == 'acc/top1'})
-    results['fewshot_seeds'] = dict(
-        seeds=by_shots['seeds'], n=len(runs),
-        per_seed=[dict(seed=r['protocol']['seed'], metrics=r['metrics'],
-                       fewshot_manifest_hash=r['protocol']['fewshot_manifest_hash'])
-                  for r in runs])
-    return results
-
-
 # ---------------------------------------------------------------------- full
 def _data_path(path: str, data_root: str) -> str:
     if path.startswith('data/'):

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import pandas as pd
 
 from bike_bench import paths
+from bike_bench.evaluation.fewshot_seeds import is_multi_seed, seed_statistics
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.reproduction.paper import PaperTable, load_tables
 from bike_bench.reproduction.settings import tables_beside, user_runs_dir
@@ -142,8 +143,8 @@ def _n(run: dict, key: str) -> Optional[int]:
         return (run.get('protocol') or {}).get('num_splits')
     if key.startswith('k600/'):
         return len((run.get('protocol') or {}).get('splits') or []) or None
-    if 'fewshot_seeds' in run:
-        return run['fewshot_seeds'].get('n')
+    if is_multi_seed(run):
+        return len(run['fewshot_seeds']['per_seed'])
     return 1
 
 
@@ -156,6 +157,13 @@ def _cell(run: dict, spec) -> dict:
     na = _not_applicable(run, mean_key)
     if na:  # results files leave such metrics out (or hold 1.0 in older ones)
         return dict(value=None, std=None, n=_n(run, mean_key), na=na)
+    if is_multi_seed(run):  # few-shot: mean ± std over the seeds' values
+        stats = seed_statistics(run, mean_key, run['_path'])
+        if stats is None:
+            raise ResultsFileError(f'{run["_path"]}: metric {mean_key!r} (named by its '
+                                   'paper row) is not in the file\'s fewshot_seeds.per_seed')
+        mean, std, n = stats
+        return dict(value=100.0 * mean, std=100.0 * std, n=n, na=na)
     value, std = _metric(run['metrics'], dict(mean=mean_key, std=std_key), run['_path'])
     return dict(value=value, std=std, n=_n(run, mean_key), na=na)
 

@@ -22,7 +22,7 @@ import dataclasses
 import glob
 import json
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from bike_bench import catalog
 
@@ -106,19 +106,49 @@ def _k600(runs) -> List[Target]:
     return out
 
 
-def _fewshot(runs, dataset: str) -> List[Target]:
-    values = {}
-    seeds = {}
+def fewshot_means(runs: Dict[str, dict], dataset: str,
+                  key: str = 'acc/top1') -> Dict[int, Optional[Tuple[float, int]]]:
+    """``{shots: (mean over seeds, seeds)}`` of ``dataset``'s few-shot twins
+    (1, 2, 5 shots; None for a missing run), from ``fewshot_seeds.per_seed``
+    (``evaluation.fewshot_seeds.seed_statistics``, as the tables and
+    ``report`` read it); a file without ``per_seed`` counts as one seed.
+    Raises ``ResultsFileError`` for a file whose stored mean is not the
+    mean of its seeds."""
+    from bike_bench.evaluation.fewshot_seeds import seed_statistics
+    out: Dict[int, Optional[Tuple[float, int]]] = {}
     for shots in (1, 2, 5):
-        run = next(
-            (r for k, r in sorted(runs.items())
-             if k.startswith(f'smoke_fewshot_{dataset}_') and k.endswith(f'_{shots}shot')),
-            None)
-        if run is None:
+        found = next(((k, r) for k, r in sorted(runs.items())
+                      if k.startswith(f'smoke_fewshot_{dataset}_')
+                      and k.endswith(f'_{shots}shot')), None)
+        if found is None:
+            out[shots] = None
+            continue
+        run_id, run = found
+        stats = seed_statistics(run, key, run_id)
+        if stats is not None:
+            out[shots] = (stats[0], stats[2])
+        else:
+            value = run['metrics'].get(key)
+            out[shots] = None if value is None else (float(value), 1)
+    return out
+
+
+def _fewshot(runs, dataset: str) -> List[Target]:
+    from bike_bench.evaluation.results import ResultsFileError
+    try:
+        means = fewshot_means(runs, dataset)
+    except ResultsFileError as error:  # a wrong mean is a missed target, named
+        names = [f'few-shot {dataset} 1 < 2 < 5 shots (mean over seeds)']
+        if dataset in ZEROSHOT_DATASETS:
+            names.append(f'few-shot {dataset} 5-shot > zero-shot of the same classes')
+        return [Target(name, None, 'a results file whose mean is its seeds\' mean', False,
+                       str(error)) for name in names]
+    for shots, found in means.items():
+        if found is None:
             return [_missing(f'few-shot {dataset}', '1 < 2 < 5 shots',
                              f'smoke_fewshot_{dataset}_..._{shots}shot')]
-        values[shots] = run['metrics'].get('acc/top1')
-        seeds[shots] = run.get('fewshot_seeds', {}).get('n', 1)
+    values = {shots: found[0] for shots, found in means.items()}
+    seeds = {shots: found[1] for shots, found in means.items()}
     enough = min(seeds.values()) >= MIN_SEEDS
     order = values[1] < values[2] < values[5]
     out = [Target(f'few-shot {dataset} 1 < 2 < 5 shots (mean over seeds)', values[5],

@@ -9,8 +9,10 @@ Writes under ``DIR``:
 - ``zeroshot_splits.png``: for zero-shot runs, the distribution of the
   split accuracies (half-class or K600 splits) with their mean;
 - ``fewshot_shots.png``: for few-shot runs, top-1 against shots, one point
-  per seed, from the sibling results files of the other shot counts in the
-  same folder;
+  per seed and the mean over seeds (``fewshot_seeds.per_seed``, read by
+  ``evaluation.fewshot_seeds.seed_statistics``, as the tables and the smoke
+  targets read it), from the sibling results files of the other shot counts
+  in the same folder;
 - ``index.md``: the run's metrics and links to all of the above.
 
 Raises ``FileNotFoundError`` / ``ValueError`` for a missing or invalid
@@ -54,19 +56,26 @@ def split_accuracies(results: dict) -> List[float]:
     return [float(s['top1']) for s in splits if 'top1' in s]
 
 
-def fewshot_points(path: str, results: dict) -> List[Tuple[int, int, float]]:
-    """``(shots, seed, top1)`` of this run and its siblings of other shots."""
-    protocol = results.get('protocol') or {}
-    if protocol.get('name') != 'fewshot':
+def _fewshot_siblings(path: str, results: dict) -> List[Tuple[str, dict]]:
+    """``(path, results)`` of this few-shot run and its siblings of other
+    shot counts in the same folder (run ids differing only in ``_<K>shot``)."""
+    if (results.get('protocol') or {}).get('name') != 'fewshot':
         return []
     run_id = results.get('run_id', '')
     pattern = re.sub(r'_\d+shot$', '_*shot', run_id)
     files = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(path)),
                                           pattern + '.json'))) if pattern != run_id else []
-    points = []
+    out = []
     for other in files or [path]:
         with open(other, encoding='utf-8') as handle:
-            data = json.load(handle)
+            out.append((other, json.load(handle)))
+    return out
+
+
+def fewshot_points(path: str, results: dict) -> List[Tuple[int, int, float]]:
+    """``(shots, seed, top1)`` of this run and its siblings of other shots."""
+    points = []
+    for _, data in _fewshot_siblings(path, results):
         shots = (data.get('protocol') or {}).get('shots')
         per_seed = (data.get('fewshot_seeds') or {}).get('per_seed')
         if per_seed:
@@ -76,12 +85,31 @@ def fewshot_points(path: str, results: dict) -> List[Tuple[int, int, float]]:
     return sorted(points)
 
 
+def fewshot_means(path: str, results: dict,
+                  key: str = 'acc/top1') -> Dict[int, Tuple[float, float, int]]:
+    """``{shots: (mean, std, n)}`` of ``key`` over seeds, of this run and its
+    siblings (``fewshot_seeds.seed_statistics``; a single-seed file counts
+    as n=1). Raises ``ResultsFileError`` for a file whose stored mean is not
+    the mean of its seeds."""
+    from bike_bench.evaluation.fewshot_seeds import seed_statistics
+    means = {}
+    for other, data in _fewshot_siblings(path, results):
+        shots = (data.get('protocol') or {}).get('shots')
+        stats = seed_statistics(data, key, other)
+        if stats is None and key in data.get('metrics', {}):
+            stats = (float(data['metrics'][key]), 0.0, 1)
+        if stats is not None:
+            means[shots] = stats
+    return dict(sorted(means.items()))
+
+
 def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     """Write the report of ``results_path`` under ``out_dir``; returns {what: path}."""
     import pandas as pd
     from bike_bench.evaluation.results import validate_results
     from bike_bench.utils.atomic import atomic_write_text
     from bike_bench.evaluation.results import not_applicable_metrics
+    from bike_bench.evaluation.fewshot_seeds import seed_statistics
     results = validate_results(results_path)
     os.makedirs(out_dir, exist_ok=True)
     plt = _plt()
@@ -131,13 +159,14 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
         written['zero-shot split accuracies'] = 'zeroshot_splits.png'
 
     points = fewshot_points(results_path, results)
+    means = fewshot_means(results_path, results)
     if points:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         shots = np.array([p[0] for p in points])
         values = np.array([p[2] for p in points]) * 100
         ax.scatter(shots, values, alpha=0.7, label='one seed')
-        means = {k: values[shots == k].mean() for k in sorted(set(shots.tolist()))}
-        ax.plot(list(means), list(means.values()), 'k-o', label='mean over seeds')
+        ax.plot(list(means), [100 * m[0] for m in means.values()], 'k-o',
+                label='mean over seeds')
         ax.set_xticks(sorted(means))
         ax.set_xlabel('shots per class')
         ax.set_ylabel('top-1 (%)')
@@ -153,8 +182,25 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
              f'Protocol: {results["protocol"].get("name")}, views {results["views"].get("label")}, '
              f'dataset {results["dataset"].get("name")} ({results["dataset"].get("num_classes")} '
              'classes)', '', '| metric | value |', '|---|---|']
-    lines += [f'| {k} | {v:.4f} |' if isinstance(v, float) else f'| {k} | {v} |'
-              for k, v in sorted(results['metrics'].items())]
+    seeds = results.get('fewshot_seeds') or {}
+    if seeds.get('per_seed'):
+        lines[-2:-2] = [f'Metrics: means over {len(seeds["per_seed"])} seeds '
+                        f'{[s["seed"] for s in seeds["per_seed"]]} (one column per seed); '
+                        'per-class accuracy, confusion and checkpoint: seed '
+                        f'{seeds.get("details_seed", seeds["per_seed"][0]["seed"])}', '']
+        lines[-2] = '| metric | mean ± std | ' + ' | '.join(
+            f'seed {s["seed"]}' for s in seeds['per_seed']) + ' |'
+        lines[-1] = '|---|---|' + '---|' * len(seeds['per_seed'])
+        for k, v in sorted(results['metrics'].items()):
+            stats = seed_statistics(results, k, results_path) if isinstance(v, float) else None
+            if stats is None:
+                lines.append(f'| {k} | {v} |')
+                continue
+            lines.append(f'| {k} | {stats[0]:.4f} ± {stats[1]:.4f} | ' + ' | '.join(
+                f'{s["metrics"][k]:.4f}' for s in seeds['per_seed']) + ' |')
+    else:
+        lines += [f'| {k} | {v:.4f} |' if isinstance(v, float) else f'| {k} | {v} |'
+                  for k, v in sorted(results['metrics'].items())]
     lines += [f'| {k} | n/a ({reason}) |'
               for k, reason in sorted(not_applicable_metrics(results).items())]
     lines.append('')

@@ -53,3 +53,22 @@ def test_doctor_warns_about_two_opencv_wheels(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert 'warning: opencv-contrib-python 5.1.0.95 and opencv-python 5.0.0.93 are ' \
            'installed into the same folder cv2/' in out
+
+
+def test_a_config_loading_a_local_clip_is_not_called_random_init(tmp_path, monkeypatch):
+    """A dict architecture with a ``pretrained`` file loads it: doctor said
+    'random init (nothing to load)' for any dict architecture, and looked
+    for a relative file only in the current directory."""
+    from bike_bench.cli.doctor import config_backbones
+    configs = tmp_path / 'configs'
+    configs.mkdir()
+    toy = 'results/toy_clip/toy-clip_synthetic_fp16.pt'  # package data, as the encoder reads it
+    for name, pretrained in (('bike_dict-toy_x', toy), ('bike_dict-none_x', None),
+                             ('bike_dict-gone_x', 'results/toy_clip/no-such.pt')):
+        (configs / f'{name}.py').write_text(
+            f'model = dict(backbone=dict(arch=dict(embed_dim=64), pretrained={pretrained!r}))\n')
+    monkeypatch.chdir(tmp_path)  # not the checkout: the toy CLIP is found as package data
+    found = config_backbones(str(configs))
+    assert found['bike_dict-toy_x']['status'] == 'local file present'
+    assert found['bike_dict-none_x']['status'] == 'random init (nothing to load)'
+    assert found['bike_dict-gone_x']['status'] == 'local file missing'

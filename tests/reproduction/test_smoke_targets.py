@@ -27,8 +27,8 @@ LIMITED = {
     'few-shot hmdb51 1 < 2 < 5 shots (mean over seeds)': _CAP,
     'few-shot hmdb51 5-shot > zero-shot of the same classes': _CAP,
     'few-shot kinetics400 1 < 2 < 5 shots (mean over seeds)':
-        '5-shot below 2-shot in each of the 3 seeds (0.688/0.667/0.667 vs 0.722/0.750/0.708); '
-        'cause not established (docs/toy_clip.md)',
+        '5-shot mean 0.688 below 2-shot mean 0.722 over 3 seeds; cause not established '
+        '(docs/toy_clip.md)',
     'general ucf101 after fine-tuning >= zero-shot + 10 points': _FINETUNE,
     'general hmdb51 after fine-tuning >= zero-shot + 10 points': _FINETUNE,
 }
