@@ -266,13 +266,13 @@ class SmokeRunner:
                 continue
             if state == 'stale' and self.keep_stale:
                 with progress.step(twin_id, f'stale (measured with {measured_with(done)}'
-                                   ' and other code), kept as --keep-stale asks'):
+                                   '), kept as --keep-stale asks'):
                     self.outcome.stale.append(twin_id)
                 continue
             action = f'running ({twin.protocol})'
             if state == 'stale':
-                action = (f'stale: measured with {measured_with(done)} and other '
-                          f'code; running again ({twin.protocol})')
+                action = (f'stale: measured with {measured_with(done)}; '
+                          f'running again ({twin.protocol})')
             scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
             with progress.step(twin_id, action):
                 results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
@@ -393,7 +393,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
             continue
         if state == 'stale' and keep_stale:
             with progress.step(entry.id, f'stale (measured with {measured_with(done)}'
-                               ' and other code), kept as --keep-stale asks'):
+                               '), kept as --keep-stale asks'):
                 outcome.stale.append(entry.id)
             continue
         action = f'evaluating ({entry.protocol}, {entry.views})'
