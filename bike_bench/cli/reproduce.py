@@ -47,8 +47,8 @@ def add_parser(subparsers):
                         help='keep results measured with other code (stale) '
                         'instead of running them again; their table cells are '
                         'marked as measured with an older commit')
-    from bike_bench.datasets import coverage
-    coverage.add_argument(parser)  # --min-coverage (with --data-root)
+    from bike_bench.cli import coverage_option
+    coverage_option.add_argument(parser)  # --min-coverage (with --data-root)
     parser.add_argument('--list', action='store_true',
                         help='list the registry entries and their smoke twins')
     parser.set_defaults(func=run)

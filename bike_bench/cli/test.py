@@ -34,8 +34,8 @@ def add_parser(subparsers):
     parser.add_argument('checkpoint', type=existing_file('checkpoint'),
                         help='checkpoint file')
     add_evaluation_arguments(parser)
-    from bike_bench.datasets import coverage
-    coverage.add_argument(parser)  # --min-coverage
+    from bike_bench.cli import coverage_option
+    coverage_option.add_argument(parser)  # --min-coverage
     parser.add_argument('--out', help='results JSON (default: <work_dir>/results/'
                         '<run_id>_<key8>.json); a file of another run there is '
                         'never replaced')

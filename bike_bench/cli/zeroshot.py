@@ -37,8 +37,8 @@ def add_parser(subparsers):
     parser.add_argument('--splits', type=int, default=10,
                         help='number of half-class splits (default 10)')
     add_evaluation_arguments(parser)
-    from bike_bench.datasets import coverage
-    coverage.add_argument(parser)  # --min-coverage
+    from bike_bench.cli import coverage_option
+    coverage_option.add_argument(parser)  # --min-coverage
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load a checkpoint holding arbitrary pickled '
                         'objects (only for files whose origin you trust)')

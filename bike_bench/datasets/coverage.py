@@ -31,11 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from bike_bench.datasets.manifest import Manifest, read_manifest, write_manifest
 
-DEFAULT_MIN_COVERAGE = 1.0
-HELP = ('smallest fraction of a test manifest\'s videos that must be present '
-        '(default 1.0: refuse when one is missing, listing them in '
-        '<work_dir>/missing_<name>.txt); below 1.0 the present videos are '
-        'evaluated and results and tables say on how many')
+DEFAULT_MIN_COVERAGE = 1.0  # the command-line option: bike_bench/cli/coverage_option.py
 
 
 class CoverageError(ValueError):
@@ -216,12 +212,6 @@ def cover_configs(cfgs: Sequence, name: str, min_coverage: float, work_dir: str,
     for cfg, path in zip(cfgs, covered):
         cfg.test_dataloader.dataset.ann_file = path
     return covered
-
-
-def add_argument(parser) -> None:
-    """``--min-coverage F`` on a command's parser."""
-    parser.add_argument('--min-coverage', type=float, default=DEFAULT_MIN_COVERAGE,
-                        metavar='F', help=HELP)
 
 
 def results_coverage(results: Dict[str, Any]) -> Optional[Dict[str, Any]]:
