@@ -132,3 +132,25 @@ def test_test_command_refuses_then_evaluates_the_present_videos_and_tables_say_s
     top1 = 100 * data['metrics']['acc/top1']
     assert f'{top1:.2f} [n=196/200]' in text
     assert f'measured on 196 of 200 videos (4 missing, listed in {listing})' in text
+
+
+def test_reproduce_data_root_measures_coverage_first_and_lists_the_refusal(holes, tmp_path):
+    """``reproduce --data-root`` with the stand-in (and no checkpoint): the
+    coverage is printed and the refusal is among what is missing, beside
+    the checkpoint."""
+    from bike_bench.reproduction.registry import build_registry
+    from bike_bench.reproduction.reproduce import reproduce
+    from bike_bench.reproduction.settings import ReproduceSettings
+    entry = next(e for e in build_registry() if e.dataset == 'kinetics400'
+                 and e.protocol == 'general' and e.weights and e.weights[0])
+    settings = ReproduceSettings.under(str(tmp_path), runs_dir=str(tmp_path / 'runs'))
+    printed = []
+    outcome = reproduce(settings, data_root=str(holes['tmp']), only=[entry.id],
+                        checkpoints=str(tmp_path / 'none'), echo=printed.append)
+    assert 'coverage kinetics400/val: 196/200 videos present (98.00 %), 4 missing' in printed
+    (missing,) = outcome.missing
+    listing = os.path.join(settings.work_dir, 'full', f'missing_{entry.id}.txt')
+    assert f'{entry.id}: 4 of 200 videos missing (98.00 % present, --min-coverage 1); ' \
+        f'listed in {listing}' in missing.what
+    assert any('checkpoint' in line for line in missing.what)
+    assert os.path.isfile(listing)
