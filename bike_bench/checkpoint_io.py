@@ -227,3 +227,48 @@ def last_checkpoint(work_dir: str) -> str:
     with open(marker) as handle:
         path = handle.read().strip()
     return path if os.path.isabs(path) else os.path.join(work_dir, path)
+
+
+def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], Optional[str]]:
+    """The checkpoint ``train --resume`` continues from, and a note when
+    MMEngine's ``last_checkpoint`` marker points outside ``work_dir``.
+
+    MMEngine writes the marker with the absolute path of the checkpoint it
+    saved (``CheckpointHook``), so a copied or moved work dir still points
+    to the original. The file is looked up inside ``work_dir`` first:
+
+    * the marker's path lies inside ``work_dir``: that file, no note;
+    * it lies outside and ``work_dir`` holds a file of the same name (a
+      copy): that file, and a note saying so;
+    * it lies outside and no such file is here: the marker's file, and a
+      note saying so.
+
+    Returns ``(None, None)`` without a marker (MMEngine then starts from
+    scratch and warns).
+
+    Raises:
+        FileNotFoundError: the marker names a file that exists neither in
+            ``work_dir`` nor where it points (message names both).
+    """
+    marker = os.path.join(work_dir, 'last_checkpoint')
+    if not os.path.isfile(marker):
+        return None, None
+    with open(marker) as handle:
+        pointer = handle.read().strip()
+    if not os.path.isabs(pointer):
+        pointer = os.path.join(work_dir, pointer)
+    here = os.path.realpath(work_dir)
+    if os.path.commonpath([here, os.path.realpath(pointer)]) == here:
+        if not os.path.isfile(pointer):
+            raise FileNotFoundError(f'{marker} names {pointer}, which does not exist')
+        return pointer, None
+    local = os.path.join(work_dir, os.path.basename(pointer))
+    if os.path.isfile(local):
+        return local, (f'resume: {marker} points outside the work dir ({pointer}); '
+                       f'resuming from {local} in it (--resume-from PATH to choose)')
+    if os.path.isfile(pointer):
+        return pointer, (f'resume: {marker} points outside the work dir; resuming '
+                         f'from {pointer} (--resume-from PATH to choose)')
+    raise FileNotFoundError(f'{marker} names {pointer}, which does not exist, and '
+                            f'{work_dir} has no {os.path.basename(pointer)}; give '
+                            '--resume-from PATH')

@@ -47,6 +47,8 @@ def add_parser(subparsers):
                         help='keep results measured with other code (stale) '
                         'instead of running them again; their table cells are '
                         'marked as measured with an older commit')
+    from bike_bench.cli import coverage_option
+    coverage_option.add_argument(parser)  # --min-coverage (with --data-root)
     parser.add_argument('--list', action='store_true',
                         help='list the registry entries and their smoke twins')
     parser.set_defaults(func=run)
@@ -108,7 +110,8 @@ def run(args) -> int:
     local = not args.data_root and not args.runs_dir
     outcome = reproduce_mod.reproduce(settings, data_root=args.data_root,
                                       checkpoints=args.checkpoints, only=args.only,
-                                      rerun=args.rerun, keep_stale=args.keep_stale)
+                                      rerun=args.rerun, keep_stale=args.keep_stale,
+                                      min_coverage=args.min_coverage)
     if local:
         from bike_bench.reproduction.agreement import report
         text, agreed = report(settings.runs_dir)

@@ -34,6 +34,8 @@ def add_parser(subparsers):
     parser.add_argument('checkpoint', type=existing_file('checkpoint'),
                         help='checkpoint file')
     add_evaluation_arguments(parser)
+    from bike_bench.cli import coverage_option
+    coverage_option.add_argument(parser)  # --min-coverage
     parser.add_argument('--out', help='results JSON (default: <work_dir>/results/'
                         '<run_id>_<key8>.json); a file of another run there is '
                         'never replaced')
@@ -49,6 +51,11 @@ def run(args) -> int:
     from bike_bench.evaluation.harness import run_test
     from bike_bench.evaluation.results import format_metrics
     cfg = load_config(args)
+    from bike_bench.datasets.coverage import CoverageError, cover_config
+    try:  # videos present / listed, before anything runs
+        cover_config(cfg, args.min_coverage)
+    except CoverageError as error:
+        raise SystemExit(f'error: {error}') from None
     from bike_bench.models.pretrained import weights_from_checkpoint
     weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
     if args.dump:

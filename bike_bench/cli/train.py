@@ -20,7 +20,12 @@ def add_parser(subparsers):
                         help='config file, or the name of a shipped config')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from a checkpoint; without a path, from '
-                        'the latest checkpoint in the work dir')
+                        'the checkpoint the work dir\'s last_checkpoint names, '
+                        'looked up inside the work dir first (a copied work dir '
+                        'resumes from its own file)')
+    parser.add_argument('--resume-from', metavar='PATH',
+                        help='resume from this checkpoint (explicit; same as '
+                        '--resume PATH)')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (GPUs)')
     parser.add_argument('--no-validate', action='store_true',
@@ -55,9 +60,20 @@ def apply_train_options(cfg, args):
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if getattr(args, 'resume_from', None):
+        if args.resume not in (None, args.resume_from):
+            raise SystemExit('error: give --resume or --resume-from, not both')
+        args.resume = args.resume_from
     if args.resume == 'auto':
+        from bike_bench.checkpoint_io import resume_checkpoint
+        try:
+            found, note = resume_checkpoint(cfg.work_dir)
+        except FileNotFoundError as error:
+            raise SystemExit(f'error: {error}') from None
+        if note:
+            print(note)
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = found  # None: MMEngine starts afresh (and says so)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -111,6 +127,5 @@ def _checkpoint_in_use(cfg) -> str:
     """The checkpoint ``runner.train()`` loads (resume or ``load_from``)."""
     if cfg.get('load_from'):
         return str(cfg.load_from)
-    from mmengine.runner.checkpoint import find_latest_checkpoint
-    return find_latest_checkpoint(cfg.work_dir) or 'the latest checkpoint'
+    return 'the latest checkpoint'
 

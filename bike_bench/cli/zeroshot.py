@@ -37,6 +37,8 @@ def add_parser(subparsers):
     parser.add_argument('--splits', type=int, default=10,
                         help='number of half-class splits (default 10)')
     add_evaluation_arguments(parser)
+    from bike_bench.cli import coverage_option
+    coverage_option.add_argument(parser)  # --min-coverage
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load a checkpoint holding arbitrary pickled '
                         'objects (only for files whose origin you trust)')
@@ -60,6 +62,12 @@ def run(args) -> int:
     else:
         raise SystemExit('give --dataset or --manifest')
     cfg = load_config(args)
+    from bike_bench.datasets.coverage import CoverageError, cover_manifests
+    try:  # videos present / listed, before anything runs
+        manifests = cover_manifests(manifests, dataset or f'zeroshot_{args.protocol}',
+                                    args.min_coverage, cfg.work_dir)
+    except CoverageError as error:
+        raise SystemExit(f'error: {error}') from None
     from bike_bench.models.pretrained import weights_from_checkpoint
     weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
     from bike_bench.checkpoint_io import UntrustedCheckpointError

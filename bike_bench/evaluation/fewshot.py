@@ -177,7 +177,7 @@ def fewshot_reuse_key(cfg, train_manifest: str, val_manifest: Optional[str], *,
 
 def _difference(done: Dict[str, Any], train_manifest: str) -> str:
     """What differs from a previous few-shot results file (for the message)."""
-    from bike_bench.evaluation.provenance import code_identity
+    from bike_bench.evaluation.provenance import code_identity, describe_code_change
     source = read_manifest(train_manifest, check_labels=False)
     old_source = None
     fewshot = done['protocol'].get('fewshot_manifest')
@@ -188,7 +188,8 @@ def _difference(done: Dict[str, Any], train_manifest: str) -> str:
         return 'another training manifest'
     code = done['environment'].get('code', {})
     if code.get('hash') != code_identity()['hash']:
-        return f'other code (commit {str(done["environment"]["git_commit"])[:10]})'
+        return (f'{describe_code_change(code)} (commit '
+                f'{str(done["environment"]["git_commit"])[:10]})')
     return 'other inputs (config, manifests or options)'
 
 

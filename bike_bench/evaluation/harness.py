@@ -107,10 +107,12 @@ def dataset_record(dataset) -> Dict[str, Any]:
     if manifest is None:
         raise ValueError(f'{type(dataset).__name__} has no manifest: results '
                          'files need a ManifestVideoDataset for provenance')
+    from bike_bench.datasets.coverage import coverage_record  # present / listed
     return dict(name=manifest.dataset, split=manifest.split,
                 manifest=os.path.abspath(manifest.path) if manifest.path else None,
                 manifest_hash=manifest.content_hash,
-                num_classes=manifest.num_classes, num_videos=len(manifest.entries))
+                num_classes=manifest.num_classes, num_videos=len(manifest.entries),
+                **coverage_record(manifest))
 
 
 def metric_details(metrics) -> Dict[str, Any]:

@@ -15,7 +15,7 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
             'mmaction2', 'open_clip_torch', 'decord', 'av', 'numpy', 'opencv-python',
@@ -85,10 +85,14 @@ def display_path(path: Optional[str]) -> Optional[str]:
 
 
 from bike_bench.utils.command import command_line, record_command  # noqa: E402,F401
+from bike_bench.utils.git import tracked_files  # noqa: E402
 
 
 # Files whose content is the code identity (suffixes of tracked code/config).
 CODE_SUFFIXES = ('.py', '.yml', '.yaml', '.json', '.csv', '.txt', '.jsonl')
+# Characters of each file's SHA-256 kept in the per-file record (enough to
+# tell which file changed; the identity's ``hash`` covers the full bytes).
+FILE_HASH_CHARS = 16
 
 
 def code_folders(root: Optional[str] = None) -> List[Path]:
@@ -102,32 +106,76 @@ def code_folders(root: Optional[str] = None) -> List[Path]:
     return [folder for folder in folders if folder.is_dir()]
 
 
-def code_hash(root: Optional[str] = None) -> str:
-    """SHA-256 over the relative path and bytes of every code/config file.
+def code_files(root: Optional[str] = None) -> List[Tuple[str, Path]]:
+    """``(relative path, file)`` of every file the code identity covers.
 
-    Caches, hidden files and other suffixes are left out, so the hash
-    changes exactly when a line of the package or of a config changes.
+    The shipped package only: the code and config files under
+    ``bike_bench/`` and ``mmconfigs/``, less a user's own files under
+    ``mmconfigs/`` -- those git does not track (when the folder above it is
+    a git checkout) and the metafile does not list -- so that a user's
+    config there never makes a shipped run stale (docs/reliability.md,
+    "Stale results"). In a copy or an installed package every file counts
+    (all of it is package data). Caches, hidden files and other suffixes
+    are left out.
     """
-    digest = hashlib.sha256()
+    found = []
     for folder in code_folders(root):
-        files = sorted(p for p in folder.rglob('*') if p.is_file()
-                       and p.suffix in CODE_SUFFIXES and '__pycache__' not in p.parts
-                       and not any(part.startswith('.') for part in
-                                   p.relative_to(folder.parent).parts))
-        for path in files:
-            digest.update(str(path.relative_to(folder.parent)).encode() + b'\0')
-            digest.update(path.read_bytes() + b'\0')
-    return digest.hexdigest()
+        user = _user_files(folder) if folder.name == 'mmconfigs' else set()
+        for path in folder.rglob('*'):
+            relative = path.relative_to(folder.parent)
+            if not path.is_file() or path.suffix not in CODE_SUFFIXES or \
+                    '__pycache__' in path.parts or path in user or \
+                    any(part.startswith('.') for part in relative.parts):
+                continue
+            found.append((relative.as_posix(), path))
+    return sorted(found)
+
+
+def _user_files(config_dir: Path) -> set:
+    """Files under ``config_dir`` that are not shipped: neither tracked by git
+    nor listed in its metafile (empty outside a git checkout)."""
+    top = config_dir.parent
+    tracked = tracked_files(top, config_dir.name)
+    if tracked is None:
+        return set()
+    listed = set()
+    metafile = config_dir / 'metafile.yml'
+    if metafile.is_file():
+        from bike_bench.reproduction.metafile import load_metafile
+        listed = {str(record.config) for record in load_metafile(metafile)}
+    return {path for path in config_dir.rglob('*') if path.is_file()
+            and path.relative_to(top).as_posix() not in tracked | listed}
+
+
+def code_hash(root: Optional[str] = None) -> str:
+    """SHA-256 over the relative path and bytes of every file of
+    :func:`code_files`: it changes exactly when a line of the package or of
+    a shipped config changes."""
+    return _code_digest(code_files(root))[0]
+
+
+def _code_digest(files: List[Tuple[str, Path]]) -> Tuple[str, Dict[str, str]]:
+    digest = hashlib.sha256()
+    per_file = {}
+    for relative, path in files:
+        data = path.read_bytes()
+        digest.update(relative.encode() + b'\0')
+        digest.update(data + b'\0')
+        per_file[relative] = hashlib.sha256(data).hexdigest()[:FILE_HASH_CHARS]
+    return digest.hexdigest(), per_file
 
 
 _CODE: Optional[Dict[str, Any]] = None
 
 
 def code_identity(root: Optional[str] = None) -> Dict[str, Any]:
-    """Version, code hash, git commit and dirty flag (cached per process).
+    """Version, code hash, per-file hashes, git commit and dirty flag.
 
-    Taken on the first call, before a run writes anything; pass ``root`` to
-    measure another checkout (not cached).
+    ``files`` maps each file of :func:`code_files` to the first
+    ``FILE_HASH_CHARS`` hex digits of its SHA-256, so that a stale message
+    can name the files that changed (:func:`changed_code_files`). Taken on
+    the first call, before a run writes anything, and cached per process;
+    pass ``root`` to measure another checkout (not cached).
     """
     global _CODE
     if root is None and _CODE is not None:
@@ -139,11 +187,46 @@ def code_identity(root: Optional[str] = None) -> Dict[str, Any]:
         version = 'unknown'
     folders = code_folders(root)
     git = git_state(str(folders[0].parent) if folders else root)
-    identity = dict(version=version, hash=code_hash(root), git_commit=git['commit'],
-                    git_dirty=git['dirty'])
+    digest, per_file = _code_digest(code_files(root))
+    identity = dict(version=version, hash=digest, git_commit=git['commit'],
+                    git_dirty=git['dirty'], files=per_file)
     if root is None:
         _CODE = identity
     return identity
+
+
+def changed_code_files(recorded: Dict[str, Any],
+                       current: Optional[Dict[str, Any]] = None) -> Optional[List[str]]:
+    """The files whose hash differs between two code identities.
+
+    ``recorded``: a results file's ``environment.code``; ``current``: default
+    this process's :func:`code_identity`. Returns sorted ``path`` entries,
+    ``path (new)`` for a file only ``current`` has and ``path (removed)``
+    for one only ``recorded`` has; None when ``recorded`` holds no per-file
+    hashes (written before they were recorded).
+    """
+    current = current or code_identity()
+    before = recorded.get('files') if isinstance(recorded, dict) else None
+    if not isinstance(before, dict):
+        return None
+    now = current.get('files', {})
+    changed = [path for path in sorted(set(before) & set(now)) if before[path] != now[path]]
+    changed += [f'{path} (new)' for path in sorted(set(now) - set(before))]
+    changed += [f'{path} (removed)' for path in sorted(set(before) - set(now))]
+    return changed
+
+
+def describe_code_change(recorded: Dict[str, Any],
+                         current: Optional[Dict[str, Any]] = None, limit: int = 5) -> str:
+    """``other code (changed: a.py, b.py and 3 more)``, for stale messages;
+    says so when the record names no files."""
+    changed = changed_code_files(recorded, current)
+    if changed is None:
+        return 'other code (the run recorded no per-file hashes)'
+    if not changed:
+        return 'other code (no file differs: other files under the same hash)'
+    more = f' and {len(changed) - limit} more' if len(changed) > limit else ''
+    return f'other code (changed: {", ".join(changed[:limit])}{more})'
 
 
 def git_state(folder: Optional[str] = None) -> Dict[str, Any]:

@@ -213,8 +213,9 @@ def check_replace(path: str, data: Dict[str, Any],
             '--out or remove the file')
     if old.get('run_key') != data.get('run_key'):
         code = old['environment'].get('code', {})
-        echo(f'replacing {path}: the same run measured with other code (commit '
-             f'{str(code.get("git_commit", old["environment"]["git_commit"]))[:10]})')
+        from bike_bench.evaluation.provenance import describe_code_change
+        echo(f'replacing {path}: the same run measured with {describe_code_change(code)} '
+             f'(commit {str(code.get("git_commit", old["environment"]["git_commit"]))[:10]})')
 
 
 def not_applicable_metrics(data: Dict[str, Any]) -> Dict[str, str]:

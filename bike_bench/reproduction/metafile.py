@@ -130,6 +130,28 @@ def config_files(config_dir: PathLike) -> List[Path]:
                   if '_base_' not in p.relative_to(config_dir).parts)
 
 
+def shipped_config_files(config_dir: Optional[PathLike] = None,
+                         metafile: Optional[PathLike] = None) -> List[Path]:
+    """The shipped configs under ``config_dir``: those git tracks (when the
+    folder above it is a git checkout) or the metafile lists; every config
+    there in a copy or an installed package. A user's untracked config
+    under ``mmconfigs/`` is not one of them (naming scheme and metafile
+    checks apply to shipped configs only)."""
+    from bike_bench.utils.git import tracked_files
+    config_dir = Path(config_dir or paths.config_dir())
+    found = config_files(config_dir)
+    top = config_dir.resolve().parent
+    tracked = tracked_files(top, config_dir.name)
+    if tracked is None:
+        return found
+    metafile = Path(metafile) if metafile else config_dir / 'metafile.yml'
+    listed = set()
+    if metafile.is_file():
+        listed = {(top / record.config).resolve() for record in load_metafile(metafile)}
+    return [p for p in found if p.resolve().relative_to(top).as_posix() in tracked
+            or p.resolve() in listed]
+
+
 def validate_metafile(path: PathLike = DEFAULT_METAFILE,
                       root: Optional[PathLike] = None,
                       config_dir: Optional[PathLike] = None) -> List[ModelRecord]:
@@ -138,7 +160,8 @@ def validate_metafile(path: PathLike = DEFAULT_METAFILE,
     Every ``Config`` must exist (paths are relative to ``root``, by default
     the folder above the metafile's), be named like its entry, and every
     config under ``config_dir`` (default: the metafile's folder) must be
-    listed. All problems are reported at once.
+    listed (its shipped configs: :func:`shipped_config_files`). All
+    problems are reported at once.
     """
     path = Path(path)
     root = Path(root) if root else path.resolve().parent.parent
@@ -154,7 +177,7 @@ def validate_metafile(path: PathLike = DEFAULT_METAFILE,
         elif config.stem != record.name:
             problems.append(f'{record.name}: Name differs from the config file '
                             f'name {config.name}')
-    for config in config_files(config_dir):
+    for config in shipped_config_files(config_dir, path):
         if config.resolve() not in listed:
             problems.append(f'{config.relative_to(root)} is not listed in {path.name}')
     if problems:

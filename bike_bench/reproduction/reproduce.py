@@ -266,13 +266,13 @@ class SmokeRunner:
                 continue
             if state == 'stale' and self.keep_stale:
                 with progress.step(twin_id, f'stale (measured with {measured_with(done)}'
-                                   ' and other code), kept as --keep-stale asks'):
+                                   '), kept as --keep-stale asks'):
                     self.outcome.stale.append(twin_id)
                 continue
             action = f'running ({twin.protocol})'
             if state == 'stale':
-                action = (f'stale: measured with {measured_with(done)} and other '
-                          f'code; running again ({twin.protocol})')
+                action = (f'stale: measured with {measured_with(done)}; '
+                          f'running again ({twin.protocol})')
             scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
             with progress.step(twin_id, action):
                 results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
@@ -321,8 +321,9 @@ def _full_config(entry: Experiment, config: str, data_root: str, work_dir: str):
 
 def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optional[str],
              runs_dir: str, work_dir: str, progress: _Progress,
-             keep_stale: bool = False) -> Outcome:
-    """Evaluate the official checkpoints of every entry whose data is present."""
+             keep_stale: bool = False, min_coverage: float = 1.0) -> Outcome:
+    """Evaluate the official checkpoints of every entry whose data is present
+    (and covers ``min_coverage`` of its manifests: datasets.coverage)."""
     from bike_bench.datasets.specs import describe_missing, source_status
     from bike_bench.evaluation.harness import checkpoint_record
     from bike_bench.models.pretrained import (PretrainedWeightsUnavailable,
@@ -344,6 +345,13 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
                             f'{entry.dataset} --data-root {data_root}`')
             else:
                 what.append(describe_missing(statuses))
+        else:  # videos present / listed, measured and printed before anything runs
+            from bike_bench.datasets.coverage import CoverageError, cover_configs
+            try:
+                manifests = cover_configs(cfgs, entry.id, min_coverage,
+                                          os.path.join(work_dir, 'full'), progress.echo)
+            except CoverageError as error:
+                what.append(str(error))
         weights = [w for w in entry.weights if w]
         checkpoint = None
         if not protocol(entry.protocol).released_checkpoint or not weights:
@@ -374,7 +382,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
             continue
         if state == 'stale' and keep_stale:
             with progress.step(entry.id, f'stale (measured with {measured_with(done)}'
-                               ' and other code), kept as --keep-stale asks'):
+                               '), kept as --keep-stale asks'):
                 outcome.stale.append(entry.id)
             continue
         action = f'evaluating ({entry.protocol}, {entry.views})'
@@ -397,7 +405,7 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
 def reproduce(settings: Optional[ReproduceSettings] = None, *,
               data_root: Optional[str] = None, checkpoints: Optional[str] = None,
               only: Optional[Sequence[str]] = None, rerun: bool = False,
-              keep_stale: bool = False,
+              keep_stale: bool = False, min_coverage: float = 1.0,
               echo: Callable[[str], None] = print) -> Outcome:
     """Run the registry (smoke twins, or real entries with ``data_root``).
 
@@ -423,7 +431,7 @@ def reproduce(settings: Optional[ReproduceSettings] = None, *,
     if data_root:
         progress = _Progress(len(entries), echo)
         outcome = run_full(entries, data_root, checkpoints, settings.runs_dir,
-                           settings.work_dir, progress, keep_stale)
+                           settings.work_dir, progress, keep_stale, min_coverage)
     else:
         write_synthetic(settings.synth_root, echo)
         runner = SmokeRunner(entries, settings, echo, rerun, keep_stale)

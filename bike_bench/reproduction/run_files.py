@@ -24,8 +24,13 @@ def previous_state(done: Optional[dict], keys: Dict[str, str]) -> str:
 
 
 def measured_with(done: dict) -> str:
+    """``commit X and other code (changed: <files>)``: where a stale run
+    was measured and which files have changed since (their hashes in its
+    ``environment.code.files``)."""
+    from bike_bench.evaluation.provenance import describe_code_change
     env = done.get('environment', {})
-    return f'commit {str(env.get("git_commit"))[:10]}'
+    return (f'commit {str(env.get("git_commit"))[:10]} and '
+            f'{describe_code_change(env.get("code") or {})}')
 
 
 def keep_configs(data: dict, path: str) -> None:

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import pandas as pd
 
 from bike_bench import paths
+from bike_bench.datasets.coverage import cell_suffix, note_text, results_coverage
 from bike_bench.evaluation.fewshot_seeds import is_multi_seed, seed_statistics
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.reproduction.paper import PaperTable, load_tables
@@ -261,7 +262,8 @@ def build_table(table: PaperTable, runs: Sequence[dict],
                               views=run['views']['label'],
                               path=os.path.relpath(run['_path'], paths.output_path()),
                               config=run['config'].get('path'),
-                              stale=is_stale(run, code_hash)))
+                              stale=is_stale(run, code_hash),
+                              coverage=results_coverage(run)))
         ref = len(footnotes)
         names = [by_row[r].method or r for r in item['stands_for'] if r in by_row]
         label = 'BIKE (this harness)' + (f', {scale} scale' if scale != 'full' else '')
@@ -277,6 +279,8 @@ def build_table(table: PaperTable, runs: Sequence[dict],
         for metric, cell in item['cells'].items():
             shown[metric] = f'n/a ({cell["na"]})' if cell['na'] else _fmt2(cell['value'],
                                                                           cell['std'])
+            if not cell['na'] and cell['value'] is not None:  # measured on part of the data
+                shown[metric] += cell_suffix(footnotes[-1]['coverage'])
             num[metric], num[f'{metric}_std'] = cell['value'], cell['std']
             num[f'{metric}_n'], num[f'{metric}_na'] = cell['n'], cell['na']
             paper = single.metrics.get(metric) if single is not None else None
@@ -340,7 +344,8 @@ def _note_line(note: dict) -> str:
     stale = (' — STALE: measured with older code than this checkout'
              if note.get('stale') else '')
     return (f'{note["run_id"]} ({note["scale"]}): commit {note["commit"]}, {note["date"]}, '
-            f'{note["device"]}, {note["views"]} views, {note["path"]}{config}{stale}')
+            f'{note["device"]}, {note["views"]} views, {note["path"]}{config}{stale}'
+            f'{note_text(note.get("coverage"))}')
 
 
 def _markdown_parts(frame: pd.DataFrame) -> List[Tuple[str, pd.DataFrame]]:

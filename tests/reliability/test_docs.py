@@ -51,7 +51,11 @@ def test_the_options_and_files_it_names_exist(table):
     named = set(re.findall(r'`[^`\n]*?(--[a-z][a-z-]*)', text))
     assert named == {'--fail-on-bad-videos', '--skip-bad-videos', '--trust-checkpoint',
                      '--resume', '--probe-decode', '--skip-missing', '--train-manifest',
-                     '--keep-stale', '--out', '--dump', '--launcher'}
+                     '--keep-stale', '--out', '--dump', '--launcher', '--min-coverage',
+                     '--data-root', '--work-dir', '--resume-from'}
+    assert {'--min-coverage'} <= options('test') & options('zeroshot') & options('reproduce')
+    assert {'--data-root'} <= options('reproduce')
+    assert {'--work-dir', '--resume-from'} <= options('train')
     assert {'--train-manifest'} <= options('fewshot')
     assert {'--keep-stale'} <= options('reproduce')
     assert {'--out', '--dump', '--launcher'} <= options('test')
