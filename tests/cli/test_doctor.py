@@ -53,3 +53,25 @@ def test_doctor_warns_about_two_opencv_wheels(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert 'warning: opencv-contrib-python 5.1.0.95 and opencv-python 5.0.0.93 are ' \
            'installed into the same folder cv2/' in out
+
+
+def test_doctor_lists_the_video_backends(capsys):
+    """Every registered backend: its versions, or the one line saying what
+    is missing."""
+    import decord
+
+    main(['doctor', '--json'])
+    report = json.loads(capsys.readouterr().out)
+    backends = report['video_backends']
+    assert set(backends) == {'decord', 'pyav', 'torchcodec'}
+    assert backends['decord'] == {'available': True, 'version': decord.__version__,
+                                  'ffmpeg': None}
+    assert backends['pyav']['available'] and backends['pyav']['ffmpeg']
+    codec = backends['torchcodec']
+    assert codec['available'] or 'FFmpeg' in codec['problem'] \
+        or 'not installed' in codec['problem']
+    assert report['default_video_backend'] in backends
+    main(['doctor'])
+    out = capsys.readouterr().out
+    assert 'Video decoding backends (default ' in out
+    assert f'  decord       {decord.__version__}' in out

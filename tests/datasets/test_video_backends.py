@@ -284,3 +284,23 @@ def test_three_frame_video_same_frames_for_the_official_indices(tmp_path):
     for backend, got in results.items():
         assert got.shape == (32, 48, 64, 3)
         np.testing.assert_array_equal(got, results['decord'], err_msg=backend)
+
+
+def test_results_config_record_names_the_decoders_and_versions():
+    """``config_record`` (the ``config`` of every results file) lists the
+    backend of each ``VideoInit`` with its library and FFmpeg versions."""
+    import av
+    from mmengine.config import Config
+
+    from bike_bench.evaluation.provenance import config_record
+    cfg = Config(dict(test_pipeline=[dict(type='VideoInit'), dict(type='VideoDecode')],
+                      val_dataloader=dict(dataset=dict(pipeline=[
+                          dict(type='VideoInit', backend='pyav')]))))
+    record = config_record(cfg)['video_decoders']
+    assert set(record) == {'decord', 'pyav'}
+    assert record['pyav'] == {'version': av.__version__, 'ffmpeg': av.ffmpeg_version_info}
+    assert record['decord']['version'] == '0.6.0'
+    if backend_status()['torchcodec']['available']:
+        cfg.test_pipeline[0]['backend'] = 'torchcodec'
+        entry = config_record(cfg)['video_decoders']['torchcodec']
+        assert entry['version'].startswith('0.16') and entry['ffmpeg']

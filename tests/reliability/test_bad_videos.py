@@ -321,6 +321,10 @@ def test_truncated_webm_is_refused_or_skipped_in_evaluation(
     assert data['skipped'][0]['path'] == bad.path
     assert re.search(r'truncated: 1[0-9]{2} decodable frames of the 250',
                      data['skipped'][0]['reason'])
+    import decord
+    # The results file names the decoder and its version.
+    assert data['config']['video_decoders'] == {
+        'decord': {'version': decord.__version__, 'ffmpeg': None}}
 
 
 def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:

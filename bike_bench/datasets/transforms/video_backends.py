@@ -418,3 +418,30 @@ def get_backend(name: str) -> Callable:
     opener = _registered(name)
     library_info(name)
     return opener
+
+
+def _video_init_backends(node, found: set) -> None:
+    if isinstance(node, dict):
+        if node.get('type') == 'VideoInit':
+            found.add(node.get('backend', DEFAULT_BACKEND))
+        for value in node.values():
+            _video_init_backends(value, found)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _video_init_backends(item, found)
+
+
+def decoder_record(config: dict) -> Dict[str, Dict[str, Optional[str]]]:
+    """The decoders a resolved config's pipelines use (every ``VideoInit``'s
+    ``backend``), each with its library version and FFmpeg version where
+    the library reports it, or the problem when it is unavailable here.
+    For results files: the decoder is part of the result (dmlc/decord#175)."""
+    found: set = set()
+    _video_init_backends(config, found)
+    record: Dict[str, Dict[str, Optional[str]]] = {}
+    for name in sorted(found):
+        try:
+            record[name] = dict(library_info(name))
+        except (ValueError, VideoBackendUnavailable) as error:
+            record[name] = dict(problem=str(error))
+    return record
