@@ -297,9 +297,10 @@ def test_results_config_record_names_the_decoders_and_versions():
                       val_dataloader=dict(dataset=dict(pipeline=[
                           dict(type='VideoInit', backend='pyav')]))))
     record = config_record(cfg)['video_decoders']
-    assert set(record) == {'decord', 'pyav'}
+    assert set(record) == {video_backends.DEFAULT_BACKEND, 'pyav'}
     assert record['pyav'] == {'version': av.__version__, 'ffmpeg': av.ffmpeg_version_info}
-    assert record['decord']['version'] == '0.6.0'
+    cfg.test_pipeline[0]['backend'] = 'decord'
+    assert config_record(cfg)['video_decoders']['decord']['version'] == '0.6.0'
     if backend_status()['torchcodec']['available']:
         cfg.test_pipeline[0]['backend'] = 'torchcodec'
         entry = config_record(cfg)['video_decoders']['torchcodec']

@@ -321,10 +321,11 @@ def test_truncated_webm_is_refused_or_skipped_in_evaluation(
     assert data['skipped'][0]['path'] == bad.path
     assert re.search(r'truncated: 1[0-9]{2} decodable frames of the 250',
                      data['skipped'][0]['reason'])
-    import decord
+    from bike_bench.datasets.transforms.video_backends import (DEFAULT_BACKEND,
+                                                               library_info)
     # The results file names the decoder and its version.
-    assert data['config']['video_decoders'] == {
-        'decord': {'version': decord.__version__, 'ffmpeg': None}}
+    assert data['config']['video_decoders'] == {DEFAULT_BACKEND:
+                                                library_info(DEFAULT_BACKEND)}
 
 
 def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:

@@ -1,6 +1,9 @@
 """Video decoding backends: decord (the default), PyAV and TorchCodec, one
 registry.
 
+README says why decord stays the default for now although the agreement
+tests and ``docs/gpu_speed.md``'s throughput favour TorchCodec.
+
 A backend opens a file and returns a reader with decord's access interface,
 which is all the pipeline uses:
 
