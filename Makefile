@@ -11,9 +11,14 @@ DATA_ROOT ?=
 CHECKPOINTS ?=
 RERUN ?=
 
-.PHONY: install test reproduce reproduce-reference tables bench ci-regression doctor clean gpu-wheels
+.PHONY: install ffmpeg-libs test reproduce reproduce-reference tables bench ci-regression doctor clean gpu-wheels
 
-install: $(STAMP)
+install: ffmpeg-libs $(STAMP)
+
+# FFmpeg's shared libraries for the torchcodec backend (Debian's ffmpeg when
+# missing; a no-op when present).
+ffmpeg-libs:
+	@bash scripts/ensure_ffmpeg.sh
 
 $(STAMP): pyproject.toml requirements.txt requirements-openmmlab.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -110,7 +110,8 @@ def run_bench(models: List[str], profile: str = 'cpu', device: Optional[str] = N
               sections: Optional[Sequence[str]] = None,
               device_plan: Optional[DevicePlan] = None, compile_model: bool = False,
               threads: Optional[int] = None,
-              log: Optional[Callable[[str], None]] = None) -> Dict[str, str]:
+              log: Optional[Callable[[str], None]] = None,
+              stem: Optional[str] = None) -> Dict[str, str]:
     """Run the bench and write its JSON and Markdown; returns their paths.
 
     Args:
@@ -123,6 +124,8 @@ def run_bench(models: List[str], profile: str = 'cpu', device: Optional[str] = N
         device_plan: sizes of the GPU sections (default ``DevicePlan()`` on
             CUDA, ``DevicePlan.smoke()`` elsewhere); its ``budget_s`` bounds
             the device profiles' wall time.
+        stem: the output file name without suffix (default
+            ``output_stem(profile, device)``).
 
     Raises:
         ValueError: an unknown profile, section or model.
@@ -165,7 +168,7 @@ def run_bench(models: List[str], profile: str = 'cpu', device: Optional[str] = N
         # As the official code runs: TF32 matmuls for the fp32 reference.
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    stem = os.path.join(out_dir, output_stem(profile, device))
+    stem = os.path.join(out_dir, stem or output_stem(profile, device))
 
     def write(complete: bool) -> None:
         result['summary'] = goals.summarize_run(

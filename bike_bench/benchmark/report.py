@@ -354,7 +354,7 @@ def decoding_backends(result: Dict[str, object]) -> str:
         if 'skipped' in entry:
             rows.append([key, entry['skipped'], '', '', ''])
             continue
-        for backend in ('decord', 'pyav'):
+        for backend in ('decord', 'pyav', 'torchcodec'):
             if backend in entry:
                 rows.append([f'{key} ({entry["frames"]} frames)', backend] + [
                     f'{entry[backend][label]["frames_per_s"]:,.0f}'

@@ -13,7 +13,8 @@ A result is one JSON object:
   sizes (``cpu_plans`` per model, ``device_plan``, ``budget_s``,
   ``goals_set``) of the sections that ran;
 - ``sections``: the run-level sections by name (``flops``, ``decoding``,
-  ``data_pipeline``, ``decoding_backends``, ``matmul_reference``, ...);
+  ``data_pipeline``, ``decoding_backends``, ``decode_throughput``,
+  ``matmul_reference``, ...);
 - ``models``: per bench model its ``label``, ``image_size``, ``frames``,
   ``classes``, ``weights`` and the model-level sections by name
   (``text_encode``, ``model_only``, ``end_to_end`` with

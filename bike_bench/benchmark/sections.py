@@ -15,7 +15,10 @@ lists them in the order they run and appear in the Markdown table;
   same on the CPU at smoke size, what CI runs): a bf16 matmul on the card,
   the model-only levers one at a time, MMEngine's data path against the
   fast one end to end, three training-step variants, within a time budget;
-- both: decord and PyAV decoding the same files.
+- both: the registered decoding backends on the same files;
+- ``cpu`` only: loader-only decode throughput per core at Kinetics
+  resolution for each backend, and the K400 4x3 projection from it
+  (``decode_throughput``).
 
 A new measurement is one :class:`Section` entry in :data:`SECTIONS` (its
 code in a module of its own, its table a function of ``report``) and, to
@@ -28,8 +31,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from bike_bench.benchmark import (bench_data, bench_models, flops, levers, report,
-                                  text_cache, throughput, training)
+from bike_bench.benchmark import (bench_data, bench_models, decode_throughput, flops,
+                                  levers, report, text_cache, throughput, training)
 from bike_bench.benchmark.plans import Budget, CPUPlan, DevicePlan, plan_for
 from bike_bench.benchmark.switches import switches_section
 
@@ -150,7 +153,9 @@ def _data_pipeline(ctx: Context) -> Dict[str, object]:
 
 
 def _decoding_backends(ctx: Context) -> Dict[str, object]:
-    ctx.log('decoding backends (decord, PyAV) on the same files')
+    from bike_bench.datasets.transforms.video_backends import available_backends
+    backends = tuple(available_backends())
+    ctx.log(f'decoding backends ({", ".join(backends)}) on the same files')
     if ctx.profile == 'device':
         repeats, warmup, quick = 3, 1, False
     elif ctx.profile == 'device-smoke':
@@ -158,7 +163,23 @@ def _decoding_backends(ctx: Context) -> Dict[str, object]:
     else:
         repeats, warmup, quick = _repeats(ctx), 0 if ctx.quick else 1, False
     return bench_data.backend_decoding_benchmark(ctx.cache_dir, repeats=repeats,
-                                                 warmup=warmup, log=ctx.log, quick=quick)
+                                                 warmup=warmup, log=ctx.log, quick=quick,
+                                                 backends=backends)
+
+
+def _decode_throughput(ctx: Context) -> Dict[str, object]:
+    """Loader-only videos/s per core at Kinetics resolution, every usable
+    backend, 1x1 and 4x3 (quick: one 2-second stand-in, one pass)."""
+    from bike_bench.datasets.transforms.video_backends import available_backends
+    backends = available_backends()
+    ctx.log(f'decode throughput at Kinetics resolution ({", ".join(backends)})')
+    if ctx.quick or ctx.profile == 'device-smoke':
+        spec = dict(decode_throughput.STANDIN, seconds=2)
+        return decode_throughput.decode_throughput(ctx.cache_dir, backends, videos=1,
+                                                   repeats=1, warmup=0, log=ctx.log,
+                                                   spec=spec)
+    return decode_throughput.decode_throughput(ctx.cache_dir, backends, videos=4,
+                                               repeats=5, warmup=1, log=ctx.log)
 
 
 # ---------------------------------------------------------- model sections
@@ -294,18 +315,22 @@ SECTIONS: Tuple[Section, ...] = (
             _decoding, report.decoding),
     Section('data_pipeline', 'run', 'CPU cost of the data pipeline per video',
             _data_pipeline, report.data_pipeline),
-    Section('decoding_backends', 'run', 'decord and PyAV on the same files',
+    Section('decoding_backends', 'run', 'the decoding backends on the same files',
             _decoding_backends, report.decoding_backends),
-    # A new run-level measurement goes here: e.g. the decode-throughput
-    # benchmark as Section('decode_throughput', 'run', '<one line>', <run(ctx)
-    # -> dict>, <render(result) -> str>), and its name in the PROFILES that
-    # should run it by default.
+    Section('decode_throughput', 'run', 'loader-only videos/s per core at Kinetics '
+            'resolution per backend, 1x1 and 4x3; K400 4x3 projection',
+            _decode_throughput, decode_throughput.render),
+    # A new run-level measurement goes here: Section(name, 'run', '<one line>',
+    # <run(ctx) -> dict>, <render(result) -> str>), and its name in the
+    # PROFILES that should run it by default.
 )
 CPU_SECTIONS = ('text_encode', 'model_only', 'end_to_end', 'train_step', 'text_cache', 'switches',
         'flops', 'decoding', 'data_pipeline', 'decoding_backends')
+#: ``make bench`` also measures decode throughput (minutes; not at test size).
+CPU_FULL_SECTIONS = CPU_SECTIONS + ('decode_throughput',)
 DEVICE_SECTIONS = ('matmul_reference', 'levers', 'data_paths', 'training', 'decoding_backends')
 #: The sections each profile runs by default.
-PROFILES: Dict[str, Tuple[str, ...]] = {'cpu': CPU_SECTIONS, 'quick': CPU_SECTIONS,
+PROFILES: Dict[str, Tuple[str, ...]] = {'cpu': CPU_FULL_SECTIONS, 'quick': CPU_SECTIONS,
                                         'device': DEVICE_SECTIONS,
                                         'device-smoke': DEVICE_SECTIONS}
 

@@ -2,7 +2,9 @@
 
 The first thing to run when an install misbehaves: versions of the stack,
 which compatibility fixes are active, the devices torch sees, whether the
-paper's CLIP weights are available offline, and a video write/decode check.
+paper's CLIP weights are available offline, the video decoding backends
+usable here (with their library and FFmpeg versions, or what is missing),
+and a video write/decode check.
 """
 from __future__ import annotations
 
@@ -123,6 +125,13 @@ def collect() -> dict:
     except Exception as error:  # noqa: BLE001
         report['config_backbones'] = f'cannot check: {error}'
     try:
+        from bike_bench.datasets.transforms.video_backends import (DEFAULT_BACKEND,
+                                                                   backend_status)
+        report['video_backends'] = backend_status()
+        report['default_video_backend'] = DEFAULT_BACKEND
+    except Exception as error:  # noqa: BLE001
+        report['video_backends'] = f'cannot check: {error}'
+    try:
         report['video_write_decode'] = _video_roundtrip()
     except Exception as error:  # noqa: BLE001
         report['video_write_decode'] = f'FAILED: {error}'
@@ -176,6 +185,16 @@ def run(args) -> int:
                 print(f'  {what:40s} {status} [{len(names)} config(s), e.g. {names[0]}]')
         else:
             print(f'  {backbones}')
+        print(f"Video decoding backends (default {report.get('default_video_backend')}):")
+        backends = report['video_backends']
+        for name, item in (backends.items() if isinstance(backends, dict) else ()):
+            if item['available']:
+                ffmpeg = f", FFmpeg {item['ffmpeg']}" if item.get('ffmpeg') else ''
+                print(f'  {name:12s} {item["version"]}{ffmpeg}')
+            else:
+                print(f'  {name:12s} unavailable: {item["problem"]}')
+        if not isinstance(backends, dict):
+            print(f'  {backends}')
         print(f"Video write + decode: {report['video_write_decode']}")
     broken = [n for n, v in report['packages'].items() if v.startswith('NOT')]
     ok = not broken and report['mmaction_models_import'] == 'ok' \

@@ -2,7 +2,9 @@
 
 Entry problems (each names the manifest file and line; line = entry index +
 2, the header is line 1): ``missing`` file or frame folder, ``undecodable``
-video (``probe_decode``), ``too_short`` (fewer frames than ``min_frames``),
+video (``probe_decode``), ``truncated`` (``probe_decode``: clearly fewer
+decodable frames than the header's duration x frame rate, with both
+counts), ``too_short`` (fewer frames than ``min_frames``),
 ``frame_count`` (the listed count disagrees with the frames on disk or the
 decoded video), ``label`` out of range (or a list in a single-label
 manifest), ``segment`` that holds no frame (empty, reversed, shorter than a
@@ -35,10 +37,11 @@ from bike_bench.datasets.manifest import (Manifest, ManifestError, read_manifest
 from bike_bench.datasets.segments import segment_frames_problem, segment_problem
 from bike_bench.utils.atomic import atomic_write_text
 
-ENTRY_KINDS = ('missing', 'undecodable', 'too_short', 'frame_count', 'label',
+ENTRY_KINDS = ('missing', 'undecodable', 'truncated', 'too_short', 'frame_count', 'label',
                'segment', 'duplicate')
 WARNING_KINDS = ('no_labels', 'class_table_missing')
 SUMMARY_COLUMNS = (('missing', 'missing'), ('undecodable', 'corrupt'),
+                   ('truncated', 'truncated'),
                    ('too_short', 'short'), ('frame_count', 'frames!='),
                    ('label', 'bad label'), ('segment', 'bad segment'),
                    ('duplicate', 'dup'), ('no_labels', 'no label'))
@@ -108,9 +111,13 @@ def _where(path: str, line: int) -> str:
     return f'{path}:{line}'
 
 
-def probe_video_rate(location: str) -> Tuple[Optional[int], Optional[float], Optional[str]]:
-    """``(frame count, frame rate, None)`` if the first and last frames
-    decode, else ``(None, None, reason)``."""
+def probe_video_rate(location: str) -> Tuple[Optional[int], Optional[float], Optional[str],
+                                             Optional[str]]:
+    """``(frame count, frame rate, None, None)`` if the video opens as
+    evaluation opens it (``open_video``: also not truncated) and its first
+    and last frames decode, else ``(None, None, reason, kind)`` with kind
+    ``'undecodable'`` or ``'truncated'`` (the reason then gives the
+    decodable and declared frame counts)."""
     from bike_bench.datasets.transforms.decoding import (VideoReadError,
                                                          decode_video_frames,
                                                          open_video)
@@ -120,8 +127,8 @@ def probe_video_rate(location: str) -> Tuple[Optional[int], Optional[float], Opt
         decode_video_frames(reader, [0, count - 1], location)
         fps = float(reader.get_avg_fps())
     except VideoReadError as error:
-        return None, None, error.reason
-    return count, fps, None
+        return None, None, error.reason, error.kind
+    return count, fps, None, None
 
 
 def check_manifest(path: str, data_root: Optional[str] = None,
@@ -222,9 +229,9 @@ def _check_media(manifest, entry, line, where, data_root, probe_decode,
         report.found += 1
         frames, fps = entry.num_frames, entry.fps
         if probe_decode:
-            decoded, rate, reason = probe_video_rate(location)
+            decoded, rate, reason, kind = probe_video_rate(location)
             if reason:
-                issues.append(Issue('undecodable', f'{where}: {location}: {reason}',
+                issues.append(Issue(kind, f'{where}: {location}: {reason}',
                                     line, entry.path))
                 return
             if entry.num_frames is not None and decoded != entry.num_frames:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
-            'mmaction2', 'open_clip_torch', 'decord', 'av', 'numpy', 'opencv-python',
+            'mmaction2', 'open_clip_torch', 'decord', 'av', 'torchcodec', 'numpy', 'opencv-python',
             'opencv-contrib-python', 'opencv-python-headless',
             'opencv-contrib-python-headless')
 
@@ -63,6 +63,9 @@ def config_record(cfg) -> Dict[str, Any]:
     record = dict(path=display_path(getattr(cfg, 'filename', None)),
                   hash=_digest(resolved), key_hash=config_key_hash(cfg),
                   source=source, command=command_line(), resolved=resolved)
+    # The video decoders its pipelines use, with versions (video_backends).
+    from bike_bench.datasets.transforms.video_backends import decoder_record
+    record['video_decoders'] = decoder_record(resolved)
     if resolved.get('param_scheduler') is not None:
         # Which learning-rate schedule the config trains with (official / smooth).
         from bike_bench.engine.schedulers import describe_schedule

@@ -135,7 +135,10 @@ def test_missed_target_adds_a_data_pipeline_profile(tmp_path):
 def test_sections_are_chosen_by_profile_with_what_they_require():
     names = [s.name for s in sections.select_sections(None, 'cpu')]
     assert names == ['text_encode', 'model_only', 'end_to_end', 'train_step', 'text_cache',
-                     'switches', 'flops', 'decoding', 'data_pipeline', 'decoding_backends']
+                     'switches', 'flops', 'decoding', 'data_pipeline', 'decoding_backends',
+                     'decode_throughput']
+    assert 'decode_throughput' not in [s.name for s in sections.select_sections(None,
+                                                                                'quick')]
     assert [s.name for s in sections.select_sections(None, 'device')] == [
         'matmul_reference', 'levers', 'data_paths', 'training', 'decoding_backends']
     # The text cache reads the text encode and training-step figures.
@@ -159,19 +162,19 @@ def test_a_new_section_plugs_into_the_one_orchestrator(tmp_path, monkeypatch):
         return {'frames_per_s': 123.0}
 
     def render(result):
-        figures = result['sections'].get('decode_throughput')
-        return f'## Decode throughput\n\n{figures["frames_per_s"]} frames/s' if figures else ''
+        figures = result['sections'].get('example_section')
+        return f'## Example section\n\n{figures["frames_per_s"]} frames/s' if figures else ''
 
-    extra = sections.Section('decode_throughput', 'run', 'test section', measure, render)
+    extra = sections.Section('example_section', 'run', 'test section', measure, render)
     monkeypatch.setattr(sections, 'SECTIONS', sections.SECTIONS + (extra,))
     paths = bench.run_bench(['tiny'], profile='quick', device='cpu', out_dir=str(tmp_path),
-                            sections=['decode_throughput'], log=lambda message: None)
+                            sections=['example_section'], log=lambda message: None)
     result = json.loads(open(paths['json']).read())
     assert calls == ['quick']
-    assert result['sections'] == {'decode_throughput': {'frames_per_s': 123.0}}
+    assert result['sections'] == {'example_section': {'frames_per_s': 123.0}}
     assert result['models'] == {} and result['complete'] is True
-    assert result['settings']['sections'] == ['decode_throughput']
-    assert '## Decode throughput\n\n123.0 frames/s' in open(paths['markdown']).read()
+    assert result['settings']['sections'] == ['example_section']
+    assert '## Example section\n\n123.0 frames/s' in open(paths['markdown']).read()
 
 
 def test_committed_results_read_in_the_current_schema():
@@ -184,7 +187,12 @@ def test_committed_results_read_in_the_current_schema():
         assert result['schema'] == schema.SCHEMA, path
         assert schema.upgrade(result) is result
         text = report.render(result, sections.SECTIONS)
-        assert '## Model-only forward' in text and '## FLOPs per view' in text, path
+        if result['models']:
+            assert '## Model-only forward' in text, path
+        if 'flops' in result['sections']:
+            assert '## FLOPs per view' in text, path
+        if 'decode_throughput' in result['sections']:
+            assert '## Decode throughput at Kinetics resolution' in text, path
 
 
 def test_first_bench_schema_upgrades_without_touching_a_figure():
@@ -204,3 +212,33 @@ def test_first_bench_schema_upgrades_without_touching_a_figure():
     assert new['wall_time_s'] == 10.0
     with pytest.raises(schema.SchemaError, match="unknown bench schema 'x/9'"):
         schema.upgrade({'schema': 'x/9'})
+
+
+def test_decode_throughput_section_measures_every_backend(tmp_path):
+    """Kinetics-like stand-ins (H.264 High, B-frames, one GOP), each usable
+    backend at 1x1 and 4x3, the K400 projection, in the one orchestrator."""
+    from bike_bench.datasets.transforms.video_backends import available_backends
+    paths = bench.run_bench(['tiny'], profile='quick', device='cpu', out_dir=str(tmp_path),
+                            cache_dir=str(tmp_path / 'videos'),
+                            sections=['decode_throughput'], log=lambda message: None)
+    result = json.loads(open(paths['json']).read())
+    data = result['sections']['decode_throughput']
+    video = data['videos']
+    assert (video['codec'], video['profile'], video['width'], video['height']) == (
+        'h264', 'High', 340, 256)
+    assert video['b_frames'] and video['keyframes'] == 1 and video['frames'] == 50
+    assert set(data['backends']) == set(available_backends()) >= {'decord', 'pyav'}
+    for entry in data['backends'].values():
+        assert entry['library']['version']
+        for layout in ('1x1', '4x3'):
+            assert entry[layout]['videos_per_s'] > 0 and entry[layout]['repeats'] == 1
+    rows = data['projection']['rows']
+    assert {'decord, eager model', 'decord, compiled model'} <= set(rows)
+    row = rows['decord, compiled model']
+    assert row['model_videos_per_s'] == pytest.approx(2745 / 96)
+    rate = min(row['model_videos_per_s'],
+               16 * data['backends']['decord']['4x3']['videos_per_s'])
+    assert row['minutes'] == pytest.approx(19796 / rate / 60)
+    markdown = open(paths['markdown']).read()
+    assert '## Decode throughput at Kinetics resolution' in markdown
+    assert '| decord | 0.6.0 |' in markdown

@@ -72,3 +72,25 @@ def test_a_config_loading_a_local_clip_is_not_called_random_init(tmp_path, monke
     assert found['bike_dict-toy_x']['status'] == 'local file present'
     assert found['bike_dict-none_x']['status'] == 'random init (nothing to load)'
     assert found['bike_dict-gone_x']['status'] == 'local file missing'
+
+
+def test_doctor_lists_the_video_backends(capsys):
+    """Every registered backend: its versions, or the one line saying what
+    is missing."""
+    import decord
+
+    main(['doctor', '--json'])
+    report = json.loads(capsys.readouterr().out)
+    backends = report['video_backends']
+    assert set(backends) == {'decord', 'pyav', 'torchcodec'}
+    assert backends['decord'] == {'available': True, 'version': decord.__version__,
+                                  'ffmpeg': None}
+    assert backends['pyav']['available'] and backends['pyav']['ffmpeg']
+    codec = backends['torchcodec']
+    assert codec['available'] or 'FFmpeg' in codec['problem'] \
+        or 'not installed' in codec['problem']
+    assert report['default_video_backend'] in backends
+    main(['doctor'])
+    out = capsys.readouterr().out
+    assert 'Video decoding backends (default ' in out
+    assert f'  decord       {decord.__version__}' in out

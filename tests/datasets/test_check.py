@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import json
 
 import numpy as np
@@ -143,3 +144,25 @@ def test_decoded_frame_count_is_compared(videos):
     report = check_manifest(str(_manifest(videos, entries)), probe_decode=True)
     assert [(i.kind, i.line) for i in report.issues] == [('frame_count', 3)]
     assert np.isscalar(report.found) and report.found == 3
+
+
+def test_truncated_webm_is_reported_with_decodable_and_declared_counts(videos, tmp_path,
+                                                                       capsys):
+    """A webm cut in half keeps its header (10 s at 25 fps = 250 frames)
+    while about half of the frames decode: reported ``truncated`` with both
+    counts, not passed as readable."""
+    from tests.reliability.faults import truncated_webm
+    truncated_webm(videos / 'videos' / 'cut.webm')
+    entries = [ManifestEntry('videos/good0.mp4', 0, 'val'),
+               ManifestEntry('videos/cut.webm', 1, 'val')]
+    path = _manifest(videos, entries, name='cut.jsonl')
+    report = check_manifest(str(path), probe_decode=True)
+    row = report.summary()
+    assert (row['truncated'], row['corrupt']) == (1, 0)
+    assert sorted(report.bad_lines()) == [3]
+    [issue] = report.bad_lines()[3]
+    assert issue.kind == 'truncated'
+    assert re.search(r'cut\.webm: truncated: 1[0-9]{2} decodable frames of the 250 its '
+                     r'header declares \(10\.00 s x 25 fps\)', issue.message)
+    assert main(['manifests', 'check', str(path), '--probe-decode']) == 1
+    assert f'[truncated] {path}:3: ' in capsys.readouterr().out

@@ -39,6 +39,42 @@ def truncated_mp4(good: str, out: Path) -> str:
     return str(out)
 
 
+_WEBM_WRITER = """
+import sys
+import av
+import numpy as np
+path, count, fps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+with av.open(path, 'w') as container:
+    stream = container.add_stream('libvpx', rate=fps)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, 'yuv420p'
+    for _ in range(count):
+        image = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format='rgb24')))
+    container.mux(stream.encode())
+"""
+
+
+def truncated_webm(out: Path, num_frames: int = 250, fps: int = 25) -> str:
+    """A VP8 webm of ``num_frames`` at ``fps`` (header: ``num_frames / fps``
+    seconds) cut to the first half of its bytes: the header keeps its
+    duration while only about half of the frames are left.
+
+    Written by PyAV in a fresh interpreter: once decord is imported, its
+    bundled libvpx takes the place of the one PyAV's encoder needs and
+    ``libvpx`` fails to open (``avcodec_open2`` returns EINVAL).
+    """
+    import subprocess
+    import sys
+    full = out.with_name(out.stem + '.full.webm')
+    subprocess.run([sys.executable, '-c', _WEBM_WRITER, str(full), str(num_frames),
+                    str(fps)], check=True, capture_output=True)
+    data = full.read_bytes()
+    full.unlink()
+    out.write_bytes(data[:len(data) // 2])
+    return str(out)
+
+
 def zero_byte(out: Path) -> str:
     out.write_bytes(b'')
     return str(out)

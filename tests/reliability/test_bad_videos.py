@@ -74,6 +74,10 @@ BROKEN = {
     'truncated mp4 (first half of its bytes)': (
         lambda tmp, good, mp: video_entry(F.truncated_mp4(good, tmp / 'trunc.mp4')),
         'cannot be decoded'),
+    'truncated webm (header 10 s / 250 frames, about half decodable)': (
+        lambda tmp, good, mp: video_entry(F.truncated_webm(tmp / 'cut.webm')),
+        r'truncated: 1[0-9]{2} decodable frames of the 250 its header declares '
+        r'\(10\.00 s x 25 fps\)'),
     'zero-byte file': (
         lambda tmp, good, mp: video_entry(F.zero_byte(tmp / 'empty.mp4')),
         r'empty file \(0 bytes\)'),
@@ -292,6 +296,36 @@ def test_evaluation_stops_naming_the_file_or_records_the_skip(
                                                                  (3, bad[1].path)]
     assert 'missing (first: img_00005.jpg)' in data['skipped'][1]['reason']
     assert sorted(v for _, _, v in SeenVideosHook.seen['test']) == sorted(e.id for e in good)
+
+
+def test_truncated_webm_is_refused_or_skipped_in_evaluation(
+        clean_videos, random_checkpoint, tmp_path, faults):
+    """A webm cut in half keeps its header's 10 s: evaluation refuses it (or
+    skips it with --skip-bad-videos) instead of sampling the first half."""
+    faults.tried(GROUP, 'truncated webm in an evaluation set')
+    faults.checked(NO_REPLACEMENT)
+    faults.checked(NO_PARTIAL)
+    videos = clean_videos['videos']
+    bad = video_entry(F.truncated_webm(tmp_path / 'cut.webm'))
+    good = [video_entry(p, label, id_) for p, label, id_ in videos[4:6]]
+    manifest = write_entries_manifest(tmp_path / 'val.jsonl', clean_videos['classes'],
+                                      [good[0], bad, good[1]], split='val')
+    cfg = smoke_cfg(tmp_path / 'work', manifest, **{'test_dataloader.batch_size': 2})
+    with pytest.raises(VideoReadError, match=r'cut.webm: truncated: 1[0-9]{2} decodable'):
+        run_test(cfg, random_checkpoint)
+    assert not list((tmp_path / 'work').rglob('results/*.json'))
+    out = tmp_path / 'results.json'
+    run_test(cfg, random_checkpoint, skip_bad_videos=True, out=str(out))
+    data = validate_results(str(out))
+    assert data['counts'] == dict(expected=3, evaluated=2, skipped=1)
+    assert data['skipped'][0]['path'] == bad.path
+    assert re.search(r'truncated: 1[0-9]{2} decodable frames of the 250',
+                     data['skipped'][0]['reason'])
+    from bike_bench.datasets.transforms.video_backends import (DEFAULT_BACKEND,
+                                                               library_info)
+    # The results file names the decoder and its version.
+    assert data['config']['video_decoders'] == {DEFAULT_BACKEND:
+                                                library_info(DEFAULT_BACKEND)}
 
 
 def _two_rank_worker(rank: int, rendezvous: str, out: str) -> None:

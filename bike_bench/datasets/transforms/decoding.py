@@ -3,7 +3,11 @@
 mmaction's DecordDecode reads the requested indices as given (duplicates
 included) and its loaders give no file context on failure; here each video
 is opened once, its distinct frames are decoded with one batch call, and any
-failure raises ``VideoReadError`` naming the file.
+failure raises ``VideoReadError`` naming the file. Two rules hold for every
+backend (``docs/reliability.md``): frames are returned as displayed (the
+display rotation applied, ``video_backends``), and a video that decodes to
+clearly fewer frames than its header declares (duration x frame rate) is
+refused as truncated (``check_decodable_length``).
 """
 from __future__ import annotations
 
@@ -17,11 +21,14 @@ from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
 
-from .video_backends import DEFAULT_BACKEND, get_backend
+from .video_backends import (DEFAULT_BACKEND, ROTATED_DECORD, get_backend,
+                             probe_header)
 
 
 class VideoReadError(RuntimeError):
     """A video or frame folder that cannot be read as the manifest says."""
+
+    kind = 'undecodable'
 
     def __init__(self, path: str, reason: str):
         super().__init__(f'{path}: {reason}')
@@ -29,10 +36,63 @@ class VideoReadError(RuntimeError):
         self.reason = reason
 
 
+class TruncatedVideoError(VideoReadError):
+    """A video with clearly fewer decodable frames than its header declares."""
+
+    kind = 'truncated'
+
+    def __init__(self, path: str, decodable: int, declared: int, seconds: float,
+                 fps: float):
+        super().__init__(path, f'truncated: {decodable} decodable frames of the '
+                         f'{declared} its header declares ({seconds:.2f} s x '
+                         f'{fps:.3g} fps)')
+        self.decodable = decodable
+        self.declared = declared
+
+
+#: A video counts as truncated below this fraction of its declared frames
+#: (less one frame of rounding): audio tracks a little longer than the
+#: video and rounded durations stay well inside it.
+TRUNCATED_BELOW = 0.95
+
+
+def check_decodable_length(path: str, decodable: int, seconds, fps) -> None:
+    """``TruncatedVideoError`` when ``decodable`` frames fall short of
+    ``seconds x fps`` (the header's duration and average rate; either
+    ``None``: nothing to check) by more than ``TRUNCATED_BELOW`` allows.
+
+    A webm cut in the middle keeps the duration its header was written
+    with, while the decoders count the frames that are still there
+    (``docs/reliability.md``).
+    """
+    if not seconds or not fps:
+        return
+    declared = int(round(seconds * fps))
+    if decodable < TRUNCATED_BELOW * declared - 1:
+        raise TruncatedVideoError(path, decodable, declared, seconds, fps)
+
+
+def _header(reader, path: str):
+    """``(seconds, fps)`` from the reader's own container when it has one."""
+    if hasattr(reader, 'header_duration'):
+        return reader.header_duration(), reader.get_avg_fps()
+    try:
+        return probe_header(path)
+    except Exception:  # noqa: BLE001 - the backend opened it; no header to check
+        return None, None
+
+
 def open_video(path: str, num_threads: int = 1, backend: str = DEFAULT_BACKEND):
     """A reader for ``path`` from the decoding ``backend`` (``'decord'``,
-    ``'pyav'``; see ``video_backends``); ``VideoReadError`` if unusable,
-    ``ValueError`` for an unknown backend."""
+    ``'pyav'``, ``'torchcodec'``; see ``video_backends``).
+
+    Raises:
+        VideoReadError: the file is missing, unreadable, undecodable or has
+            no frames; ``TruncatedVideoError`` (a subclass) when it decodes
+            to clearly fewer frames than its header declares.
+        ValueError: an unknown backend.
+        VideoBackendUnavailable: the backend's library or FFmpeg is missing.
+    """
     opener = get_backend(backend)
     if not os.path.exists(path):
         raise VideoReadError(path, 'file not found')
@@ -47,6 +107,7 @@ def open_video(path: str, num_threads: int = 1, backend: str = DEFAULT_BACKEND):
                              + _remux_hint(error)) from None
     if len(reader) < 1:
         raise VideoReadError(path, 'video has no frames' + REMUX_HINT)
+    check_decodable_length(path, len(reader), *_header(reader, path))
     return reader
 
 
@@ -124,7 +185,13 @@ def decode_video_frames(reader, frame_inds: np.ndarray, path: str,
             batch = np.stack([reader[int(i)].asnumpy() for i in unique])
     except Exception as error:
         raise VideoReadError(path, f'decoding failed ({_short(error)})') from None
-    return to_rgb3(batch, path)[inverse]
+    if batch.ndim != 4 or batch.shape[-1] != 3:
+        # Every backend converts video frames to RGB24; anything else is a
+        # decoder fault (decord 0.6 on some rotated videos), not a pixel format.
+        raise VideoReadError(path, f'the decoder returned frames of shape '
+                             f'{tuple(batch.shape[1:])}, not (H, W, 3) RGB: '
+                             + ROTATED_DECORD)
+    return batch[inverse]
 
 
 def read_frame_folder(frame_dir: str, filename_tmpl: str,
@@ -166,13 +233,15 @@ class VideoInit(BaseTransform):
         check_frames: a frame folder must hold every frame the manifest
             lists (one directory listing per sample).
         backend: the decoding backend registered in
-            ``video_backends.VIDEO_BACKENDS``: ``'decord'`` (default) or
-            ``'pyav'`` (same frame indices and, on H.264, the same pixels).
+            ``video_backends.VIDEO_BACKENDS``: ``'decord'`` (default),
+            ``'pyav'`` or ``'torchcodec'`` (same frame indices and, on
+            H.264, the same pixels). An unknown name or a backend whose
+            library is missing fails when the pipeline is built.
     """
 
     def __init__(self, num_threads: int = 1, check_frames: bool = True,
                  backend: str = DEFAULT_BACKEND):
-        get_backend(backend)  # an unknown name fails when the pipeline is built
+        get_backend(backend)  # unknown or unavailable: fails when the pipeline is built
         self.num_threads = num_threads
         self.check_frames = check_frames
         self.backend = backend
