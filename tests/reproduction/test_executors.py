@@ -140,38 +140,63 @@ def test_slurm_arrays_dependencies_and_nothing_submitted_twice(synth_root, tmp_p
 
 @pytest.mark.slow
 def test_full_registry_with_train_one_array_per_level(synth_root, tmp_path, monkeypatch):
-    from bike_bench.reproduction.registry import build_registry
     state = stub_slurm.install(tmp_path / 'bin', tmp_path / 'slurm', monkeypatch)
     settings = _settings(tmp_path / 'run', synth_root)
-    options = ExecutorOptions(kind='slurm', partition='gpu', gpus_per_node=8, nodes=1,
-                              train=True)
+    options = ExecutorOptions(kind='slurm', partition='gpu', gpus_per_node=8, train=True)
     executor = build_executor(options, settings, echo=lambda *_: None)
     outcome = reproduce(settings, executor=executor, **QUIET)
-    entries = build_registry()
-    recorded = list(stub_slurm.scripts(state).values())
-    jobs = executor.jobs
-    seeds = [n for n in jobs if '/seed' in n]
-    fewshot_twins = {n.rsplit('/', 1)[0] for n in seeds}
-    assert len(seeds) == 3 * len(fewshot_twins) and fewshot_twins
-    assert len(outcome.submitted) == len({n for n in jobs if n.count('/') == 1}) - 1
-    heavy = [s for s in recorded if stub_slurm.option(s, 'gpus-per-node') == '8']
-    assert all(stub_slurm.option(s, 'ntasks-per-node') == '8' for s in heavy)
-    # Level 0 is one array: every twin without a parent and every few-shot seed.
     levels = executor.levels()
-    assert stub_slurm.array_size(heavy[0]) == len([j for j in levels[0] if not j.light])
-    assert stub_slurm.dependencies(heavy[0]) == []
-    by_name = {}
-    for job_id, script in stub_slurm.scripts(state).items():
-        by_name[job_id] = script
-    # Every fine-tune (a twin with a parent) depends on its parent's array task.
-    first = min(by_name)
-    parents_level = [j.name for j in levels[0] if not j.light]
-    for job in levels[1]:
-        for parent in job.depends:
-            assert f'{first}_{parents_level.index(parent)}' in ''.join(
-                stub_slurm.dependencies(s) for s in recorded[1:]
-                for _ in [0]) or parent not in parents_level
-    finetunes = [e for e in entries if e.parent and e.protocol == 'general']
-    assert finetunes
-    assert sum(1 for job in jobs.values() if job.depends and not job.light) >= 1
+    recorded = list(stub_slurm.scripts(state).values())
+    seeds = [n for n in executor.jobs if '/seed' in n]
+    assert seeds and len(seeds) == 3 * len({n.rsplit('/', 1)[0] for n in seeds})
+    # Level 0: one array over every twin without a parent and every seed.
+    heavy0 = [j for j in levels[0] if not j.light]
+    first = recorded[0]
+    assert stub_slurm.array_size(first) == len(heavy0) and not stub_slurm.dependencies(first)
+    assert stub_slurm.option(first, 'gpus-per-node') == '8'
+    assert stub_slurm.option(first, 'ntasks-per-node') == '8'
+    first_id = min(stub_slurm.scripts(state))
+    task_of = {job.name: f'{first_id}_{i}' for i, job in enumerate(heavy0)}
+    # Every twin with a parent (fine-tunes, zero-shot) waits for its parent's task.
+    children = [j for j in levels[1] if not j.light]
+    assert children
+    wanted = {task_of[p] for j in children for p in j.depends if p in task_of}
+    assert wanted and wanted <= set(stub_slurm.dependencies(recorded[1]))
+    assert len(outcome.submitted) == len({j.cell for j in executor.jobs.values()}) - 1
     assert stub_slurm.option(recorded[-1], 'dependency').startswith('afterany:')
+
+
+@pytest.mark.slow
+def test_killed_training_job_resumes_to_the_same_weights(synth_root, tmp_path):
+    import submitit
+    import torch
+    from bike_bench.reproduction.executors import SmokeJob, SmokeSpec
+    from bike_bench.reproduction.registry import build_registry, find_entry
+    from bike_bench.reproduction.reproduce import SmokeRunner
+    entries = [find_entry(build_registry(), K400)]
+    twin = TWINS[0]
+    plain = _settings(tmp_path / 'plain', synth_root, epochs=3)
+    runner = SmokeRunner(entries, plain, echo=lambda *_: None)
+    uninterrupted = runner.checkpoint(runner.twins()[twin][0])  # inline, in one go
+    killed = _settings(tmp_path / 'killed', synth_root, epochs=3)
+    job = SmokeJob(name=f'smoke/{twin}/train', spec=SmokeSpec(entries, killed),
+                   twin_id=twin, part='train')
+    executor = submitit.AutoExecutor(folder=str(tmp_path / 'jobs' / '%j'), cluster='local')
+    executor.update_parameters(timeout_min=30)
+    handle = executor.submit(job)
+    work = Path(killed.work_dir) / 'smoke' / twin
+    deadline = time.time() + 600
+    while not (work / 'epoch_1.pth').exists() and time.time() < deadline:
+        assert not handle.done(), handle.stderr()
+        time.sleep(0.5)
+    time.sleep(1.0)  # epoch 2 under way
+    assert not (work / 'epoch_3.pth').exists()
+    handle._interrupt()  # what Slurm's preemption / timeout signal does
+    resumed = handle.result()
+    log = handle.stdout()
+    assert f'resuming {work} from {work}/epoch_' in log
+    assert Path(resumed).name == 'epoch_3.pth'
+    a = torch.load(uninterrupted, map_location='cpu', weights_only=False)['state_dict']
+    b = torch.load(resumed, map_location='cpu', weights_only=False)['state_dict']
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
