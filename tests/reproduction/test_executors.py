@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -175,10 +176,10 @@ def test_killed_training_job_resumes_to_the_same_weights(synth_root, tmp_path):
     from bike_bench.reproduction.reproduce import SmokeRunner
     entries = [find_entry(build_registry(), K400)]
     twin = TWINS[0]
-    plain = _settings(tmp_path / 'plain', synth_root, epochs=3)
+    plain = _settings(tmp_path / 'plain', synth_root, epochs=4)
     runner = SmokeRunner(entries, plain, echo=lambda *_: None)
     uninterrupted = runner.checkpoint(runner.twins()[twin][0])  # inline, in one go
-    killed = _settings(tmp_path / 'killed', synth_root, epochs=3)
+    killed = _settings(tmp_path / 'killed', synth_root, epochs=4)
     job = SmokeJob(name=f'smoke/{twin}/train', spec=SmokeSpec(entries, killed),
                    twin_id=twin, part='train')
     executor = submitit.AutoExecutor(folder=str(tmp_path / 'jobs' / '%j'), cluster='local')
@@ -189,13 +190,16 @@ def test_killed_training_job_resumes_to_the_same_weights(synth_root, tmp_path):
     while not (work / 'epoch_1.pth').exists() and time.time() < deadline:
         assert not handle.done(), handle.stderr()
         time.sleep(0.5)
-    time.sleep(1.0)  # epoch 2 under way
-    assert not (work / 'epoch_3.pth').exists()
-    handle._interrupt()  # what Slurm's preemption / timeout signal does
+    assert not (work / 'epoch_4.pth').exists()
+    # The signal Slurm sends before preemption / the time limit (USR2), to
+    # the job's task (submitit's controller, its parent, then requeues it).
+    controller = handle._process.pid
+    children = Path(f'/proc/{controller}/task/{controller}/children').read_text().split()
+    os.kill(int(children[0]), signal.SIGUSR2)
     resumed = handle.result()
     log = handle.stdout()
     assert f'resuming {work} from {work}/epoch_' in log
-    assert Path(resumed).name == 'epoch_3.pth'
+    assert Path(resumed).name == 'epoch_4.pth'
     a = torch.load(uninterrupted, map_location='cpu', weights_only=False)['state_dict']
     b = torch.load(resumed, map_location='cpu', weights_only=False)['state_dict']
     assert a.keys() == b.keys()
