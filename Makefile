@@ -10,6 +10,12 @@ PYTEST_ARGS ?=
 DATA_ROOT ?=
 CHECKPOINTS ?=
 RERUN ?=
+# reproduce on a cluster (README, "On a Slurm cluster"): EXECUTOR=local|slurm
+EXECUTOR ?=
+PARTITION ?=
+GPUS ?= $(if $(filter slurm,$(EXECUTOR)),8)
+TIMEOUT_MIN ?= $(if $(filter slurm,$(EXECUTOR)),240)
+TRAIN ?=
 
 .PHONY: install ffmpeg-libs test reproduce reproduce-reference tables bench ci-regression doctor clean gpu-wheels
 
@@ -36,7 +42,9 @@ test: install
 # tables there and prints the agreement with the reference runs (results/runs,
 # shipped with the package).
 reproduce: install
-	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS)) $(if $(RERUN),--rerun)
+	$(CLI) reproduce $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(CHECKPOINTS),--checkpoints $(CHECKPOINTS)) $(if $(RERUN),--rerun) \
+	    $(if $(EXECUTOR),--executor $(EXECUTOR)) $(if $(PARTITION),--partition $(PARTITION)) \
+	    $(if $(GPUS),--gpus-per-node $(GPUS)) $(if $(TIMEOUT_MIN),--timeout-min $(TIMEOUT_MIN)) $(if $(TRAIN),--train)
 
 # Maintainers: regenerate the committed reference runs and tables (and the
 # tables index of results/README.md); the only targets that write results/.

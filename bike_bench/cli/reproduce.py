@@ -51,6 +51,7 @@ def add_parser(subparsers):
     coverage_option.add_argument(parser)  # --min-coverage (with --data-root)
     parser.add_argument('--list', action='store_true',
                         help='list the registry entries and their smoke twins')
+    add_executor_arguments(parser)
     parser.set_defaults(func=run)
 
     tables = subparsers.add_parser(
@@ -80,6 +81,45 @@ def add_parser(subparsers):
     ci.set_defaults(func=run_ci)
 
 
+def add_executor_arguments(parser) -> None:
+    """``--executor`` and its Slurm resources, ``--train``, ``--status``
+    (``bike_bench.reproduction.executors``; README, "On a Slurm cluster")."""
+    group = parser.add_argument_group('executors (submitit)')
+    group.add_argument('--executor', choices=('inline', 'local', 'slurm'),
+                       default='inline',
+                       help='inline: every run in this process (default); local: '
+                       'each a submitit job on this machine; slurm: job arrays '
+                       'through submitit, dependencies through Slurm')
+    group.add_argument('--train', action='store_true',
+                       help='train the entries without a released checkpoint '
+                       '(few-shot: one job per seed), then evaluate them')
+    group.add_argument('--status', action='store_true',
+                       help='one line per cell (done, queued, running, failed '
+                       'with its log, stale, missing with what); runs nothing')
+    group.add_argument('--partition', help='Slurm partition')
+    group.add_argument('--gpus-per-node', type=int, default=0, metavar='G',
+                       help='GPUs (and tasks: MMEngine --launcher slurm) per job')
+    group.add_argument('--nodes', type=int, default=1, help='nodes per job')
+    group.add_argument('--timeout-min', type=int, default=24 * 60, metavar='MIN',
+                       help='time limit of a job (default 1440); a training is '
+                       'requeued from its last checkpoint when it is reached')
+    group.add_argument('--array-parallelism', type=int, default=64, metavar='N',
+                       help='jobs of an array running at once (local: at once)')
+    group.add_argument('--slurm-extra', nargs='+', default=[], metavar='KEY=VALUE',
+                       help='further sbatch options, e.g. account=proj qos=high')
+
+
+def executor_options(args):
+    """The ``ExecutorOptions`` of the command line (argparse error text on a
+    malformed one)."""
+    from bike_bench.reproduction.executors import ExecutorOptions, parse_extra
+    return ExecutorOptions(
+        kind=args.executor, train=args.train, partition=args.partition,
+        gpus_per_node=args.gpus_per_node, nodes=args.nodes,
+        timeout_min=args.timeout_min, array_parallelism=args.array_parallelism,
+        slurm_extra=parse_extra(args.slurm_extra))
+
+
 def settings_from(args):
     """The ``ReproduceSettings`` of ``bike-bench reproduce``'s options."""
     from bike_bench.reproduction.settings import (ReproduceSettings, SmokeSettings,
@@ -105,13 +145,30 @@ def run(args) -> int:
                                       'paper rows', 'smoke twin']))
         return 0
     settings = settings_from(args)
+    try:
+        options = executor_options(args)
+    except ValueError as error:
+        print(f'reproduce: {error}')
+        return 2
+    if args.status:
+        from bike_bench.reproduction.executors import status
+        states = status(settings, options, data_root=args.data_root,
+                        checkpoints=args.checkpoints, only=args.only)
+        return 0 if all(s == 'done' for s in states.values()) else 1
+    from bike_bench.reproduction.executors import build_executor
+    executor = build_executor(options, settings)
     # Without --runs-dir (and data) the suite is measured into a local
     # folder, never over the reference runs, and compared with them after.
     local = not args.data_root and not args.runs_dir
     outcome = reproduce_mod.reproduce(settings, data_root=args.data_root,
                                       checkpoints=args.checkpoints, only=args.only,
                                       rerun=args.rerun, keep_stale=args.keep_stale,
-                                      min_coverage=args.min_coverage)
+                                      min_coverage=args.min_coverage,
+                                      executor=executor)
+    if args.executor == 'slurm' and outcome.submitted:
+        return 0  # the jobs run later; --status watches them
+    if outcome.failed:
+        return 1
     if local:
         from bike_bench.reproduction.agreement import report
         text, agreed = report(settings.runs_dir)

@@ -79,7 +79,7 @@ class FewShot(ProtocolRunner):
         cfg = runner.twin_config(twin, entry)
         summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(runner.fewshot_seeds),
                               work_dir=os.path.join(runner.work_dir, twin.id),
-                              resume=False)
+                              resume=runner.reuse_fewshot_seeds)
         return shot_results(summary['by_shots'][str(twin.shots)])
 
 

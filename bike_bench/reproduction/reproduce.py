@@ -53,6 +53,9 @@ class Outcome:
     skipped: List[str] = dataclasses.field(default_factory=list)
     missing: List[Missing] = dataclasses.field(default_factory=list)
     stale: List[str] = dataclasses.field(default_factory=list)  # kept, older code
+    # --executor local/slurm (bike_bench.reproduction.executors)
+    submitted: List[str] = dataclasses.field(default_factory=list)
+    failed: List[str] = dataclasses.field(default_factory=list)
 
 
 class _Progress:
@@ -80,9 +83,13 @@ class _Progress:
 class SmokeRunner:
     """Runs smoke twins in dependency order, reusing finished runs."""
 
+    # Few-shot seeds run as separate jobs (--executor local/slurm): the
+    # twin's run reuses each seed's results file (``run_fewshot(resume=)``).
+    reuse_fewshot_seeds = False
+
     def __init__(self, entries: Sequence[Experiment], settings: ReproduceSettings,
                  echo: Callable[[str], None] = print,
-                 rerun: bool = False, keep_stale: bool = False):
+                 rerun: bool = False, keep_stale: bool = False, executor=None):
         self.entries = list(entries)
         self.by_id = {e.id: e for e in build_registry()} | {e.id: e for e in entries}
         self.settings = settings
@@ -96,6 +103,7 @@ class SmokeRunner:
         self.rerun = rerun
         self.keep_stale = keep_stale
         self.outcome = Outcome()
+        self.executor = executor  # None: inline (bike_bench.reproduction.executors)
 
     def twins(self) -> Dict[str, tuple]:
         """twin id -> (twin, entries), parents before children."""
@@ -216,9 +224,14 @@ class SmokeRunner:
                     return path
         cfg = self.config(twin)
         self.attributes(cfg)
-        build_runner(cfg).train()
+        self.train(cfg)
         atomic_write_text(marker, key + '\n')
         return last_checkpoint(work_dir)
+
+    def train(self, cfg) -> None:
+        """Train a twin's config (a job overrides it: resumable training)."""
+        from bike_bench.cli.common import build_runner
+        build_runner(cfg).train()
 
     def twin_config(self, twin: SmokeTwin, entry: Experiment):
         """The config the twin is evaluated with (few-shot: trained and
@@ -273,13 +286,19 @@ class SmokeRunner:
             if state == 'stale':
                 action = (f'stale: measured with {measured_with(done)}; '
                           f'running again ({twin.protocol})')
-            scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
-            with progress.step(twin_id, action):
-                results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
-                _finish(results, out, keys=keys, scale='smoke', entries=entries,
-                        twin=twin_id)
-                self.outcome.ran.append(twin_id)
+            from bike_bench.reproduction.executors import dispatch_smoke
+            dispatch_smoke(self, twin, entries, action, progress)
         return self.outcome
+
+    def run_cell(self, twin_id: str) -> None:
+        """Run a twin and write its results file: what every executor runs."""
+        twin, entries = self.twins()[twin_id]
+        entry = entries[0]
+        keys = self.result_keys(twin, entry)
+        out = os.path.join(self.runs_dir, f'{twin_id}.json')
+        scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
+        results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
+        _finish(results, out, keys=keys, scale='smoke', entries=entries, twin=twin_id)
 
 
 def write_synthetic(synth_root: str, echo: Callable[[str], None] = print) -> None:
@@ -321,7 +340,8 @@ def _full_config(entry: Experiment, config: str, data_root: str, work_dir: str):
 
 def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optional[str],
              runs_dir: str, work_dir: str, progress: _Progress,
-             keep_stale: bool = False, min_coverage: float = 1.0) -> Outcome:
+             keep_stale: bool = False, min_coverage: float = 1.0,
+             executor=None) -> Outcome:
     """Evaluate the official checkpoints of every entry whose data is present
     (and covers ``min_coverage`` of its manifests: datasets.coverage)."""
     from bike_bench.datasets.specs import describe_missing, source_status
@@ -362,6 +382,11 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
             if not os.path.isfile(checkpoint):
                 what.append(f'checkpoint {weights[0]} not in {checkpoints or "checkpoints"} '
                             '(official release: github.com/whwu95/BIKE)')
+        if what and executor is not None and executor.options.train and not lacking:
+            from bike_bench.reproduction.executors import dispatch_full_training
+            dispatch_full_training(executor, entry, cfgs, manifests, checkpoints,
+                                   out_dir, work_dir, progress, outcome)
+            continue
         if what:
             outcome.missing.append(Missing(entry.id, what))
             continue
@@ -388,16 +413,15 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
         action = f'evaluating ({entry.protocol}, {entry.views})'
         if state == 'stale':
             action = f'stale: measured with {measured_with(done)}; ' + action
+        from bike_bench.reproduction.executors import FullEvalJob, dispatch
+        job = FullEvalJob(name=f'full/{entry.id}', entry=entry, cfgs=cfgs,
+                          checkpoint=checkpoint, manifests=manifests, out=out, keys=keys,
+                          scratch=os.path.join(work_dir, 'full', entry.id, 'run.json'))
         try:
-            with progress.step(entry.id, action):
-                scratch = os.path.join(work_dir, 'full', entry.id, 'run.json')
-                results = protocol(entry.protocol).run_full(cfgs, checkpoint, manifests,
-                                                            scratch, entry)
-                _finish(results, out, keys=keys, scale='full', entries=[entry], twin=None)
+            dispatch(executor, progress, entry.id, action, [job], outcome)
         except PretrainedWeightsUnavailable as error:  # missing weights: go on
             outcome.missing.append(Missing(entry.id, [str(error)]))
             continue
-        outcome.ran.append(entry.id)
     return outcome
 
 
@@ -406,7 +430,7 @@ def reproduce(settings: Optional[ReproduceSettings] = None, *,
               data_root: Optional[str] = None, checkpoints: Optional[str] = None,
               only: Optional[Sequence[str]] = None, rerun: bool = False,
               keep_stale: bool = False, min_coverage: float = 1.0,
-              echo: Callable[[str], None] = print) -> Outcome:
+              echo: Callable[[str], None] = print, executor=None) -> Outcome:
     """Run the registry (smoke twins, or real entries with ``data_root``).
 
     ``settings`` (default ``ReproduceSettings.under()``: everything under
@@ -431,12 +455,15 @@ def reproduce(settings: Optional[ReproduceSettings] = None, *,
     if data_root:
         progress = _Progress(len(entries), echo)
         outcome = run_full(entries, data_root, checkpoints, settings.runs_dir,
-                           settings.work_dir, progress, keep_stale, min_coverage)
+                           settings.work_dir, progress, keep_stale, min_coverage,
+                           executor)
     else:
         write_synthetic(settings.synth_root, echo)
-        runner = SmokeRunner(entries, settings, echo, rerun, keep_stale)
+        runner = SmokeRunner(entries, settings, echo, rerun, keep_stale, executor)
         count = sum(1 for _, group in runner.twins().values() if group)
         outcome = runner.run(_Progress(count, echo))
+    if executor is not None:  # submit what the loop queued (local: and wait)
+        executor.finish(outcome)
     written = build_tables(settings.runs_dir, settings.tables_dir, readme=settings.readme)
     kept = f', {len(outcome.stale)} stale kept' if outcome.stale else ''
     echo(f'reproduce: {len(outcome.ran)} run, {len(outcome.skipped)} already done'
