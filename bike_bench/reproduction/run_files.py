@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Dict, Optional, Sequence
 
+from bike_bench.paths import display_path
 from bike_bench.utils.atomic import atomic_write_text
 
 
@@ -35,7 +36,6 @@ def keep_configs(data: dict, path: str) -> None:
     ``config.path`` then names the copy, ``config.written`` the file in the
     work dir that the Runner read. The copy is byte for byte the same file.
     """
-    from bike_bench.evaluation.provenance import display_path
     config = data['config']
     stem = os.path.splitext(path)[0]
     ran = [config['path']] + list(config.get('passes', [])[1:])
