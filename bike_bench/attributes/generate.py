@@ -1,5 +1,5 @@
 """Generate video attributes with a frozen CLIP (the official release ships
-only its output, not the generator; spec §4).
+only its output, not the generator; docs/method.md#attributes).
 
 Each video is sampled and cropped as the config's validation pipeline does,
 its embedding is the mean of its unit frame embeddings, and the ``topk``

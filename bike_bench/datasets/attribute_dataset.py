@@ -39,7 +39,7 @@ KEYS = {
 
 @DATASETS.register_module()
 class AttributeVideoDataset(ManifestVideoDataset):
-    """``ManifestVideoDataset`` plus attribute sentences (spec §4).
+    """``ManifestVideoDataset`` plus attribute sentences (docs/method.md#attributes).
 
     Args:
         ann_file: the manifest.

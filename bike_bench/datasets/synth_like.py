@@ -1,7 +1,7 @@
 """Stand-in videos named and labelled as an official list (``bike-bench synth
 --like LIST``): a rehearsal of the real-size path on a CPU.
 
-``write_like('../shared/reference/lists/k400/kinetics_video_val_se320.txt',
+``write_like('lists/k400/kinetics_video_val_se320.txt',
 'data/k400-like')`` recognises the list by its file name among the source
 files of the dataset specs (here: Kinetics-400, format ``official``,
 manifest ``val``), reads it with that format's builder (so every entry path

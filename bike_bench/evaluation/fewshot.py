@@ -1,4 +1,5 @@
-"""Few-shot protocol (spec §8): K videos per class, seeded, trained and tested.
+"""Few-shot protocol: K videos per class, seeded, trained and tested
+(docs/method.md#fewshot).
 
 The K-per-class subset is drawn with ``numpy.random.default_rng(seed)`` and
 written out as a manifest, so the exact videos are pinned, reusable and the

@@ -300,7 +300,7 @@ def _fewshot_results(by_shots: dict) -> dict:
     """The first seed's results file with the metrics as means over seeds.
 
     ``fewshot_seeds`` keeps every seed's metrics; ``<metric>_std`` the
-    population std over seeds (issue 13: few-shot targets are seed means).
+    population std over seeds (few-shot targets are seed means: targets.py).
     """
     runs = [json.load(open(path)) for path in by_shots['results']]
     results = runs[0]

@@ -1,4 +1,4 @@
-"""Targets the smoke suite must meet on the synthetic benchmark (issue 13).
+"""Targets the smoke suite must meet on the synthetic benchmark.
 
 The smoke twins start from the toy CLIP (``bike-bench pretrain-toy``); its
 zero-shot flavours hold classes never seen in pre-training nor in "K400".
