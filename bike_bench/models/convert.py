@@ -86,10 +86,6 @@ class ConversionReport:
     def ok(self) -> bool:
         return not self.unplaced
 
-    @property
-    def num_placed(self) -> int:
-        return sum(self.placed.values())
-
     def format(self) -> str:
         lines = [f'converted {self.source}'
                  + (f' (epoch {self.epoch})' if self.epoch is not None else '')]
