@@ -35,6 +35,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from bike_bench import catalog
+from bike_bench.datasets.build import build_dataset
 from bike_bench.datasets.builders.sources import SourceError, parse_list
 from bike_bench.datasets.manifest import ManifestEntry
 from bike_bench.datasets.synthetic import write_frame_folder, write_mp4
@@ -141,7 +142,6 @@ def _entries(list_path: str, match: Optional[ListMatch], classes: Optional[str],
         if classes:
             copies[os.path.basename(classes)] = classes
         return entries, copies
-    from bike_bench.datasets.build import build_dataset
     files = {match.key: list_path}
     if match.table_key:
         table = classes or _class_table_near(list_path, match)

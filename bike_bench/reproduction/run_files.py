@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from typing import Dict, Optional, Sequence
 
+from bike_bench.evaluation.provenance import code_identity
+from bike_bench.evaluation.results import write_results
 from bike_bench.paths import display_path
 from bike_bench.utils.atomic import atomic_write_text
 
@@ -53,8 +55,6 @@ def keep_configs(data: dict, path: str) -> None:
 def finish(results: dict, path: str, *, keys: Dict[str, str], scale: str,
             entries: Sequence, twin: Optional[str]) -> None:
     """Add the reproduce section and write the results file atomically."""
-    from bike_bench.evaluation.provenance import code_identity
-    from bike_bench.evaluation.results import write_results
     data = {k: v for k, v in results.items() if k != 'path'}
     data['config'] = dict(data['config'])
     keep_configs(data, path)

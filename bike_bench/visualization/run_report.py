@@ -25,6 +25,9 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+from bike_bench.evaluation.results import validate_results
+from bike_bench.evaluation.results import not_applicable_metrics
+from bike_bench.utils.atomic import atomic_write_text
 
 
 def _plt():
@@ -79,9 +82,6 @@ def fewshot_points(path: str, results: dict) -> List[Tuple[int, int, float]]:
 def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     """Write the report of ``results_path`` under ``out_dir``; returns {what: path}."""
     import pandas as pd
-    from bike_bench.evaluation.results import validate_results
-    from bike_bench.utils.atomic import atomic_write_text
-    from bike_bench.evaluation.results import not_applicable_metrics
     results = validate_results(results_path)
     os.makedirs(out_dir, exist_ok=True)
     plt = _plt()
