@@ -69,6 +69,20 @@ def source_checkout() -> Optional[Path]:
     return None
 
 
+def display_path(path: Optional[PathLike]) -> Optional[str]:
+    """``path`` relative to the bike-bench checkout when it lies inside it
+    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute; ``None``
+    for an empty path."""
+    if not path:
+        return None
+    path = os.path.abspath(str(path))
+    checkout = source_checkout()
+    if checkout is None:
+        return path
+    relative = os.path.relpath(path, str(checkout))
+    return path if relative.startswith('..') else relative
+
+
 def data_root() -> Path:
     """The folder holding ``mmconfigs/``, ``manifests/`` and ``results/paper/``.
 

@@ -3,7 +3,8 @@
 Light on purpose (standard library only) so the command line can offer these
 names as choices without importing torch.
 
-* :class:`Protocol` names every evaluation protocol of the paper (spec §8).
+* :class:`Protocol` names every evaluation protocol of the paper
+  (docs/method.md#protocols).
   The ``zeroshot`` command's ``--protocol full|half|k600`` are the
   ``variant`` of the three zero-shot members.
 * :func:`parse_views` reads ``CLIPSxCROPS`` (``4x3``).
@@ -115,7 +116,7 @@ def tolerance_fraction(protocol: Union[str, Protocol], scale: str = 'full') -> f
     return tolerance(protocol, scale) / 100.0
 
 
-# Spatial crops a view can have (spec §6) and the transform that cuts them.
+# Spatial crops a view can have (docs/method.md#views) and the transform that cuts them.
 CROPS = {1: 'BIKECenterCrop', 3: 'OfficialThreeCrop'}
 
 
@@ -140,7 +141,7 @@ class Views:
 
 
 def parse_views(text: Union[str, Views]) -> Views:
-    """``'4x3'`` -> ``Views(4, 3)``; only 1 or 3 crops exist (spec §6).
+    """``'4x3'`` -> ``Views(4, 3)``; only 1 or 3 crops exist (docs/method.md#views).
 
     Raises:
         ValueError: not ``CLIPSxCROPS``, no clip, or an unsupported crop count.

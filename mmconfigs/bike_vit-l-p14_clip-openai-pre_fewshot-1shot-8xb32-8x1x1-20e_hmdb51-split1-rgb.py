@@ -1,4 +1,4 @@
-# BIKE few-shot, 1-shot HMDB-51 (BIKE_SPEC.md §8): CLIP ViT-L/14 from
+# BIKE few-shot, 1-shot HMDB-51 (docs/method.md#fewshot): CLIP ViT-L/14 from
 # the CLIP weights, header "None" + VCS, 8 frames at 224 px, evaluated on
 # split 1 with one view.
 # Official config: configs/hmdb51/hmdb_few_shot.yaml (`shot: 2`; other K by

@@ -1,4 +1,4 @@
-# BIKE few-shot, 1-shot Kinetics-400 (BIKE_SPEC.md §8): CLIP ViT-L/14 from
+# BIKE few-shot, 1-shot Kinetics-400 (docs/method.md#fewshot): CLIP ViT-L/14 from
 # the CLIP weights, header "None" + VCS, 8 frames at 224 px, evaluated on
 # the validation set with one view.
 # Official config: configs/k400/k400_few_shot.yaml (`shot: 2`; other K by

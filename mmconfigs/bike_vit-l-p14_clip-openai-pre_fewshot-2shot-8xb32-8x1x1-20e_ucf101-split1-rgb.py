@@ -1,4 +1,4 @@
-# BIKE few-shot, 2-shot UCF-101 (BIKE_SPEC.md §8): CLIP ViT-L/14 from
+# BIKE few-shot, 2-shot UCF-101 (docs/method.md#fewshot): CLIP ViT-L/14 from
 # the CLIP weights, header "None" + VCS, 8 frames at 224 px, evaluated on
 # split 1 with one view.
 # Official config: configs/ucf101/ucf_few_shot.yaml (`shot: 2`; other K by

@@ -1,4 +1,4 @@
-# BIKE few-shot, 5-shot ActivityNet (BIKE_SPEC.md §8): CLIP ViT-L/14 from
+# BIKE few-shot, 5-shot ActivityNet (docs/method.md#fewshot): CLIP ViT-L/14 from
 # the CLIP weights, header "None" + VCS, 8 frames at 224 px, evaluated on
 # the validation set with one view.
 # Official config: configs/anet/anet_few_shot.yaml (`shot: 2`; other K by

@@ -1,4 +1,4 @@
-# BIKE zero-shot (BIKE_SPEC.md §8) on
+# BIKE zero-shot (docs/method.md#zeroshot) on
 # Kinetics-600 split 3 (160 classes new to K400).
 # The K400 ViT-L/14 8-frame model, no further training; 8 frames at 224 px,
 # one view (the official zero-shot test script's defaults). Official config:

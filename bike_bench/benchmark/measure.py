@@ -14,6 +14,7 @@ import statistics
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence
+from bike_bench.evaluation.provenance import environment_record
 
 
 def summarize(samples: Sequence[float], warmup: int) -> Dict[str, object]:
@@ -203,7 +204,6 @@ def environment() -> Dict[str, object]:
 
 
 def _provenance() -> Dict[str, object]:
-    from bike_bench.evaluation.provenance import environment_record
     record = environment_record()
     code = record['code']
     commit = code['git_commit'] and code['git_commit'] + ('-dirty' if code['git_dirty'] else '')

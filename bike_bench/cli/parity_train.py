@@ -14,8 +14,8 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(
         'parity-train', help='replay an official training trajectory and compare '
         'losses, learning rates and final weights')
-    parser.add_argument('fixture', help='trajectory fixture, e.g. '
-                        '../shared/reference/training/training_trajectory.pt')
+    parser.add_argument('fixture', help='trajectory fixture (training_trajectory.pt: '
+                        'an official training run on a tiny CLIP)')
     parser.add_argument('--config', help='config whose training path is replayed '
                         '(default: the K400 ViT-B/16 paper config); the fixture '
                         'sets the architecture, data and hyperparameters')

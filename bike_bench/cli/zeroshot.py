@@ -1,4 +1,5 @@
-"""``bike-bench zeroshot CONFIG CHECKPOINT``: zero-shot evaluation (spec §8).
+"""``bike-bench zeroshot CONFIG CHECKPOINT``: zero-shot evaluation
+(docs/method.md#zeroshot).
 
 ``--protocol full`` (all classes), ``half`` (10 seeded half-class splits,
 mean ± std) or ``k600`` (three 160-class Kinetics-600 splits). Manifests

@@ -39,7 +39,7 @@ KEYS = {
 
 @DATASETS.register_module()
 class AttributeVideoDataset(ManifestVideoDataset):
-    """``ManifestVideoDataset`` plus attribute sentences (spec §4).
+    """``ManifestVideoDataset`` plus attribute sentences (docs/method.md#attributes).
 
     Args:
         ann_file: the manifest.
@@ -123,8 +123,10 @@ class AttributeVideoDataset(ManifestVideoDataset):
         return meta
 
     def get_data_info(self, idx: int) -> dict:
-        from bike_bench.models.clip.tokenizer import tokenize
+        # open_clip's CLIP BPE (as the models' text towers tokenise); imported
+        # here, not with the module: it adds ~2 s to every datasets import.
+        import open_clip
         info = super().get_data_info(idx)
-        info['attribute_tokens'] = tokenize([info['attribute_sentence']],
-                                            self.context_length)[0]
+        info['attribute_tokens'] = open_clip.tokenize(
+            [info['attribute_sentence']], context_length=self.context_length)[0]
         return info

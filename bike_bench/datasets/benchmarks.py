@@ -18,6 +18,12 @@ import statistics
 import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
+from bike_bench.datasets.build import build_dataset
+from bike_bench.datasets.class_table import write_class_table
+from bike_bench.datasets.synthetic import choose_classes, render_video, write_mp4
+from bike_bench.datasets.synthetic_benchmark import youtube_id
+from bike_bench.datasets.transforms.decoding import decode_video_frames, open_video
+from bike_bench.datasets.transforms.sampling import val_indices
 
 K400_VAL_ENTRIES = 19796
 K400_CLASSES = 400
@@ -25,8 +31,6 @@ K400_CLASSES = 400
 
 def _write_k400_sized_list(folder: str, entries: int = K400_VAL_ENTRIES,
                            classes: int = K400_CLASSES) -> Tuple[str, str]:
-    from bike_bench.datasets.class_table import write_class_table
-    from bike_bench.datasets.synthetic_benchmark import youtube_id
     table = os.path.join(folder, 'classes.csv')
     write_class_table(table, [f'class number {i}' for i in range(classes)])
     path = os.path.join(folder, 'val_list.txt')
@@ -40,7 +44,6 @@ def bench_manifest_build(list_path: Optional[str] = None,
                          classes_path: Optional[str] = None,
                          repeats: int = 3) -> Dict[str, object]:
     """Median time to build (parse, validate, write) a K400-sized manifest."""
-    from bike_bench.datasets.build import build_dataset
     with tempfile.TemporaryDirectory() as tmp:
         source = 'official K400 validation list'
         if list_path is None:
@@ -64,7 +67,6 @@ def bench_manifest_build(list_path: Optional[str] = None,
 def write_bench_videos(folder: str, count: int = 6, num_frames: int = 300,
                        size: Tuple[int, int] = (256, 340), seed: int = 0) -> List[str]:
     """``count`` synthetic videos of ``num_frames`` frames (height, width)."""
-    from bike_bench.datasets.synthetic import choose_classes, render_video, write_mp4
     paths = []
     for index, spec in enumerate(choose_classes(count, seed=seed)):
         path = os.path.join(folder, f'bench_{index:02d}.mp4')
@@ -86,8 +88,6 @@ def bench_decode(videos: Optional[Sequence[str]] = None,
     file cache).
     """
     import numpy as np
-    from bike_bench.datasets.transforms.decoding import decode_video_frames, open_video
-    from bike_bench.datasets.transforms.sampling import val_indices
     with tempfile.TemporaryDirectory() as tmp:
         described = 'given videos'
         if videos is None:

@@ -35,6 +35,8 @@ from bike_bench.datasets.class_table import read_class_table
 from bike_bench.datasets.manifest import (Manifest, ManifestError, read_manifest,
                                           validate_label, write_manifest)
 from bike_bench.datasets.segments import segment_frames_problem, segment_problem
+from bike_bench.datasets.transforms.decoding import (VideoReadError,
+                                                     decode_video_frames, open_video)
 from bike_bench.utils.atomic import atomic_write_text
 
 ENTRY_KINDS = ('missing', 'undecodable', 'truncated', 'too_short', 'frame_count', 'label',
@@ -118,9 +120,6 @@ def probe_video_rate(location: str) -> Tuple[Optional[int], Optional[float], Opt
     and last frames decode, else ``(None, None, reason, kind)`` with kind
     ``'undecodable'`` or ``'truncated'`` (the reason then gives the
     decodable and declared frame counts)."""
-    from bike_bench.datasets.transforms.decoding import (VideoReadError,
-                                                         decode_video_frames,
-                                                         open_video)
     try:
         reader = open_video(location)
         count = len(reader)

@@ -44,6 +44,7 @@ import hashlib
 import json
 import os
 from typing import Any, Dict, List, Optional, Union
+from bike_bench.utils.atomic import atomic_write_text
 
 FORMAT_VERSION = 1
 HEADER_KEY = 'bike_bench_manifest'
@@ -174,7 +175,6 @@ def validate_label(entry: ManifestEntry, num_classes: int, multi_label: bool,
 
 def write_manifest(manifest: Manifest, path: str) -> str:
     """Write atomically (temporary file + rename); returns the content hash."""
-    from bike_bench.utils.atomic import atomic_write_text
     lines = [json.dumps(manifest.header(), ensure_ascii=False)]
     lines.extend(json.dumps(entry.to_json(), ensure_ascii=False)
                  for entry in manifest.entries)

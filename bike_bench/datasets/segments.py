@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from typing import Optional, Sequence
+from bike_bench.datasets.transforms.sampling import SegmentError, segment_range
 
 # Above any frame rate of the benchmark videos: a segment shorter than one
 # frame at this rate holds no frame whatever the video's rate.
@@ -71,7 +72,6 @@ def segment_frames_problem(segment: Sequence, fps: Optional[float],
         return problem
     if not fps or not total_frames:
         return None
-    from bike_bench.datasets.transforms.sampling import SegmentError, segment_range
     try:
         segment_range(int(total_frames), segment, float(fps))
     except SegmentError as error:

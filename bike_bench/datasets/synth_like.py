@@ -1,7 +1,7 @@
 """Stand-in videos named and labelled as an official list (``bike-bench synth
 --like LIST``): a rehearsal of the real-size path on a CPU.
 
-``write_like('../shared/reference/lists/k400/kinetics_video_val_se320.txt',
+``write_like('lists/k400/kinetics_video_val_se320.txt',
 'data/k400-like')`` recognises the list by its file name among the source
 files of the dataset specs (here: Kinetics-400, format ``official``,
 manifest ``val``), reads it with that format's builder (so every entry path
@@ -35,6 +35,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from bike_bench import catalog
+from bike_bench.datasets.build import build_dataset
 from bike_bench.datasets.builders.sources import SourceError, parse_list
 from bike_bench.datasets.manifest import ManifestEntry
 from bike_bench.datasets.synthetic import write_frame_folder, write_mp4
@@ -141,7 +142,6 @@ def _entries(list_path: str, match: Optional[ListMatch], classes: Optional[str],
         if classes:
             copies[os.path.basename(classes)] = classes
         return entries, copies
-    from bike_bench.datasets.build import build_dataset
     files = {match.key: list_path}
     if match.table_key:
         table = classes or _class_table_near(list_path, match)

@@ -42,10 +42,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from bike_bench import catalog
+from bike_bench.datasets.build import build_dataset
+from bike_bench.datasets.smoke import write_smoke_set
 from bike_bench.datasets.synthetic import (SyntheticClass, choose_classes,
-                                           render_scene, render_video,
-                                           video_seed, write_frame_folder,
-                                           write_mp4)
+                                           render_scene, render_video, video_seed,
+                                           write_frame_folder, write_mp4)
 from bike_bench.utils.atomic import atomic_write_text
 
 # Flavours whose classes come from the held-out compositions: the datasets
@@ -354,8 +355,6 @@ def write_benchmark(out: str, cfg: SynthConfig = SynthConfig(),
 
     Returns ``{flavour: BuildOutcome}`` (and ``'smoke'``: its paths).
     """
-    from bike_bench.datasets.build import build_dataset
-    from bike_bench.datasets.smoke import write_smoke_set
     unknown = set(flavours) - set(FLAVOURS)
     if unknown:
         raise ValueError(f'unknown flavour(s) {sorted(unknown)}; use {FLAVOURS}')

@@ -11,10 +11,17 @@ file again with plain ``bike-bench test`` builds the same Runner.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 from typing import Any, Dict, Optional
+
+from mmengine.config import Config
+
+from bike_bench.paths import display_path
+from bike_bench.utils.atomic import atomic_write_text
+from bike_bench.utils.hashing import json_sha256
 
 SOURCE_KEY = 'run_source'
 # What the Runner (and bike-bench around it) reads from a config. A derived
@@ -35,13 +42,37 @@ RUNNER_KEYS = frozenset((
     'fewshot_sampler', 'zeroshot_split_rule'))
 
 
+# Top-level keys that say where a run writes, not what it computes.
+PLACE_KEYS = ('work_dir', 'launcher', SOURCE_KEY)
+
+
 class ConfigDumpError(RuntimeError):
     """A config that does not read back as what was written."""
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON types (tuples to lists, others via ``str``)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def resolved_config(cfg) -> Dict[str, Any]:
+    """The config (an MMEngine ``Config`` or a dict) as plain JSON types."""
+    return json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
+
+
+def config_hash(cfg) -> str:
+    """SHA-256 of the config's canonical JSON (every key)."""
+    return json_sha256(resolved_config(cfg))
+
+
+def config_key_hash(cfg) -> str:
+    """SHA-256 of what the config computes: without ``PLACE_KEYS``."""
+    return json_sha256({key: value for key, value in resolved_config(cfg).items()
+                        if key not in PLACE_KEYS})
+
+
 def source_of(cfg) -> Dict[str, Any]:
     """The ``run_source`` of ``cfg``: its own file when not derived."""
-    from bike_bench.evaluation.provenance import display_path
     source = cfg.get(SOURCE_KEY)
     if source:
         return dict(config=source['config'], derivation=list(source['derivation']))
@@ -90,9 +121,6 @@ def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
     Raises:
         ConfigDumpError: the file does not read back as the same config.
     """
-    from mmengine.config import Config
-    from bike_bench.evaluation.provenance import config_hash
-    from bike_bench.utils.atomic import atomic_write_text
     filename = getattr(cfg, 'filename', None)
     if filename and filename.endswith('.py') and os.path.isfile(filename):
         if config_hash(Config.fromfile(filename)) == config_hash(cfg):

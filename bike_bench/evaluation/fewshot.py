@@ -1,4 +1,5 @@
-"""Few-shot protocol (spec §8): K videos per class, seeded, trained and tested.
+"""Few-shot protocol: K videos per class, seeded, trained and tested
+(docs/method.md#fewshot).
 
 The K-per-class subset is drawn with ``numpy.random.default_rng(seed)`` and
 written out as a manifest, so the exact videos are pinned, reusable and the
@@ -118,9 +119,9 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
     to ``<work_dir>/configs/`` first; the results file points to it.
     """
     from bike_bench.checkpoint_io import last_checkpoint
-    from bike_bench.cli.common import build_runner
     from bike_bench.engine.run_config import derive, materialize
     from bike_bench.evaluation.harness import prepare_eval_config, run_test
+    from bike_bench.evaluation.runner import build_runner
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.train_dataloader.dataset.ann_file = fewshot_manifest

@@ -53,9 +53,9 @@ def zeroshot_manifests(name: str, data_root: str = 'data',
 
 
 def fewshot_manifests(name: str, data_root: str = 'data', split: int = 1) -> Tuple[str, str]:
-    """Training and evaluation manifests of the few-shot protocol (spec §8:
-    split 1 of UCF/HMDB, the validation sets of ActivityNet/Kinetics-400;
-    the spec's ``protocols.fewshot``)."""
+    """Training and evaluation manifests of the few-shot protocol
+    (docs/method.md#fewshot: split 1 of UCF/HMDB, the validation sets of
+    ActivityNet/Kinetics-400; the dataset spec's ``protocols.fewshot``)."""
     info = catalog.get(name)
     train, val = info.fewshot_manifests(split)
     manifests = os.path.join(data_root, info.folder, 'manifests')

@@ -10,45 +10,24 @@ tracked result files as it goes).
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import platform
 import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from bike_bench import paths
+# config_hash: also imported from here by the evaluation harness.
+from bike_bench.engine.run_config import (config_hash, config_key_hash,  # noqa: F401
+                                          resolved_config)
+from bike_bench.engine.schedulers import describe_schedule
+from bike_bench.paths import display_path, source_checkout
+from bike_bench.utils.command import command_line
+from bike_bench.utils.hashing import json_sha256
+
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
             'mmaction2', 'open_clip_torch', 'decord', 'av', 'torchcodec', 'numpy', 'opencv-python',
             'opencv-contrib-python', 'opencv-python-headless',
             'opencv-contrib-python-headless')
-
-def json_safe(value: Any) -> Any:
-    """``value`` as plain JSON types (tuples to lists, others via ``str``)."""
-    return json.loads(json.dumps(value, default=str))
-
-
-# Top-level keys that say where a run writes, not what it computes.
-PLACE_KEYS = ('work_dir', 'launcher', 'run_source')
-
-
-def _resolved(cfg) -> Dict[str, Any]:
-    return json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
-
-
-def _digest(data: Any) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(',', ':'), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def config_hash(cfg) -> str:
-    """SHA-256 of the config's canonical JSON (every key)."""
-    return _digest(_resolved(cfg))
-
-
-def config_key_hash(cfg) -> str:
-    """SHA-256 of what the config computes: without ``PLACE_KEYS``."""
-    return _digest({k: v for k, v in _resolved(cfg).items() if k not in PLACE_KEYS})
-
 
 def config_record(cfg) -> Dict[str, Any]:
     """The config that ran: its file, hash, origin, the command, the content.
@@ -57,37 +36,22 @@ def config_record(cfg) -> Dict[str, Any]:
     run_config.materialize`` writes it before running); ``source`` the
     experiment config it was derived from and how (``run_source`` key).
     """
-    resolved = _resolved(cfg)
+    resolved = resolved_config(cfg)
     source = resolved.get('run_source') or dict(
         config=display_path(getattr(cfg, 'filename', None)), derivation=[])
     record = dict(path=display_path(getattr(cfg, 'filename', None)),
-                  hash=_digest(resolved), key_hash=config_key_hash(cfg),
+                  hash=json_sha256(resolved), key_hash=config_key_hash(cfg),
                   source=source, command=command_line(), resolved=resolved)
     # The video decoders its pipelines use, with versions (video_backends).
     from bike_bench.datasets.transforms.video_backends import decoder_record
     record['video_decoders'] = decoder_record(resolved)
     if resolved.get('param_scheduler') is not None:
         # Which learning-rate schedule the config trains with (official / smooth).
-        from bike_bench.engine.schedulers import describe_schedule
         record['lr_schedule'] = describe_schedule(resolved['param_scheduler'])['kind']
     return record
 
 
-def display_path(path: Optional[str]) -> Optional[str]:
-    """``path`` relative to the bike-bench checkout when it lies inside it
-    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute."""
-    if not path:
-        return None
-    path = os.path.abspath(str(path))
-    from bike_bench import paths
-    checkout = paths.source_checkout()
-    if checkout is None:
-        return path
-    relative = os.path.relpath(path, str(checkout))
-    return path if relative.startswith('..') else relative
-
-
-from bike_bench.utils.command import command_line, record_command  # noqa: E402,F401
+from bike_bench.utils.command import record_command  # noqa: E402,F401
 from bike_bench.utils.git import tracked_files  # noqa: E402
 
 
@@ -104,7 +68,6 @@ def code_folders(root: Optional[str] = None) -> List[Path]:
     if root:
         folders = [Path(root) / 'bike_bench', Path(root) / 'mmconfigs']
     else:
-        from bike_bench import paths
         folders = [paths.package_dir(), paths.config_dir()]
     return [folder for folder in folders if folder.is_dir()]
 
@@ -235,7 +198,6 @@ def describe_code_change(recorded: Dict[str, Any],
 def git_state(folder: Optional[str] = None) -> Dict[str, Any]:
     """Commit of the bike-bench checkout and whether it has local changes."""
     if folder is None:
-        from bike_bench.paths import source_checkout
         checkout = source_checkout()
         if checkout is None:
             return dict(commit='unknown (installed package, not a git checkout)',
@@ -315,6 +277,6 @@ def run_key(inputs: Any, code: Optional[Dict[str, Any]] = None) -> Dict[str, str
     """``inputs_key``: hash of what determines a result apart from the code
     (config, manifests, checkpoint, options); ``run_key``: the same with the
     code hash. Reuse needs an equal ``run_key``."""
-    inputs_key = _digest(inputs)
+    inputs_key = json_sha256(inputs)
     code = code or code_identity()
-    return dict(inputs_key=inputs_key, run_key=_digest([inputs_key, code['hash']]))
+    return dict(inputs_key=inputs_key, run_key=json_sha256([inputs_key, code['hash']]))

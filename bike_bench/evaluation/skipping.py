@@ -26,6 +26,8 @@ from mmengine.runner.amp import autocast
 from mmengine.runner.loops import EpochBasedTrainLoop, TestLoop, ValLoop
 
 from mmaction.registry import HOOKS, LOOPS
+from bike_bench.datasets.fast_loading import stack_collate
+from bike_bench.utils.atomic import atomic_write_json
 
 
 def is_skipped(item: Any) -> bool:
@@ -37,7 +39,6 @@ def skip_aware_collate(data_batch: Sequence[Any]) -> Dict[str, Any]:
     """``stack_collate`` of the readable samples (their uint8 clips stacked into
     one tensor when they share a shape, which the data preprocessor copies
     to the device at once); skipped ones under ``skipped``."""
-    from bike_bench.datasets.fast_loading import stack_collate
     kept = [item for item in data_batch if not is_skipped(item)]
     skipped = [item['skipped'] for item in data_batch if is_skipped(item)]
     batch = stack_collate(kept) if kept else dict(inputs=[], data_samples=[])
@@ -170,7 +171,6 @@ class SkippedTrainingSamplesHook(Hook):
                       logger='current', level=logging.WARNING)
 
     def _write(self, runner) -> None:
-        from bike_bench.utils.atomic import atomic_write_json
         dataset = runner.train_dataloader.dataset
         meta = getattr(dataset, 'metainfo', {}) or {}
         atomic_write_json(self.record_path(runner), dict(

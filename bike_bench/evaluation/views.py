@@ -11,6 +11,7 @@ from typing import List, Optional, Union
 
 # Views and their parsing live in the light vocabulary module (the command
 # line validates --views without importing torch); re-exported here.
+from bike_bench.engine.run_config import derive
 from bike_bench.protocols import CROPS, Views, parse_views  # noqa: F401
 
 SAMPLER = 'BIKESampleFrames'
@@ -93,7 +94,6 @@ def views_from_option(cfg, option: Optional[str],
     current = config_views(cfg, loader)
     if not option or parse_views(option) == current:
         return current
-    from bike_bench.engine.run_config import derive
     views = set_views(cfg, option, loader)
     derive(cfg, f'views {views.label} ({loader}; the config has {current.label})')
     return views

@@ -1,4 +1,4 @@
-"""Zero-shot protocols (spec §8): full classes, 10 half-class splits, K600.
+"""Zero-shot protocols (docs/method.md#zeroshot): full, 10 half-class splits, K600.
 
 The test set runs through the model once; every class subset is scored
 from those outputs, so class texts are encoded once per class set.

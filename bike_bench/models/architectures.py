@@ -18,7 +18,9 @@ from typing import Iterable, List, Optional
 import open_clip
 import torch
 
+from bike_bench.models.backbones.clip_encoder import CLIPEncoder
 from bike_bench.models.clip import model_configs, text_towers, tokenizer
+from bike_bench.models.heads.video_head import BIKEVideoHead
 from bike_bench.models.tiny_archs import tiny_arch
 
 PASS, UNSUPPORTED = 'pass', 'unsupported'
@@ -117,7 +119,6 @@ def _one_block_per_stack(model: torch.nn.Module) -> None:
 
 def _run_head(encoder, device) -> None:
     """BIKE's video head on one 2-frame clip against two prompts."""
-    from bike_bench.models.heads.video_head import BIKEVideoHead
     size = encoder.image_size
     with torch.device(device):
         images = torch.zeros(2, 3, size, size)
@@ -140,7 +141,6 @@ def _run_head(encoder, device) -> None:
 def check_architecture(arch: str) -> ArchitectureRow:
     """Build ``arch`` (meta device, else a tiny model of its family) and run
     the head; never raises: failures become an ``unsupported`` row."""
-    from bike_bench.models.backbones.clip_encoder import CLIPEncoder
     row = ArchitectureRow(arch=arch, tokenizer=_tokenizer_name(arch))
     config = open_clip.get_model_config(arch) or {}
     spec, device = arch, 'meta'

@@ -30,7 +30,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import torch
 from torch import nn
 
+import bike_bench
 from bike_bench.checkpoint_io import load_untrusted
+import bike_bench.models  # noqa: F401  (registers the BIKE modules)
+from bike_bench.models.pretrained import weights_from_checkpoint
+from bike_bench.utils.atomic import atomic_path
 
 CLIP_PREFIX = 'backbone.clip.'
 HEADER_PREFIX = 'video_head.header.'
@@ -85,10 +89,6 @@ class ConversionReport:
     @property
     def ok(self) -> bool:
         return not self.unplaced
-
-    @property
-    def num_placed(self) -> int:
-        return sum(self.placed.values())
 
     def format(self) -> str:
         lines = [f'converted {self.source}'
@@ -299,7 +299,6 @@ def load_official_into(model: nn.Module, path: str, strict: bool = True,
 # ------------------------------------------------------------------- writing
 def conversion_meta(report: ConversionReport, **extra: Any) -> Dict[str, Any]:
     """The ``meta`` block of a converted checkpoint (plain data only)."""
-    import bike_bench
     meta = {
         'source': 'official BIKE release (github.com/whwu95/BIKE)',
         'converted_from': os.path.basename(report.source),
@@ -315,7 +314,6 @@ def conversion_meta(report: ConversionReport, **extra: Any) -> Dict[str, Any]:
 def save_mmengine_checkpoint(state_dict: Mapping[str, torch.Tensor], path: str,
                              meta: Optional[Dict[str, Any]] = None) -> str:
     """Write ``{'meta', 'state_dict'}`` atomically (temporary file + rename)."""
-    from bike_bench.utils.atomic import atomic_path
     path = os.fspath(path)
     with atomic_path(path) as tmp:
         torch.save({'meta': dict(meta or {}), 'state_dict': OrderedDict(state_dict)},
@@ -349,7 +347,6 @@ def build_model_from_config(config: Any, device: str = 'meta',
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    import bike_bench.models  # noqa: F401  (registers the BIKE modules)
     from mmaction.registry import MODELS
 
     if isinstance(config, (str, os.PathLike)):
@@ -358,7 +355,6 @@ def build_model_from_config(config: Any, device: str = 'meta',
         cfg = copy.deepcopy(config)  # the caller's config stays untouched
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    from bike_bench.models.pretrained import weights_from_checkpoint
     weights_from_checkpoint(cfg)  # shapes only: no pretrained download
     model_cfg = cfg.model
     init_default_scope(cfg.get('default_scope', 'mmaction'))

@@ -16,7 +16,7 @@ script runs ``train.py`` then ``train_attributes.py`` - followed by a score
 fusion line ``a==0.7 b==0.3 top1==... top5==...``, kept as a
 :class:`FusionResult`. The parser itself labels runs by order only.
 
-Charades mAP is kept as printed; BIKE_SPEC §7 explains how the official
+Charades mAP is kept as printed; docs/method.md#metrics explains how the official
 evaluator's figure differs from the whole-test-set mAP.
 
 MMEngine logs: every Runner launch writes
@@ -200,7 +200,7 @@ def parse_official_log(path: PathLike) -> TrainingLog:
                         'run')
         run.metric = metric
         if metric == 'mAP':
-            run.note = 'mAP as printed by the official code (BIKE_SPEC §7)'
+            run.note = 'mAP as printed by the official code (docs/method.md#metrics)'
         run.records.append(EvalRecord(
             epoch=0 if train_epoch is None else train_epoch + 1,
             value=float((top1 or mean_ap).group(1)),

@@ -164,12 +164,6 @@ class Flops:
     per_view_gflops: Optional[float]
     view_count: Optional[int]
 
-    @property
-    def total_gflops(self) -> Optional[float]:
-        if self.per_view_gflops is None or self.view_count is None:
-            return None
-        return self.per_view_gflops * self.view_count
-
 
 @dataclass(frozen=True)
 class PaperRow:

@@ -19,6 +19,7 @@ import re
 from typing import Dict, List, Optional, Sequence
 
 from bike_bench import catalog
+from bike_bench.models.tiny_archs import family_of
 from bike_bench.protocols import Protocol, tolerance
 from bike_bench.reproduction.metafile import ModelRecord, load_metafile
 
@@ -134,7 +135,6 @@ def _model_settings(record: ModelRecord) -> Dict[str, str]:
     parent = None
     if load_from:
         parent = re.sub(r'\.pth$', '', str(load_from).split('/')[-1])
-    from bike_bench.models.tiny_archs import family_of
     return dict(header=str(head.get('header', 'Transf')),
                 interaction=str(head.get('interaction', 'VCS')),
                 recognizer=str(cfg.model.get('type', 'BIKERecognizer')), parent=parent,

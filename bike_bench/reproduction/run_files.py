@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 from typing import Dict, Optional, Sequence
 
+from bike_bench.evaluation.provenance import code_identity
+from bike_bench.evaluation.results import write_results
+from bike_bench.paths import display_path
 from bike_bench.utils.atomic import atomic_write_text
 
 
@@ -40,7 +43,6 @@ def keep_configs(data: dict, path: str) -> None:
     ``config.path`` then names the copy, ``config.written`` the file in the
     work dir that the Runner read. The copy is byte for byte the same file.
     """
-    from bike_bench.evaluation.provenance import display_path
     config = data['config']
     stem = os.path.splitext(path)[0]
     ran = [config['path']] + list(config.get('passes', [])[1:])
@@ -58,8 +60,6 @@ def keep_configs(data: dict, path: str) -> None:
 def finish(results: dict, path: str, *, keys: Dict[str, str], scale: str,
             entries: Sequence, twin: Optional[str]) -> None:
     """Add the reproduce section and write the results file atomically."""
-    from bike_bench.evaluation.provenance import code_identity
-    from bike_bench.evaluation.results import write_results
     data = {k: v for k, v in results.items() if k != 'path'}
     data['config'] = dict(data['config'])
     keep_configs(data, path)

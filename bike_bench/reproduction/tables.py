@@ -333,12 +333,6 @@ def build_table(table: PaperTable, runs: Sequence[dict],
     return shown_frame, numeric_frame, footnotes
 
 
-def build_frame(table: PaperTable, found=None, flops=({}, None), runs=()):
-    """Backward-compatible: (display frame, footnote lines)."""
-    shown, _, notes = build_table(table, runs, flops)
-    return shown, [_note_line(n) for n in notes]
-
-
 def _note_line(note: dict) -> str:
     config = f', config {note["config"]}' if note.get('config') else ''
     stale = (' — STALE: measured with older code than this checkout'

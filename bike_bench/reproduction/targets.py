@@ -1,4 +1,4 @@
-"""Targets the smoke suite must meet on the synthetic benchmark (issue 13).
+"""Targets the smoke suite must meet on the synthetic benchmark.
 
 The smoke twins start from the toy CLIP (``bike-bench pretrain-toy``); its
 zero-shot flavours hold classes never seen in pre-training nor in "K400".
@@ -202,10 +202,3 @@ def check_targets(runs_dir: str) -> List[Target]:
         targets += _general(runs, dataset)
     targets += _video_attributes(runs)
     return targets
-
-
-def format_targets(targets: List[Target]) -> str:
-    from tabulate import tabulate
-    rows = [[t.name, '-' if t.measured is None else f'{t.measured:.3f}', t.required,
-             'met' if t.ok else 'MISSED', t.detail] for t in targets]
-    return tabulate(rows, headers=['target', 'measured', 'required', 'status', 'detail'])

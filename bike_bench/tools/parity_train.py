@@ -4,17 +4,17 @@ A trajectory fixture (``training_trajectory.pt``, made by the official BIKE
 ``train.py`` on a tiny CLIP) holds the initial weights in the release
 layout, fixed batches, the settings, per-iteration losses and learning rates,
 and the final weights. ``replay`` builds an MMEngine ``Runner`` from a
-bike-bench config through ``bike_bench.cli.common.build_runner`` (what
-``bike-bench train`` uses) with the fixture's settings written into the
+bike-bench config through ``bike_bench.evaluation.runner.build_runner`` (the
+builder of every bike-bench run) with the fixture's settings written into the
 config: the model (CLIP shape inferred from the weights, head depth from the
 fusion weights, loss), the optimizer wrapper (lr, CLIP ratio, weight decay,
 accumulation), the param schedulers (the config's schedule retimed to the
 fixture's epochs and warm-up) and a train dataloader over the fixture's
 batches in order. The initial weights reach the model through the converter
 (``bike_bench.models.convert``) and ``load_from``. A hook records, at every
-iteration, the loss as back-propagated and the learning rates of the CLIP
-and head parameter groups; the final weights are compared with the
-fixture's (``bike_bench.tools.parity_report``, with the tolerances).
+iteration, the loss as back-propagated and the learning rates of the CLIP and
+head parameter groups; the final weights are compared with the fixture's
+(``bike_bench.tools.parity_report``, with the tolerances).
 The fixture is read by ``bike_bench.tools.parity_fixture``, the optimizer
 groups compared by ``bike_bench.tools.parity_groups``.
 """
@@ -36,6 +36,7 @@ import bike_bench.models  # noqa: F401  (registers the models)
 from bike_bench import paths
 from bike_bench.engine.schedulers import (SCHEDULE_PRESETS, describe_schedule,
                                           retime_schedule)
+from bike_bench.evaluation.runner import build_runner
 from bike_bench.models.convert import convert_file
 from bike_bench.models.losses import LOSS_ALIASES
 from bike_bench.tools.parity_fixture import load_trajectory
@@ -217,10 +218,6 @@ def replay(fixture_path: str, config: Optional[str] = None, work_dir: Optional[s
     Raises:
         FixtureError: an unusable fixture; FileNotFoundError: no config.
     """
-    # Function-local: cli sits above tools (the runner builder of `bike-bench
-    # train`, replayed here, lives in cli.common).
-    from bike_bench.cli.common import build_runner
-
     data = load_trajectory(fixture_path)
     config = config or DEFAULT_CONFIG
     if not os.path.isfile(config):

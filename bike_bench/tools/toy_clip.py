@@ -44,6 +44,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from bike_bench import paths
+from bike_bench.datasets.synthetic import (HELD_OUT_PAIRS, SyntheticClass,
+                                           class_vocabulary, is_held_out, render_video,
+                                           video_seed)
 from bike_bench.models.clip.factory import build_clip
 from bike_bench.models.clip.tokenizer import tokenize
 from bike_bench.models.tiny_archs import tiny_arch
@@ -86,19 +90,16 @@ def record_path(checkpoint: str) -> str:
 
 def resolve(path: str) -> str:
     """``path``, or the shipped file of that name (``paths.shipped_file``)."""
-    from bike_bench import paths
     return paths.shipped_file(path)
 
 
 # ---------------------------------------------------------------------- data
 def training_classes():
     """The 108 base-vocabulary classes outside the held-out pairs."""
-    from bike_bench.datasets.synthetic import class_vocabulary, is_held_out
     return [c for c in class_vocabulary(0) if not is_held_out(c)]
 
 
 def held_out_classes():
-    from bike_bench.datasets.synthetic import class_vocabulary, is_held_out
     return [c for c in class_vocabulary(0) if is_held_out(c)]
 
 
@@ -119,7 +120,6 @@ def _prepare(frames: np.ndarray, keep: int = 8) -> np.ndarray:
 
 def render_bank(classes, videos_per_class: int, seed_base: int) -> np.ndarray:
     """``(C, V, 8, 64, 64, 3)`` uint8 clips of ``classes``."""
-    from bike_bench.datasets.synthetic import render_video, video_seed
     bank = np.empty((len(classes), videos_per_class, 8, 64, 64, 3), np.uint8)
     for c, spec in enumerate(classes):
         for v in range(videos_per_class):
@@ -201,7 +201,6 @@ def evaluate(clip, probe=None, videos_per_class: int = 4,
     1/6), the same with UCF-style names (``*_camel``), ``heldout_among_all_pair_top1`` (pair right among all 144
     classes, chance 1/24).
     """
-    from bike_bench.datasets.synthetic import class_vocabulary
     held = held_out_classes()
     every = class_vocabulary(0)
     bank = render_bank(held, videos_per_class, seed_base)
@@ -253,7 +252,6 @@ def motion_text_similarity(clip) -> Dict[str, float]:
     no model built on these (frozen) text features can tell such classes
     apart either (docs/toy_clip.md).
     """
-    from bike_bench.datasets.synthetic import SyntheticClass, class_vocabulary
     pairs = sorted({(c.color, c.shape) for c in class_vocabulary(0)})
     out = {}
     for a, b in MOTION_PAIRS:
@@ -372,7 +370,6 @@ def _pretrain(recipe: Recipe, out: Optional[str], echo) -> Dict[str, object]:
 
 
 def _held_out_pairs():
-    from bike_bench.datasets.synthetic import HELD_OUT_PAIRS
     return HELD_OUT_PAIRS
 
 

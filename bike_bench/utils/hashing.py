@@ -1,11 +1,12 @@
-"""SHA-256 of files: the one helper every checksum in bike-bench goes through
-(checkpoints in results files, dataset sources in manifest provenance, the
-toy CLIP's record)."""
+"""SHA-256 of files and of JSON data: the helpers every checksum in
+bike-bench goes through (checkpoints in results files, dataset sources in
+manifest provenance, the toy CLIP's record; config hashes and run keys)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 BLOCK = 1 << 20  # bytes read at a time
 
@@ -39,3 +40,10 @@ def file_sha256(path: str) -> str:
                 digest.update(block)
         _CACHE[key] = digest.hexdigest()
     return _CACHE[key]
+
+
+def json_sha256(data: Any) -> str:
+    """Hex SHA-256 of ``data`` as canonical JSON (sorted keys, no spaces;
+    values JSON cannot hold are written with ``str``)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(',', ':'), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

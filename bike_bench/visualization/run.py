@@ -9,6 +9,11 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
+from bike_bench.attributes.generate import frame_pipeline
+from bike_bench.attributes.sentences import PHRASES_KEY, AttributesFileError
+from bike_bench.checkpoint_io import load_model_checkpoint
+from bike_bench.datasets.manifest import read_manifest
+from bike_bench.models.pretrained import weights_from_checkpoint
 from bike_bench.visualization.saliency import (VideoSaliency, attribute_words,
                                                video_saliency)
 
@@ -16,8 +21,6 @@ from bike_bench.visualization.saliency import (VideoSaliency, attribute_words,
 def load_model(cfg, checkpoint: str, device: str = 'cpu', trust: bool = False):
     """The config's model with the checkpoint's weights (strict), in eval mode."""
     from mmaction.registry import MODELS
-    from bike_bench.checkpoint_io import load_model_checkpoint
-    from bike_bench.models.pretrained import weights_from_checkpoint
     model_cfg = copy.deepcopy(cfg.model)
     weights_from_checkpoint(dict(model=model_cfg))  # the checkpoint holds them
     model = MODELS.build(model_cfg)
@@ -32,7 +35,6 @@ def _video_info(video: str, manifest_path: Optional[str],
         if not os.path.exists(video):
             raise FileNotFoundError(f'video not found: {video}')
         return dict(filename=video, start_index=0, label=-1), video
-    from bike_bench.datasets.manifest import read_manifest
     manifest = read_manifest(manifest_path)
     for entry in manifest.entries:
         if entry.path == video:
@@ -57,7 +59,6 @@ def load_video(cfg, model, video: str, manifest_path: Optional[str] = None,
     from mmcv.transforms import to_tensor
     from mmaction.registry import TRANSFORMS
     from mmaction.structures import ActionDataSample
-    from bike_bench.attributes.generate import frame_pipeline
     info, key = _video_info(video, manifest_path, media_root)
     results = dict(info, modality='RGB')
     frames = None
@@ -94,7 +95,6 @@ def visualize_video(cfg, model, video: str, class_names: List[str], topk: int = 
             CLIP against ``class_names``.
         num_attributes: attribute words to show.
     """
-    from bike_bench.attributes.sentences import PHRASES_KEY, AttributesFileError
     model.set_class_names(list(class_names), source='visualize')
     with torch.no_grad():
         inputs, frames, indices, key = load_video(cfg, model, video, manifest_path,

@@ -28,6 +28,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from bike_bench.evaluation.fewshot_seeds import seed_statistics
+from bike_bench.evaluation.results import not_applicable_metrics, validate_results
+from bike_bench.utils.atomic import atomic_write_text
+
 
 def _plt():
     import matplotlib
@@ -91,7 +95,6 @@ def fewshot_means(path: str, results: dict,
     siblings (``fewshot_seeds.seed_statistics``; a single-seed file counts
     as n=1). Raises ``ResultsFileError`` for a file whose stored mean is not
     the mean of its seeds."""
-    from bike_bench.evaluation.fewshot_seeds import seed_statistics
     means = {}
     for other, data in _fewshot_siblings(path, results):
         shots = (data.get('protocol') or {}).get('shots')
@@ -106,10 +109,6 @@ def fewshot_means(path: str, results: dict,
 def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     """Write the report of ``results_path`` under ``out_dir``; returns {what: path}."""
     import pandas as pd
-    from bike_bench.evaluation.results import validate_results
-    from bike_bench.utils.atomic import atomic_write_text
-    from bike_bench.evaluation.results import not_applicable_metrics
-    from bike_bench.evaluation.fewshot_seeds import seed_statistics
     results = validate_results(results_path)
     os.makedirs(out_dir, exist_ok=True)
     plt = _plt()

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bike_bench.attributes.generate import DEFAULT_PROMPT, AttributeScorer
 from bike_bench.models.heads.interactions import VCSInteraction
 
 
@@ -114,7 +115,6 @@ def save_saliency_figure(result: VideoSaliency, out: str,
 def attribute_words(model, inputs: torch.Tensor, phrases: Sequence[str],
                     topk: int = 5, prompt: Optional[str] = None) -> List[str]:
     """The video's attributes from the model's own CLIP against ``phrases``."""
-    from bike_bench.attributes.generate import DEFAULT_PROMPT, AttributeScorer
     scorer = AttributeScorer(model.backbone, phrases, prompt or DEFAULT_PROMPT,
                              min(topk, len(phrases)))
     _, picks = scorer.rank(inputs)

@@ -1,5 +1,5 @@
-"""The official BIKE lists (../shared/reference/lists) build with the right
-counts and full class coverage. Skipped where ../shared is absent."""
+"""The official BIKE lists (in the reference data, tests/conftest.py) build
+with the right counts and full class coverage. Skipped where it is absent."""
 from __future__ import annotations
 
 import collections

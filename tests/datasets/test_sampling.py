@@ -1,4 +1,5 @@
-"""Official frame indices (spec §5): fixtures, segments, videos and folders."""
+"""Official frame indices (docs/method.md#sampling): fixtures, segments,
+videos and folders."""
 from __future__ import annotations
 
 import random

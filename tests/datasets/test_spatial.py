@@ -1,4 +1,5 @@
-"""Spatial views (spec §6): resize, centre crop and the official 3 crops."""
+"""Spatial views (docs/method.md#views): resize, centre crop and the
+official 3 crops."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,6 @@
 """`bike-bench synth --like LIST`: stand-ins named and labelled as an official
 list, built, checked and decoded like the real dataset. The K400 list is
-read from ../shared/reference (skipped where absent)."""
+read from the reference data (tests/conftest.py; skipped where absent)."""
 from __future__ import annotations
 
 import pytest

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger

@@ -31,7 +31,7 @@ GROUP = 'several ranks'
 pytestmark = pytest.mark.skipif(not dist.is_available(),
                                 reason='torch.distributed unavailable')
 
-# The V+A smoke case of the issue: 7 videos, index 3 unreadable. Index 0 is
+# The V+A smoke case: 7 videos, index 3 unreadable. Index 0 is
 # the sampler's padding copy on rank 1; videos 0 and 4 are right.
 SIZE, BAD, RIGHT, CLASSES = 7, 3, (0, 4), 5
 
@@ -110,7 +110,7 @@ def test_every_metric_and_the_dump_count_each_video_once_on_two_ranks(tmp_path, 
 
 
 def test_mmengines_own_gathering_shows_the_fault(tmp_path):
-    # What MMEngine's Evaluator gives on the same data (the issue's numbers):
+    # What MMEngine's Evaluator gives on the same data (the counts that went wrong):
     # the padding copy of video 0 (right) is counted and a 7th row dumped.
     result = _two_ranks(tmp_path, keyed=False)
     assert result['values']['acc/video_top1'] == pytest.approx(3 / 7)
@@ -212,7 +212,7 @@ VA_CONFIG = str(Path(SMOKE_CONFIG).parent /
 
 def test_torchrun_video_attributes_accuracy_counts_six_videos_not_seven(
         seven_videos, tmp_path, faults):
-    """The issue's case: V+A smoke config (``FusionAccMetric``), 7 videos, one
+    """The V+A smoke case: V+A smoke config (``FusionAccMetric``), 7 videos, one
     unreadable, ``--skip-bad-videos``: every accuracy is k/6 on one process
     and identical on two (it was m/7 there, the padding copy counted)."""
     faults.tried(GROUP, 'V+A accuracy (FusionAccMetric) on two ranks with a skip')

@@ -2,7 +2,7 @@
 
 A result is reused only when everything that determines it matches (run
 key: manifests' content, config, views, code); a results file of another
-run is never replaced silently. Issue 15, items 4 and 5.
+run is never replaced silently.
 """
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ run for ``fewshot-from-eval``.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

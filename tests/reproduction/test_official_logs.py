@@ -46,7 +46,7 @@ def test_official_last_and_best(logs_dir, name):
 def test_k400_vit_b16_matches_spec_and_config(logs_dir):
     log = load_training_log(logs_dir / 'k400_vit-B_16_8f_log.txt')
     summary = log.summary()
-    assert round(summary.best, 2) == 82.93  # BIKE_SPEC §9
+    assert round(summary.best, 2) == 82.93  # docs/method.md#reference
     config = log.config
     assert config['network']['arch'] == 'ViT-B/16'
     assert config['network']['interaction'] == 'VCS'
@@ -69,7 +69,7 @@ def test_charades_gives_map(logs_dir):
     assert run.metric == 'mAP'
     assert run.records[0].value == 36.902
     assert all(record.top5 is None for record in run.records)
-    assert 'BIKE_SPEC' in run.note
+    assert 'docs/method.md#metrics' in run.note
     assert log.config['data']['num_classes'] == 157
 
 

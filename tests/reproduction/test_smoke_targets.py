@@ -1,4 +1,4 @@
-"""The committed smoke results meet the issue-13 targets (each target a test).
+"""The committed smoke results meet the smoke targets (each target a test).
 
 Targets that the toy CLIP cannot reach for a measured reason are listed in
 :data:`LIMITED` with that reason (docs/toy_clip.md gives the numbers); they

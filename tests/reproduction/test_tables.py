@@ -1,4 +1,4 @@
-"""Tables a researcher can use (issue 13): checked on the generated files."""
+"""Tables a researcher can use: checked on the generated files."""
 from __future__ import annotations
 
 import json

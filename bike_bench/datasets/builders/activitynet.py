@@ -24,7 +24,7 @@ pattern, by default ``videos/v_{video_id}.mp4`` (fields ``video_id``,
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 from bike_bench.datasets.builders.context import BuildContext, load_classes
 from bike_bench.datasets.builders.result import BuildResult, Dropped

@@ -1,4 +1,4 @@
-"""Frame sampling that reproduces the official BIKE indices (spec §5).
+"""Frame sampling that reproduces the official BIKE indices (docs/method.md#sampling).
 
 mmaction2's ``SampleFrames`` samples segment centres; the official code
 samples segment starts for validation and a linspace of starts for multi-clip
@@ -46,7 +46,7 @@ def train_indices(num_frames: int, num_segments: int,
     ``official``: the Kinetics/UCF/HMDB/ANet loader of the official code —
     segment bounds ``round(s * i)`` with ``s = (n - 1) / T``, a random frame
     in ``[start, end]`` inclusive. ``tsn``: the TSN scheme of the official
-    Charades loader and the spec — integer ticks ``i * n // T`` and a random
+    Charades loader — integer ticks ``i * n // T`` and a random
     offset inside each; when ``n <= T`` all frames plus random repeats,
     sorted.
     """

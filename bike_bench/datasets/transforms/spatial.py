@@ -1,4 +1,4 @@
-"""Spatial transforms with the official BIKE geometry (spec §6).
+"""Spatial transforms with the official BIKE geometry (docs/method.md#views).
 
 They work on ``imgs`` as an ``(N, H, W, 3)`` uint8 array (a list of frames is
 accepted too). Crops are array slices; resizing uses Pillow by default
@@ -60,7 +60,7 @@ def center_crop_offset(height: int, width: int, crop: int) -> Tuple[int, int]:
 
 
 def three_crop_offsets(height: int, width: int, crop: int) -> List[Tuple[int, int]]:
-    """Official left, right and centre ``(x, y)`` offsets (spec §6)."""
+    """Official left, right and centre ``(x, y)`` offsets (docs/method.md#views)."""
     w_step, h_step = (width - crop) // 4, (height - crop) // 4
     return [(0, 2 * h_step), (4 * w_step, 2 * h_step), (2 * w_step, 2 * h_step)]
 

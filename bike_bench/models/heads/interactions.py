@@ -31,7 +31,7 @@ class DPInteraction(nn.Module):
 
 @MODELS.register_module()
 class VCSInteraction(nn.Module):
-    """Video Concept Spotting: text-guided temporal saliency (spec §2).
+    """Video Concept Spotting: text-guided temporal saliency (docs/method.md#vcs).
 
     For each category ``a`` and video ``b`` the frames are weighted by
     ``alpha[a, b, t] = mean_k softmax_t(w[a, k] . v[b, t] / tau)`` over all

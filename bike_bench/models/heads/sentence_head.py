@@ -1,7 +1,7 @@
 """The attributes branch head: attribute sentences scored against categories.
 
 Parameter names (``query_fc.0/2``, ``sentence_fc.0/2``) follow the official
-release's sentence head, so its weights load key for key (spec §4).
+release's sentence head, so its weights load key for key (docs/method.md#attributes).
 """
 from __future__ import annotations
 

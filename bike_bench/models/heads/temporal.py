@@ -1,4 +1,5 @@
-"""Temporal modelling headers applied to per-frame CLIP features (spec §2).
+"""Temporal modelling headers applied to per-frame CLIP features
+(docs/method.md#temporal).
 
 Parameter names follow the official release's ``fusion_model_state_dict``
 (``frame_position_embeddings``, ``transformer.resblocks.N...``) so released

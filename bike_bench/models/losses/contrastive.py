@@ -1,4 +1,4 @@
-"""Symmetric video–category losses (spec §3).
+"""Symmetric video–category losses (docs/method.md#loss).
 
 Every loss takes the scaled ``B x B`` logits ``P[i, j]`` (video i against the
 text of sample j's label) and the targets ``G[i, j] = 1 if y_i == y_j``, and

@@ -1,9 +1,9 @@
 """BIKE with both directions: the video branch plus the attributes branch.
 
-The attributes branch (Video-to-Text, spec §4) encodes each video's attribute
-sentence with the frozen text tower and scores it against the category
-texts with ``SentenceHead``; at evaluation its probabilities are fused with
-the video branch's (``0.7 * video + 0.3 * attributes`` by default).
+The attributes branch (Video-to-Text, docs/method.md#attributes) encodes each
+video's attribute sentence with the frozen text tower and scores it against
+the category texts with ``SentenceHead``; at evaluation its probabilities are
+fused with the video branch's (``0.7 * video + 0.3 * attributes`` by default).
 """
 from __future__ import annotations
 
@@ -192,7 +192,8 @@ class BIKEVideoAttributeRecognizer(BIKERecognizer):
         return losses
 
     def attribute_loss(self, data_samples: List[ActionDataSample]) -> torch.Tensor:
-        """Symmetric loss of sentences vs the batch's category texts (spec §4)."""
+        """Symmetric loss of sentences vs the batch's category texts
+        (docs/method.md#attributes)."""
         sentences = self.sentence_features(self.attribute_tokens(data_samples))
         labels = torch.stack([sample.gt_label.reshape(-1)[0]
                               for sample in data_samples]).to(sentences.device)

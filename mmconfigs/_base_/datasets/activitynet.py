@@ -1,7 +1,7 @@
 # ActivityNet v1.3: manifests and class table as in manifests/README.md.
 # Paper setting (fine-tuned from K400): 16 frames at 224 px, 4x1 test views.
 # Training reads the trimmed action instances, evaluation whole videos.
-# Pipelines reproduce the official BIKE loading (BIKE_SPEC.md §5-§6).
+# Pipelines reproduce the official BIKE loading (docs/method.md#sampling and #views).
 dataset_type = 'ManifestVideoDataset'
 data_root = 'data/activitynet'
 ann_file_train = f'{data_root}/manifests/train.jsonl'

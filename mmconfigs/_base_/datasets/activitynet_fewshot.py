@@ -1,4 +1,4 @@
-# Few-shot ActivityNet (BIKE_SPEC.md §8): K videos per class of the
+# Few-shot ActivityNet (docs/method.md#fewshot): K videos per class of the
 # training set, evaluated on the validation set with one view (1x1);
 # 8 frames at 224 px. The training manifest is made by the few-shot
 # protocol code as data/activitynet/manifests/

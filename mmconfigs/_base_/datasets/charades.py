@@ -2,7 +2,7 @@
 # Paper setting (fine-tuned from K400): 16 frames, 4x1 test views.
 # Training reads single-label action instances with TSN sampling (the
 # official Charades loader); evaluation is multi-label on the test videos.
-# Pipelines reproduce the official BIKE loading (BIKE_SPEC.md §5-§6).
+# Pipelines reproduce the official BIKE loading (docs/method.md#sampling and #views).
 dataset_type = 'ManifestVideoDataset'
 data_root = 'data/charades'
 ann_file_train = f'{data_root}/manifests/train.jsonl'
@@ -82,6 +82,6 @@ test_dataloader = dict(
 
 # Multi-label mAP over the 157 classes (the paper's figure), plus the
 # official evaluator's running average of per-batch cumulative mAP, labelled
-# as such (it is not the mAP of the test set; spec section 7).
+# as such (it is not the mAP of the test set; docs/method.md#metrics).
 val_evaluator = dict(type='CharadesMAPMetric')
 test_evaluator = val_evaluator

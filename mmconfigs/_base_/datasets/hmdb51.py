@@ -1,6 +1,6 @@
 # HMDB-51, split 1: manifests and class table as in manifests/README.md.
 # Paper setting (fine-tuned from K400): 16 frames at 224 px, 1x1 test views.
-# Pipelines reproduce the official BIKE loading (BIKE_SPEC.md §5-§6).
+# Pipelines reproduce the official BIKE loading (docs/method.md#sampling and #views).
 dataset_type = 'ManifestVideoDataset'
 data_root = 'data/hmdb51'
 ann_file_train = f'{data_root}/manifests/train_split1.jsonl'

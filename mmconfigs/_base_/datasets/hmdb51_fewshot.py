@@ -1,4 +1,4 @@
-# Few-shot HMDB-51 (BIKE_SPEC.md §8): K videos per class of the
+# Few-shot HMDB-51 (docs/method.md#fewshot): K videos per class of the
 # train split 1, evaluated on split 1 with one view (1x1);
 # 8 frames at 224 px. The training manifest is made by the few-shot
 # protocol code as data/hmdb51/manifests/

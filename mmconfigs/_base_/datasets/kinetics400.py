@@ -1,6 +1,6 @@
 # Kinetics-400: manifests and class table as in manifests/README.md.
 # Paper setting: 8 frames at 224 px, 4x3 test views (4 clips x 3 crops).
-# Pipelines reproduce the official BIKE loading (BIKE_SPEC.md §5-§6).
+# Pipelines reproduce the official BIKE loading (docs/method.md#sampling and #views).
 dataset_type = 'ManifestVideoDataset'
 data_root = 'data/kinetics400'
 ann_file_train = f'{data_root}/manifests/train.jsonl'

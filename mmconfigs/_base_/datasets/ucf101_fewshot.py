@@ -1,4 +1,4 @@
-# Few-shot UCF-101 (BIKE_SPEC.md §8): K videos per class of the
+# Few-shot UCF-101 (docs/method.md#fewshot): K videos per class of the
 # train split 1, evaluated on split 1 with one view (1x1);
 # 8 frames at 224 px. The training manifest is made by the few-shot
 # protocol code as data/ucf101/manifests/

@@ -1,8 +1,8 @@
-# The official optimisation (spec §3; official utils/solver.py and train.py):
-# AdamW, weight decay 0.2 on every parameter (biases, norms and logit_scale
-# included: no decay multipliers), CLIP -- logit_scale included -- at 0.1x the
-# head learning rate; the text tower is frozen except logit_scale by the
-# model (`freeze_text=True`). Gradient accumulation
+# The official optimisation (docs/method.md#optim; official utils/solver.py
+# and train.py): AdamW, weight decay 0.2 on every parameter (biases, norms
+# and logit_scale included: no decay multipliers), CLIP -- logit_scale
+# included -- at 0.1x the head learning rate; the text tower is frozen except
+# logit_scale by the model (`freeze_text=True`). Gradient accumulation
 # (`optim_wrapper.accumulative_counts`) divides the loss, as the official
 # `grad_accumulation_steps` does.
 #
