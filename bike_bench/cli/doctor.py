@@ -66,7 +66,7 @@ def config_backbones(config_dir=None) -> dict:
     from mmengine.config import Config
     from bike_bench.models.clip.weights import pretrained_weights_status
     from bike_bench import paths
-    from bike_bench.reproduction.metafile import config_files
+    from bike_bench.metafile import config_files
     config_dir = config_dir or str(paths.config_dir())
     out = {}
     for path in config_files(config_dir):

@@ -151,7 +151,7 @@ def run(args) -> int:
         print(f'reproduce: {error}')
         return 2
     if args.status:
-        from bike_bench.reproduction.executors import status
+        from bike_bench.reproduction.status import status
         states = status(settings, options, data_root=args.data_root,
                         checkpoints=args.checkpoints, only=args.only)
         return 0 if all(s == 'done' for s in states.values()) else 1

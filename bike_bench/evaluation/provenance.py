@@ -107,7 +107,7 @@ def _user_files(config_dir: Path) -> set:
     listed = set()
     metafile = config_dir / 'metafile.yml'
     if metafile.is_file():
-        from bike_bench.reproduction.metafile import load_metafile
+        from bike_bench.metafile import load_metafile
         listed = {str(record.config) for record in load_metafile(metafile)}
     return {path for path in config_dir.rglob('*') if path.is_file()
             and path.relative_to(top).as_posix() not in tracked | listed}

@@ -163,7 +163,7 @@ def resumable_train(cfg, resume: bool, launcher: str = 'none') -> None:
     ``resume=True`` from the work dir's last checkpoint when ``resume`` and
     one is there; otherwise as ``cfg`` says (``load_from`` a parent)."""
     from bike_bench.checkpoint_io import last_checkpoint
-    from bike_bench.cli.common import build_runner
+    from bike_bench.evaluation.runner import build_runner
     from mmengine.logging import print_log
     cfg = copy.deepcopy(cfg)
     hook = dict(cfg.default_hooks.get('checkpoint') or dict(type='CheckpointHook'))
@@ -192,11 +192,14 @@ class SmokeSpec:
     settings: object
     rerun: bool = False
     keep_stale: bool = False
+    # reproduce's SmokeRunner (given by it: reproduce sits above this module)
+    runner_class: Optional[type] = None
 
     def runner(self, job: Job):
-        from bike_bench.reproduction.reproduce import SmokeRunner
+        if self.runner_class is None:
+            raise ValueError('SmokeSpec needs runner_class (reproduce.SmokeRunner)')
 
-        class JobSmokeRunner(SmokeRunner):
+        class JobSmokeRunner(self.runner_class):
             reuse_fewshot_seeds = True
 
             def train(self, cfg) -> None:
@@ -347,7 +350,8 @@ def dispatch_smoke(runner, twin, entries, action: str, progress) -> None:
         job = SmokeJob(name=f'smoke/{twin.id}', twin_id=twin.id)
         return dispatch(None, progress, twin.id, action, [job], runner.outcome, runner)
     options = executor.options
-    spec = SmokeSpec(runner.entries, runner.settings, runner.rerun, runner.keep_stale)
+    spec = SmokeSpec(runner.entries, runner.settings, runner.rerun, runner.keep_stale,
+                     type(runner))
     cell = f'smoke/{twin.id}'
     jobs: List[Job] = []
     depends: List[str] = []
@@ -380,7 +384,7 @@ def dispatch_full_training(executor, entry, cfgs, manifests, checkpoints, out_di
     ``checkpoints``, after the job training the parent."""
     from bike_bench.datasets.manifest import read_manifest
     from bike_bench.evaluation.provenance import config_key_hash, run_key
-    from bike_bench.reproduction.reproduce import Missing
+    from bike_bench.reproduction.outcome import Missing
     from bike_bench.reproduction.run_files import measured_with, previous_state
     from bike_bench.evaluation.results import read_valid_results
     cfg = copy.deepcopy(cfgs[0])
@@ -686,60 +690,3 @@ class _Recorder:
 
     def finish(self, outcome) -> None:
         return None
-
-
-def status(settings, options: ExecutorOptions, *, data_root: Optional[str] = None,
-           checkpoints: Optional[str] = None, only: Optional[Sequence[str]] = None,
-           echo: Callable[[str], None] = print) -> Dict[str, str]:
-    """One line per cell: done / queued / running / failed (with the log) /
-    stale / missing (with what), from the results files and the job index.
-    Returns ``{cell: state}``. Writes nothing."""
-    from bike_bench.reproduction import reproduce as reproduce_mod
-    from bike_bench.reproduction.registry import build_registry, find_entry
-    entries = build_registry()
-    if only:
-        entries = [find_entry(entries, key) for key in only]
-    recorder = _Recorder(options)
-    quiet = reproduce_mod._Progress(len(entries), lambda *_: None)
-    states: Dict[str, str] = {}
-    lines: List[str] = []
-    if data_root:
-        outcome = reproduce_mod.run_full(entries, data_root, checkpoints, settings.runs_dir,
-                                         settings.work_dir, quiet, False, recorder)
-    else:
-        if not os.path.isfile(os.path.join(settings.synth_root, '.complete')):
-            echo(f'every cell missing: the synthetic benchmark is not written in '
-                 f'{settings.synth_root} (`bike-bench reproduce` writes it)')
-            return {e.id: 'missing' for e in entries}
-        runner = reproduce_mod.SmokeRunner(entries, settings, lambda *_: None,
-                                           executor=recorder)
-        outcome = runner.run(quiet)
-    index = read_index(jobs_dir(settings))
-    for name in outcome.skipped:
-        states[name] = 'done'
-        lines.append(f'{name}: done')
-    for name in outcome.stale:
-        states[name] = 'stale'
-        lines.append(f'{name}: stale (kept)')
-    for name, (action, jobs) in recorder.cells.items():
-        found = [(job.name, _job_state(index[job.name])) for job in jobs if job.name in index]
-        order = ('failed', 'running', 'queued', 'done')
-        worst = min((s for _, s in found), key=lambda s: order.index(s[0]), default=None)
-        if worst is None:
-            state, detail = ('stale', action) if action.startswith('stale') else (
-                'missing', 'not run yet: ' + action)
-        elif worst[0] == 'done':
-            # Every job ended but the results file is not current.
-            state, detail = 'stale' if action.startswith('stale') else 'missing', (
-                'jobs ended without a current results file: ' + action)
-        else:
-            state, detail = worst
-        states[name] = state
-        lines.append(f'{name}: {state}' + (f' ({detail})' if detail else ''))
-    for item in outcome.missing:
-        states[item.entry] = 'missing'
-        lines.append(f'{item.entry}: missing (' + '; '.join(
-            line.strip() for line in item.what) + ')')
-    for line in sorted(lines):
-        echo(line)
-    return states

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence
 from bike_bench import catalog
 from bike_bench.models.tiny_archs import family_of
 from bike_bench.protocols import Protocol, tolerance
-from bike_bench.reproduction.metafile import ModelRecord, load_metafile
+from bike_bench.metafile import ModelRecord, load_metafile
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,6 @@ reproduce resumes where it stopped and a second run executes nothing.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import json
@@ -26,6 +25,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
+from bike_bench.reproduction.executors import (FullEvalJob, dispatch, dispatch_full_training,
+                                              dispatch_smoke)
+from bike_bench.reproduction.outcome import Missing, Outcome, _Progress
 from bike_bench.reproduction.protocols import protocol
 from bike_bench.reproduction.run_files import finish as _finish
 from bike_bench.reproduction.run_files import measured_with, previous_state
@@ -39,44 +41,6 @@ DATA_ROOT = twins_mod.DATA_ROOT  # the package data (configs)
 SYNTH_VIDEOS_PER_CLASS = 12
 # Zero-shot flavours: 10 held-out compositions (5 per half-class split).
 SYNTH_ZEROSHOT_CLASSES = 10
-
-
-@dataclasses.dataclass
-class Missing:
-    entry: str
-    what: List[str]
-
-
-@dataclasses.dataclass
-class Outcome:
-    ran: List[str] = dataclasses.field(default_factory=list)
-    skipped: List[str] = dataclasses.field(default_factory=list)
-    missing: List[Missing] = dataclasses.field(default_factory=list)
-    stale: List[str] = dataclasses.field(default_factory=list)  # kept, older code
-    # --executor local/slurm (bike_bench.reproduction.executors)
-    submitted: List[str] = dataclasses.field(default_factory=list)
-    failed: List[str] = dataclasses.field(default_factory=list)
-
-
-class _Progress:
-    """One line per step: which run, how far, time left."""
-
-    def __init__(self, total: int, echo: Callable[[str], None]):
-        self.total, self.done, self.start, self.echo = total, 0, time.time(), echo
-        self.durations: List[float] = []
-
-    @contextlib.contextmanager
-    def step(self, name: str, action: str):
-        self.done += 1
-        left = ''
-        if self.durations:
-            average = sum(self.durations) / len(self.durations)
-            left = f', about {average * (self.total - self.done + 1) / 60:.1f} min left'
-        self.echo(f'[{self.done}/{self.total}] {name}: {action}{left}')
-        began = time.time()
-        yield
-        if action != 'done, skipped':
-            self.durations.append(time.time() - began)
 
 
 # --------------------------------------------------------------------- smoke
@@ -286,7 +250,6 @@ class SmokeRunner:
             if state == 'stale':
                 action = (f'stale: measured with {measured_with(done)}; '
                           f'running again ({twin.protocol})')
-            from bike_bench.reproduction.executors import dispatch_smoke
             dispatch_smoke(self, twin, entries, action, progress)
         return self.outcome
 
@@ -383,7 +346,6 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
                 what.append(f'checkpoint {weights[0]} not in {checkpoints or "checkpoints"} '
                             '(official release: github.com/whwu95/BIKE)')
         if what and executor is not None and executor.options.train and not lacking:
-            from bike_bench.reproduction.executors import dispatch_full_training
             dispatch_full_training(executor, entry, cfgs, manifests, checkpoints,
                                    out_dir, work_dir, progress, outcome)
             continue
@@ -413,7 +375,6 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
         action = f'evaluating ({entry.protocol}, {entry.views})'
         if state == 'stale':
             action = f'stale: measured with {measured_with(done)}; ' + action
-        from bike_bench.reproduction.executors import FullEvalJob, dispatch
         job = FullEvalJob(name=f'full/{entry.id}', entry=entry, cfgs=cfgs,
                           checkpoint=checkpoint, manifests=manifests, out=out, keys=keys,
                           scratch=os.path.join(work_dir, 'full', entry.id, 'run.json'))

@@ -17,7 +17,7 @@ import os
 from typing import Dict, List, Optional
 
 from bike_bench import catalog
-from bike_bench.reproduction import metafile
+from bike_bench import metafile
 from bike_bench.reproduction.registry import Experiment, SmokeTwin
 from bike_bench.reproduction.settings import SmokeSettings
 

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 import bike_bench.datasets  # noqa: F401  (registers datasets and transforms)
 import bike_bench.engine  # noqa: F401
 from bike_bench.engine.schedulers import schedule_kind
-from bike_bench.reproduction.metafile import (find_model, load_metafile,
+from bike_bench.metafile import (find_model, load_metafile,
                                               shipped_config_files, validate_metafile)
 from bike_bench.models.convert import build_model_from_config
 

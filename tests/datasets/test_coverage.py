@@ -2,8 +2,8 @@
 stand-in of the official K400 validation list with 2 % of its files
 deleted is refused by default, naming the count and the missing-list file;
 ``--min-coverage 0.95`` evaluates the present videos and results, table
-cell and footnote say on how many. The list is read from ../shared/reference
-(skipped where absent)."""
+cell and footnote say on how many. The list is the official one, read from the reference
+annotation lists beside the checkout (skipped where absent)."""
 from __future__ import annotations
 
 import json

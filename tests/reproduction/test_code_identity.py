@@ -12,7 +12,7 @@ from bike_bench.evaluation import provenance
 from bike_bench.evaluation.provenance import (changed_code_files, code_files,
                                               code_identity, describe_code_change,
                                               run_key)
-from bike_bench.reproduction.metafile import shipped_config_files, validate_metafile
+from bike_bench.metafile import shipped_config_files, validate_metafile
 from bike_bench.reproduction.run_files import measured_with, previous_state
 
 REPO = Path(__file__).resolve().parents[2]

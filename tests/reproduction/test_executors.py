@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bike_bench.reproduction.executors import ExecutorOptions, build_executor, status
+from bike_bench.reproduction.executors import ExecutorOptions, build_executor
+from bike_bench.reproduction.status import status
 from bike_bench.reproduction.reproduce import reproduce, write_synthetic
 from bike_bench.reproduction.settings import ReproduceSettings, SmokeSettings
 
@@ -180,7 +181,7 @@ def test_killed_training_job_resumes_to_the_same_weights(synth_root, tmp_path):
     runner = SmokeRunner(entries, plain, echo=lambda *_: None)
     uninterrupted = runner.checkpoint(runner.twins()[twin][0])  # inline, in one go
     killed = _settings(tmp_path / 'killed', synth_root, epochs=4)
-    job = SmokeJob(name=f'smoke/{twin}/train', spec=SmokeSpec(entries, killed),
+    job = SmokeJob(name=f'smoke/{twin}/train', spec=SmokeSpec(entries, killed, runner_class=SmokeRunner),
                    twin_id=twin, part='train')
     executor = submitit.AutoExecutor(folder=str(tmp_path / 'jobs' / '%j'), cluster='local')
     executor.update_parameters(timeout_min=30)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bike_bench.reproduction.metafile import (MetafileError, find_model,
+from bike_bench.metafile import (MetafileError, find_model,
                                          load_metafile, validate_metafile)
 
 ENTRY = """\

@@ -3,7 +3,7 @@ metafile's ``Results`` quotes is a cell of a paper row that entry links to
 (``Paper Rows``), so a typo in either file fails here."""
 from __future__ import annotations
 
-from bike_bench.reproduction.metafile import load_metafile
+from bike_bench.metafile import load_metafile
 from bike_bench.reproduction.paper import load_tables
 
 

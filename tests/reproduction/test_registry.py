@@ -48,7 +48,7 @@ def test_smoke_twins_share_runs_and_follow_parents():
 def test_beyond_paper_entries_stay_out_of_the_paper_registry():
     import open_clip
     from mmengine.config import Config
-    from bike_bench.reproduction.metafile import DATA_ROOT
+    from bike_bench.metafile import DATA_ROOT
     from bike_bench.reproduction.registry import build_beyond_registry
     beyond = build_beyond_registry()
     paper_ids = {e.id for e in build_registry()}
