@@ -23,7 +23,7 @@ import pytest
 from bike_bench.paths import SHIPPED
 
 REPO = Path(__file__).resolve().parents[1]
-SMOKE = 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb'
+SMOKE = 'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb'
 K400 = 'bike_vit-b-p16_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb'
 K400_TWIN = 'smoke_general_kinetics400_8f_4x3'
 # What the build needs from the checkout: the code and the shipped data

@@ -24,7 +24,7 @@ from bike_bench.reproduction.settings import SmokeSettings
 DATA_ROOT = str(metafile.DATA_ROOT)  # the package data (configs)
 SMOKE_CONFIG = os.path.join(
     DATA_ROOT, 'mmconfigs',
-    'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+    'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 INPUT_SIZE = 64
 
 # Manifests of each synthetic flavour used for training, validation and

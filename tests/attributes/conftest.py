@@ -9,9 +9,9 @@ import pytest
 from mmengine.config import Config
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'mmconfigs'
-VA_CONFIG = str(CONFIGS / 'bike-va_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_'
+VA_CONFIG = str(CONFIGS / 'bike-va_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_'
                 'synthetic-rgb.py')
-ATTR_ONLY_CONFIG = str(CONFIGS / 'bike-attr_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_'
+ATTR_ONLY_CONFIG = str(CONFIGS / 'bike-attr_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_'
                        'synthetic-rgb.py')
 
 

@@ -16,7 +16,7 @@ from bike_bench.models.clip.tokenizer import tokenize
 
 from .conftest import ATTR_ONLY_CONFIG, CONFIGS, VA_CONFIG
 
-VIDEO_CONFIG = str(CONFIGS / 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_'
+VIDEO_CONFIG = str(CONFIGS / 'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_'
                    'synthetic-rgb.py')
 
 CLASSES = ['red circle moving left', 'blue square growing', 'green triangle moving up']

@@ -20,7 +20,7 @@ def test_doctor_json_report(capsys):
     siglip = backbones['bike_vit-b-p16-siglip2_webli-pre_8xb32-8x1x1-30e_kinetics400-rgb']
     assert (siglip['arch'], siglip['pretrained']) == ('ViT-B-16-SigLIP2', 'webli')
     assert siglip['status'].startswith(('cached', 'not cached'))
-    tiny = backbones['bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb']
+    tiny = backbones['bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb']
     assert tiny['status'].startswith('local file')  # the toy CLIP it starts from
     finetune = backbones['bike_vit-l-p14_k400-pre_8xb32-16x1x1-20e_ucf101-split1-rgb']
     assert finetune['status'].startswith('load_from checkpoints/')

@@ -9,7 +9,7 @@ import pytest
 
 from bike_bench.cli import main as cli_main
 
-SMOKE = 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb'
+SMOKE = 'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb'
 
 
 def run_cli(*args, cwd=None):

@@ -34,7 +34,7 @@ DATA_FOLDER = {'k400': 'kinetics400', 'ucf101': 'ucf101', 'hmdb51': 'hmdb51',
 NAME = re.compile(
     r'^bike(-va|-attr)?_(vit-b-p32|vit-b-p16|vit-l-p14|vit-l-p14-res336|tiny-vit-p16-res64|'
     r'vit-b-p16-siglip2|vit-so400m-p14-siglip2|eva02-b-p16|eva02-l-p14)_'
-    r'(clip-openai-pre|k400-pre|random-init|webli-pre|merged2b-pre|metaclip-fullcc-pre|'
+    r'(clip-openai-pre|k400-pre|toy-clip-pre|webli-pre|merged2b-pre|metaclip-fullcc-pre|'
     r'dfn2b-pre)_'
     r'((fewshot-\d+shot-)?\d+xb\d+-\d+x1x1-\d+e|zeroshot-\d+x1x1)_'
     r'[a-z0-9]+(-split\d)?-rgb$')

@@ -21,7 +21,7 @@ from bike_bench.datasets.synth_like import write_like
 
 ENTRIES = 200
 SMOKE_CONFIG = os.path.join(os.path.dirname(__file__), '..', '..', 'mmconfigs',
-                            'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                            'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 
 
 @pytest.fixture(scope='module')

@@ -18,7 +18,7 @@ from bike_bench.datasets.manifest import read_manifest
 from bike_bench.datasets.synthetic import write_frame_folder, write_mp4
 
 CLASSES = ['cartoon rabbit', 'dog', 'red ball', 'waving']
-SMOKE = 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb'
+SMOKE = 'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb'
 
 
 def _frames(seed: int, count: int = 8, size: int = 32) -> np.ndarray:

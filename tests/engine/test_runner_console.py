@@ -14,7 +14,7 @@ from mmengine.config import Config
 from bike_bench.cli.common import build_runner
 
 SMOKE_CONFIG = os.path.join(os.path.dirname(__file__), '..', '..', 'mmconfigs',
-                            'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                            'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 
 
 def _build(tmp_path, level, runner_type='BIKERunner'):

@@ -14,7 +14,7 @@ from bike_bench.datasets.smoke import write_smoke_set
 from bike_bench.datasets.synthetic import choose_classes, generate_videos
 
 SMOKE_CONFIG = str(Path(__file__).resolve().parents[2] / 'mmconfigs' /
-                   'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                   'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 
 
 def smoke_config(work_dir, train, val, **overrides) -> Config:

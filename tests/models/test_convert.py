@@ -19,7 +19,7 @@ from bike_bench.models.convert import (ATTRIBUTE_PREFIX, CLIP_PREFIX,
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = str(REPO / 'mmconfigs' /
-                  'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                  'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 TOL = 1e-5
 
 

@@ -188,7 +188,7 @@ def test_train_command_reports_an_unreadable_tower_as_one_error_line(tmp_path):
         pytest.skip('roberta-base is in the Hugging Face cache here')
     from pathlib import Path
     config = str(Path(__file__).resolve().parents[2] / 'mmconfigs' /
-                 'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                 'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
     with pytest.raises(SystemExit) as stop:
         main(['train', config, '--work-dir', str(tmp_path), '--cfg-options',
               'model.backbone.arch=roberta-ViT-B-32'])

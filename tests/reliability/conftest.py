@@ -25,7 +25,7 @@ from bike_bench.datasets.synthetic import choose_classes, generate_videos
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_CONFIG = str(REPO / 'mmconfigs' /
-                   'bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                   'bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 
 GROUPS = ('bad videos', 'bad annotations', 'interruptions', 'numerical faults',
           'untrusted checkpoints', 'several ranks', 'shared files', 'mismatches',

@@ -313,7 +313,7 @@ def test_sigkill_mid_write_never_leaves_a_partial_file(kind, tmp_path, faults):
 
 # ------------------------------------------- attribute generation, reproduce
 VA_CONFIG = str(REPO / 'mmconfigs' /
-                'bike-va_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                'bike-va_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 # Runs the CLI and SIGKILLs its own process right after the N-th write of
 # the output, i.e. in the middle of a run, with no chance to clean up.
 KILL_AFTER_FLUSH = '''

@@ -207,7 +207,7 @@ def test_torchrun_train_on_cpu(clean_videos, tmp_path, faults):
 
 
 VA_CONFIG = str(Path(SMOKE_CONFIG).parent /
-                'bike-va_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py')
+                'bike-va_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py')
 
 
 def test_torchrun_video_attributes_accuracy_counts_six_videos_not_seven(

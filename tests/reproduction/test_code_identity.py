@@ -16,7 +16,7 @@ from bike_bench.metafile import shipped_config_files, validate_metafile
 from bike_bench.reproduction.run_files import measured_with, previous_state
 
 REPO = Path(__file__).resolve().parents[2]
-USER_CONFIG = ("_base_ = ['./bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_"
+USER_CONFIG = ("_base_ = ['./bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_"
                "synthetic-rgb.py']\ntrain_cfg = dict(max_epochs=2)\n")
 
 
