@@ -46,6 +46,9 @@ import numpy as np
 from mmengine.registry import Registry
 
 VIDEO_BACKENDS = Registry('video decoding backend')
+# decord by default: the same frames and speed as TorchCodec on every
+# agreement file (tests/datasets), and its wheel bundles FFmpeg, where
+# TorchCodec needs the system's (README, "decoding").
 DEFAULT_BACKEND = 'decord'
 
 
