@@ -11,6 +11,8 @@ file again with plain ``bike-bench test`` builds the same Runner.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
@@ -39,9 +41,43 @@ class ConfigDumpError(RuntimeError):
     """A config that does not read back as what was written."""
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON types (tuples to lists, others via ``str``)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def resolved(cfg) -> Dict[str, Any]:
+    """The config's content as plain JSON types."""
+    return json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
+
+
+def digest(data: Any) -> str:
+    """SHA-256 of ``data``'s canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(',', ':'), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def config_hash(cfg) -> str:
+    """SHA-256 of the config's canonical JSON (every key)."""
+    return digest(resolved(cfg))
+
+
+def display_path(path: Optional[str]) -> Optional[str]:
+    """``path`` relative to the bike-bench checkout when it lies inside it
+    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute."""
+    if not path:
+        return None
+    path = os.path.abspath(str(path))
+    from bike_bench import paths
+    checkout = paths.source_checkout()
+    if checkout is None:
+        return path
+    relative = os.path.relpath(path, str(checkout))
+    return path if relative.startswith('..') else relative
+
+
 def source_of(cfg) -> Dict[str, Any]:
     """The ``run_source`` of ``cfg``: its own file when not derived."""
-    from bike_bench.evaluation.provenance import display_path
     source = cfg.get(SOURCE_KEY)
     if source:
         return dict(config=source['config'], derivation=list(source['derivation']))
@@ -80,8 +116,13 @@ def _has_non_finite(node) -> bool:
     return False
 
 
-def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
+def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None,
+                derivation=None):
     """The config as a file: ``cfg`` itself if it equals its file, else a dump.
+
+    ``derivation``: the label (or list of labels, in order) of the
+    transforms that made ``cfg``, noted as :func:`derive` does (on ``cfg``
+    itself) before it is written.
 
     The dump goes to ``<folder>/<stem>_<hash8>.py`` (default folder
     ``<work_dir>/configs``), is written atomically and read back; the
@@ -91,8 +132,9 @@ def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
         ConfigDumpError: the file does not read back as the same config.
     """
     from mmengine.config import Config
-    from bike_bench.evaluation.provenance import config_hash
     from bike_bench.utils.atomic import atomic_write_text
+    for label in ([derivation] if isinstance(derivation, str) else derivation or []):
+        derive(cfg, label)
     filename = getattr(cfg, 'filename', None)
     if filename and filename.endswith('.py') and os.path.isfile(filename):
         if config_hash(Config.fromfile(filename)) == config_hash(cfg):

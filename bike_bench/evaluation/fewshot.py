@@ -117,7 +117,7 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
     to ``<work_dir>/configs/`` first; the results file points to it.
     """
     from bike_bench.checkpoint_io import last_checkpoint
-    from bike_bench.cli.common import build_runner
+    from bike_bench.evaluation.runner import build_runner
     from bike_bench.engine.run_config import derive, materialize
     from bike_bench.evaluation.harness import prepare_eval_config, run_test
     cfg = copy.deepcopy(cfg)

@@ -10,39 +10,26 @@ tracked result files as it goes).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+# The config's canonical content and hash, and how paths are shown, belong
+# to the config-as-a-file module (engine/run_config.py); re-exported here.
+from bike_bench.engine.run_config import (config_hash, display_path,  # noqa: F401
+                                          json_safe)
+from bike_bench.engine.run_config import digest as _digest
+from bike_bench.engine.run_config import resolved as _resolved
+
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
             'mmaction2', 'open_clip_torch', 'decord', 'av', 'numpy', 'opencv-python',
             'opencv-contrib-python', 'opencv-python-headless',
             'opencv-contrib-python-headless')
 
-def json_safe(value: Any) -> Any:
-    """``value`` as plain JSON types (tuples to lists, others via ``str``)."""
-    return json.loads(json.dumps(value, default=str))
-
-
 # Top-level keys that say where a run writes, not what it computes.
 PLACE_KEYS = ('work_dir', 'launcher', 'run_source')
-
-
-def _resolved(cfg) -> Dict[str, Any]:
-    return json_safe(cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg))
-
-
-def _digest(data: Any) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(',', ':'), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def config_hash(cfg) -> str:
-    """SHA-256 of the config's canonical JSON (every key)."""
-    return _digest(_resolved(cfg))
 
 
 def config_key_hash(cfg) -> str:
@@ -68,20 +55,6 @@ def config_record(cfg) -> Dict[str, Any]:
         from bike_bench.engine.schedulers import describe_schedule
         record['lr_schedule'] = describe_schedule(resolved['param_scheduler'])['kind']
     return record
-
-
-def display_path(path: Optional[str]) -> Optional[str]:
-    """``path`` relative to the bike-bench checkout when it lies inside it
-    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute."""
-    if not path:
-        return None
-    path = os.path.abspath(str(path))
-    from bike_bench import paths
-    checkout = paths.source_checkout()
-    if checkout is None:
-        return path
-    relative = os.path.relpath(path, str(checkout))
-    return path if relative.startswith('..') else relative
 
 
 from bike_bench.utils.command import command_line, record_command  # noqa: E402,F401

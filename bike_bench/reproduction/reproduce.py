@@ -202,7 +202,7 @@ class SmokeRunner:
 
     def checkpoint(self, twin: SmokeTwin) -> str:
         """The trained checkpoint of a twin, training it if needed."""
-        from bike_bench.cli.common import build_runner
+        from bike_bench.evaluation.runner import build_runner
         entry = self._representative(twin, [])
         key = self.key(twin, entry)
         work_dir = os.path.join(self.work_dir, twin.id)

@@ -4,7 +4,7 @@ A trajectory fixture (``training_trajectory.pt``, made by the official BIKE
 ``train.py`` on a tiny CLIP) holds the initial weights in the release
 layout, fixed batches, the settings, per-iteration losses and learning rates,
 and the final weights. ``replay`` builds an MMEngine ``Runner`` from a
-bike-bench config through ``bike_bench.cli.common.build_runner`` (what
+bike-bench config through ``bike_bench.evaluation.runner.build_runner`` (what
 ``bike-bench train`` uses) with the fixture's settings written into the
 config: the model (CLIP shape inferred from the weights, head depth from the
 fusion weights, loss), the optimizer wrapper (lr, CLIP ratio, weight decay,
@@ -217,9 +217,8 @@ def replay(fixture_path: str, config: Optional[str] = None, work_dir: Optional[s
     Raises:
         FixtureError: an unusable fixture; FileNotFoundError: no config.
     """
-    # Function-local: cli sits above tools (the runner builder of `bike-bench
-    # train`, replayed here, lives in cli.common).
-    from bike_bench.cli.common import build_runner
+    # The runner builder of `bike-bench train`, replayed here.
+    from bike_bench.evaluation.runner import build_runner
 
     data = load_trajectory(fixture_path)
     config = config or DEFAULT_CONFIG
