@@ -97,10 +97,13 @@ def _evaluation_settings(cfg, views: Optional[str], aggregation: Optional[str],
     loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
                        else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
-    if loop.get('type', plain) not in (plain, f'SkipAware{plain}'):
+    # Loops that leave skipped videos out of the model's batch and pass them on.
+    skip_aware = (f'SkipAware{plain}',) + (('ViewOutputsTestLoop',) if plain == 'TestLoop'
+                                            else ())
+    if loop.get('type', plain) not in (plain,) + skip_aware:
         raise ValueError(f'{loop_key} uses the custom loop {loop["type"]}; '
                          f'bike-bench evaluation needs SkipAware{plain}')
-    if loop.get('type') != f'SkipAware{plain}':
+    if loop.get('type') not in skip_aware:
         loop['type'] = f'SkipAware{plain}'
         cfg[loop_key] = loop
     evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
@@ -140,7 +143,8 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
                 protocol: Optional[Dict[str, Any]] = None,
                 trust_checkpoint: bool = False, replace: bool = False,
                 extra: Optional[Dict[str, Any]] = None, dump: Optional[str] = None,
-                stem: Optional[str] = None, label: Optional[str] = None):
+                stem: Optional[str] = None, label: Optional[str] = None,
+                dataset_name: Optional[str] = None):
     """The config file that tests ``checkpoint``: written, and read back.
 
     ``cfg`` is copied, not modified. The transform (module docstring) is
@@ -160,7 +164,7 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
         out: results file; default ``<work_dir>/results/<run_id>_<key8>.json``
             (``key8``: the start of the inputs key, so runs on different
             manifests that share dataset and split names keep both files).
-        run_id, protocol, replace, extra: ``ResultsFileHook`` arguments
+        run_id, protocol, replace, extra, dataset_name: ``ResultsFileHook`` arguments
             (protocol default ``{'name': 'test'}``; ``replace``: replace
             whatever file is at the results path, for callers that decided to
             rerun; by default a file of another run is refused).
@@ -199,7 +203,8 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
     cfg.load_from = checkpoint
     cfg.resume = False
     results = dict(type='ResultsFileHook', out=out, run_id=run_id,
-                   protocol=protocol, replace=replace, extra=extra)
+                   protocol=protocol, replace=replace, extra=extra,
+                   dataset_name=dataset_name)
     cfg.custom_hooks = [h for h in _as_list(cfg.get('custom_hooks'))
                         if h.get('type') not in ('CheckpointLoaderHook', 'ResultsFileHook')] + [
         dict(type='CheckpointLoaderHook', trust=trust_checkpoint),

@@ -26,6 +26,13 @@ def dataset_record(dataset) -> Dict[str, Any]:
     if manifest is None:
         raise ValueError(f'{type(dataset).__name__} has no manifest: results '
                          'files need a ManifestVideoDataset for provenance')
+    joined = (manifest.source or {}).get('zeroshot_splits')
+    if joined:  # the K600 splits as one pass (evaluation.zeroshot.joined_manifest)
+        return dict(name=manifest.dataset, split=manifest.split,
+                    manifest=[split['manifest'] for split in joined],
+                    manifest_hash=manifest.source['joined_hash'],
+                    num_classes=manifest.num_classes, num_videos=len(manifest.entries),
+                    joined_manifest=os.path.abspath(manifest.path), splits=joined)
     return dict(name=manifest.dataset, split=manifest.split,
                 manifest=os.path.abspath(manifest.path) if manifest.path else None,
                 manifest_hash=manifest.content_hash,

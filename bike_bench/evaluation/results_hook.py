@@ -50,78 +50,98 @@ class ResultsFileHook(Hook):
 
     def __init__(self, checkpoint: Optional[str] = None, out: Optional[str] = None,
                  run_id: Optional[str] = None, protocol: Optional[Dict[str, Any]] = None,
-                 replace: bool = False, extra: Optional[Dict[str, Any]] = None):
+                 replace: bool = False, extra: Optional[Dict[str, Any]] = None,
+                 dataset_name: Optional[str] = None):
         self.checkpoint = checkpoint
         self.out = out
         self.run_id = run_id
         self.protocol = dict(protocol or dict(name='test'))
         self.replace = replace
         self.extra = dict(extra or {})
+        self.dataset_name = dataset_name
         self.results: Optional[Dict[str, Any]] = None
+        self._plan: Optional[Dict[str, Any]] = None
         self._start = time.time()
 
-    def before_run(self, runner) -> None:
-        """Refuse a given ``out`` that holds another kind of file before
-        anything is evaluated (the same run's file is checked again, with
-        its keys, when written)."""
-        import os
-        from bike_bench.evaluation.results import ResultsConflictError, read_valid_results
-        if self.out and not self.replace and os.path.exists(self.out) \
-                and read_valid_results(self.out) is None:
-            raise ResultsConflictError(f'{self.out} exists and is not a results '
-                                       'file; not replacing it: give another --out '
-                                       'or remove the file')
+    def _planned(self, runner) -> Dict[str, Any]:
+        """Checkpoint, dataset, keys, run id and path: all known before the
+        test epoch (the loop, its dataset and its metrics are built)."""
+        if self._plan is not None:
+            return self._plan
+        from bike_bench.evaluation.results import results_path
+        from bike_bench.evaluation.views import config_views
+        cfg = runner.cfg
+        checkpoint = self.checkpoint or cfg.get('load_from')
+        if not checkpoint:
+            raise ValueError('ResultsFileHook: no checkpoint given and the config '
+                             'has no load_from')
+        metrics = runner.test_loop.evaluator.metrics
+        key_options: Dict[str, Any] = {}
+        for metric in metrics:
+            key_options.update(getattr(metric, 'key_options', None) or {})
+        aggregation = next((m.result_aggregation for m in metrics
+                            if hasattr(m, 'result_aggregation')),
+                           cfg.model.get('aggregation', 'official'))
+        ckpt = checkpoint_record(checkpoint)
+        dataset = dataset_record(runner.test_loop.dataloader.dataset)
+        if self.dataset_name:
+            dataset['name'] = self.dataset_name
+        keys = eval_keys(evaluated_config(cfg), ckpt['sha256'], [dataset['manifest_hash']],
+                         **key_options)
+        views = config_views(cfg)
+        run_id = self.run_id or default_run_id(self.protocol['name'], dataset, views.label,
+                                               aggregation, checkpoint)
+        path = self.out or results_path(cfg.work_dir, run_id, keys['inputs_key'])
+        self._plan = dict(checkpoint=checkpoint, ckpt=ckpt, dataset=dataset, keys=keys,
+                          views=views, aggregation=aggregation, run_id=run_id, path=path)
+        return self._plan
 
     def before_test(self, runner) -> None:
+        """Refuse, before anything is evaluated, to write where a file of
+        another run (other inputs key) or no results file is."""
+        from mmengine.dist import is_main_process
+        from bike_bench.evaluation.results import check_replace
         self._start = time.time()
+        self._plan = None
+        if not is_main_process():
+            return
+        plan = self._planned(runner)
+        if not self.replace:
+            check_replace(plan['path'], dict(plan['keys']), echo=lambda _: None)
 
     def after_test_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         from mmengine.dist import is_main_process
         from bike_bench.evaluation.class_set import class_set_record, warn_if_other_classes
         from bike_bench.evaluation.provenance import config_record, environment_record
         from bike_bench.evaluation.results import (build_results, check_replace,
-                                                   results_path, write_results)
-        from bike_bench.evaluation.views import config_views
+                                                   write_results)
         if not is_main_process():
             return
-        cfg = runner.cfg
-        checkpoint = self.checkpoint or cfg.get('load_from')
-        if not checkpoint:
-            raise ValueError('ResultsFileHook: no checkpoint given and the config '
-                             'has no load_from')
-        evaluator_metrics = runner.test_loop.evaluator.metrics
-        details = metric_details(evaluator_metrics)
+        plan = self._planned(runner)
+        details = metric_details(runner.test_loop.evaluator.metrics)
         protocol = dict(self.protocol)
         for described in details['protocols']:
             protocol.update(described)
-        views = config_views(cfg)
-        aggregation = details.get('aggregation') or cfg.model.get('aggregation', 'official')
-        ckpt = checkpoint_record(checkpoint)
-        dataset_obj = runner.test_loop.dataloader.dataset
-        dataset = dataset_record(dataset_obj)
-        keys = eval_keys(evaluated_config(cfg), ckpt['sha256'], [dataset['manifest_hash']],
-                         **details['key_options'])
-        kind = protocol['name']
-        run_id = self.run_id or default_run_id(kind, dataset, views.label,
-                                               aggregation, checkpoint)
-        extra = dict(model=model_record(runner.model), **keys)
+        extra = dict(model=model_record(runner.model), **plan['keys'])
         extra.update(_fast_path(runner.model))
         extra.update(self.extra)
         if details.get('confusion'):
             extra['confusion'] = details['confusion']
         results = build_results(
-            run_id=run_id, protocol=protocol,
-            metrics=plain_metrics(metrics or {}), views=views.to_dict(),
-            aggregation=aggregation, dataset=dataset, checkpoint=ckpt,
-            config=config_record(cfg), environment=environment_record(),
+            run_id=plan['run_id'], protocol=protocol,
+            metrics=plain_metrics(metrics or {}), views=plan['views'].to_dict(),
+            aggregation=details.get('aggregation') or plan['aggregation'],
+            dataset=plan['dataset'], checkpoint=plan['ckpt'],
+            config=config_record(runner.cfg), environment=environment_record(),
             wall_time_s=time.time() - self._start, counts=details['counts'],
             skipped=details['skipped'], per_class=details['per_class'],
             metric_options=details['metric_options'], extra=extra)
         class_set = class_set_record(getattr(runner, 'bike_checkpoint_meta', None),
-                                     dataset_obj.manifest.classes)
-        warn_if_other_classes(class_set)
+                                     runner.test_loop.dataloader.dataset.manifest.classes)
+        if not protocol['name'].startswith('zeroshot'):  # there it is the point
+            warn_if_other_classes(class_set)
         results['class_set'] = class_set
-        path = self.out or results_path(cfg.work_dir, run_id, keys['inputs_key'])
+        path = plan['path']
         if not self.replace:
             check_replace(path, results)
         write_results(results, path)
