@@ -10,6 +10,7 @@ lives here instead of ``if/elif`` chains in every caller.
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Dict, List, Optional, Type
 
@@ -76,12 +77,30 @@ class FewShot(ProtocolRunner):
 
     def run_smoke(self, runner, twin, entry, scratch):
         from bike_bench.evaluation.fewshot import run_fewshot
-        from bike_bench.reproduction.reproduce import _fewshot_results
         cfg = runner.twin_config(twin, entry)
         summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(runner.fewshot_seeds),
                               work_dir=os.path.join(runner.work_dir, twin.id),
                               resume=False)
-        return _fewshot_results(summary['by_shots'][str(twin.shots)])
+        return fewshot_results(summary['by_shots'][str(twin.shots)])
+
+
+def fewshot_results(by_shots: dict) -> dict:
+    """The first seed's results file with the metrics as means over seeds.
+
+    ``fewshot_seeds`` keeps every seed's metrics; ``<metric>_std`` the
+    population std over seeds (few-shot targets are means over seeds).
+    """
+    runs = [json.load(open(path)) for path in by_shots['results']]
+    results = runs[0]
+    results['metrics'] = dict(by_shots['mean'])
+    results['metrics'].update({f'{k}_std': v for k, v in by_shots['std'].items()
+                               if k == 'acc/top1'})
+    results['fewshot_seeds'] = dict(
+        seeds=by_shots['seeds'], n=len(runs),
+        per_seed=[dict(seed=r['protocol']['seed'], metrics=r['metrics'],
+                       fewshot_manifest_hash=r['protocol']['fewshot_manifest_hash'])
+                  for r in runs])
+    return results
 
 
 class _ZeroShot(ProtocolRunner):

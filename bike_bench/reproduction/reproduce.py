@@ -26,6 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
+from bike_bench.reproduction.protocols import fewshot_results as _fewshot_results  # noqa: F401
 from bike_bench.reproduction.protocols import protocol
 from bike_bench.reproduction.run_files import finish as _finish
 from bike_bench.reproduction.run_files import measured_with, previous_state
@@ -74,6 +75,33 @@ class _Progress:
         yield
         if action != 'done, skipped':
             self.durations.append(time.time() - began)
+
+
+def reuse_or_run(progress: _Progress, outcome: Outcome, name: str,
+                 done: Optional[dict], keys: Dict[str, str], keep_stale: bool,
+                 running: str) -> Optional[str]:
+    """Whether a run's existing results file ``done`` stands (``None``: kept,
+    counted in ``outcome`` and shown as a step) or the run goes ahead (the
+    step's line, ``running``, said stale where it is).
+
+    A file with the current run key is done; one of the same inputs measured
+    with other code is *stale*: run again, or kept when ``keep_stale``;
+    anything else (absent, other inputs) runs (``run_files.previous_state``).
+    """
+    state = previous_state(done, keys)
+    if state == 'current':
+        with progress.step(name, 'done, skipped'):
+            outcome.skipped.append(name)
+        return None
+    if state == 'stale' and keep_stale:
+        with progress.step(name, f'stale (measured with {measured_with(done)}'
+                           ' and other code), kept as --keep-stale asks'):
+            outcome.stale.append(name)
+        return None
+    if state == 'stale':
+        return (f'stale: measured with {measured_with(done)} and other code; '
+                f'running again: {running}')
+    return running
 
 
 # --------------------------------------------------------------------- smoke
@@ -259,20 +287,10 @@ class SmokeRunner:
             keys = self.result_keys(twin, entry)
             out = os.path.join(self.runs_dir, f'{twin_id}.json')
             done = None if self.rerun else read_valid_results(out)
-            state = previous_state(done, keys)
-            if state == 'current':
-                with progress.step(twin_id, 'done, skipped'):
-                    self.outcome.skipped.append(twin_id)
+            action = reuse_or_run(progress, self.outcome, twin_id, done, keys,
+                                  self.keep_stale, f'running ({twin.protocol})')
+            if action is None:
                 continue
-            if state == 'stale' and self.keep_stale:
-                with progress.step(twin_id, f'stale (measured with {measured_with(done)}'
-                                   ' and other code), kept as --keep-stale asks'):
-                    self.outcome.stale.append(twin_id)
-                continue
-            action = f'running ({twin.protocol})'
-            if state == 'stale':
-                action = (f'stale: measured with {measured_with(done)} and other '
-                          f'code; running again ({twin.protocol})')
             scratch = os.path.join(self.work_dir, twin_id, 'results', 'run.json')
             with progress.step(twin_id, action):
                 results = protocol(twin.protocol).run_smoke(self, twin, entry, scratch)
@@ -294,25 +312,6 @@ def write_synthetic(synth_root: str, echo: Callable[[str], None] = print) -> Non
     echo(f'writing the synthetic benchmark to {synth_root} ...')
     write_benchmark(synth_root, config)
     atomic_write_text(marker, expected)
-
-
-def _fewshot_results(by_shots: dict) -> dict:
-    """The first seed's results file with the metrics as means over seeds.
-
-    ``fewshot_seeds`` keeps every seed's metrics; ``<metric>_std`` the
-    population std over seeds (issue 13: few-shot targets are seed means).
-    """
-    runs = [json.load(open(path)) for path in by_shots['results']]
-    results = runs[0]
-    results['metrics'] = dict(by_shots['mean'])
-    results['metrics'].update({f'{k}_std': v for k, v in by_shots['std'].items()
-                               if k == 'acc/top1'})
-    results['fewshot_seeds'] = dict(
-        seeds=by_shots['seeds'], n=len(runs),
-        per_seed=[dict(seed=r['protocol']['seed'], metrics=r['metrics'],
-                       fewshot_manifest_hash=r['protocol']['fewshot_manifest_hash'])
-                  for r in runs])
-    return results
 
 
 # ---------------------------------------------------------------------- full
@@ -385,20 +384,10 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
                         [read_manifest(m, check_labels=False).content_hash
                          for m in manifests]])
         out = os.path.join(out_dir, f'{entry.id}.json')
-        done = read_valid_results(out)
-        state = previous_state(done, keys)
-        if state == 'current':
-            with progress.step(entry.id, 'done, skipped'):
-                outcome.skipped.append(entry.id)
+        action = reuse_or_run(progress, outcome, entry.id, read_valid_results(out), keys,
+                              keep_stale, f'evaluating ({entry.protocol}, {entry.views})')
+        if action is None:
             continue
-        if state == 'stale' and keep_stale:
-            with progress.step(entry.id, f'stale (measured with {measured_with(done)}'
-                               ' and other code), kept as --keep-stale asks'):
-                outcome.stale.append(entry.id)
-            continue
-        action = f'evaluating ({entry.protocol}, {entry.views})'
-        if state == 'stale':
-            action = f'stale: measured with {measured_with(done)}; ' + action
         try:
             with progress.step(entry.id, action):
                 scratch = os.path.join(work_dir, 'full', entry.id, 'run.json')
