@@ -131,7 +131,7 @@ class SampleIndexEvaluator(Evaluator):
 _PLAIN_TYPES = (None, 'Evaluator', Evaluator, EVALUATOR_TYPE, SampleIndexEvaluator)
 
 
-def _metric_list(evaluator) -> Optional[List[Any]]:
+def metric_list(evaluator) -> Optional[List[Any]]:
     """The metrics of an evaluator config (list, one metric, or a plain
     ``dict(metrics=...)``); None for a built evaluator or a config naming
     its own evaluator class, which are left alone."""
@@ -153,7 +153,7 @@ def sample_index_evaluator(evaluator):
     """The evaluator config ``evaluator`` as a ``SampleIndexEvaluator`` over
     its metrics; a built evaluator, or one naming its own class (other than
     MMEngine's ``Evaluator``), is returned as it is."""
-    metrics = _metric_list(evaluator)
+    metrics = metric_list(evaluator)
     return evaluator if metrics is None else dict(type=EVALUATOR_TYPE, metrics=metrics)
 
 

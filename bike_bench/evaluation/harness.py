@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional, Tuple
 
-from bike_bench.evaluation.evaluator import sample_index_evaluator
+from bike_bench.evaluation.evaluator import metric_list, sample_index_evaluator
 # The record builders are re-exported for callers of the harness.
 from bike_bench.evaluation.records import (checkpoint_record, dataset_record,  # noqa: F401
                                            default_run_id, eval_keys,
@@ -107,10 +107,14 @@ def _evaluation_settings(cfg, views: Optional[str], aggregation: Optional[str],
         loop['type'] = f'SkipAware{plain}'
         cfg[loop_key] = loop
     evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
-    metrics = _as_list(cfg.get(evaluator_key))
-    if not any(_is_counting(metric) for metric in metrics):
+    evaluator = cfg.get(evaluator_key)
+    metrics = [] if evaluator is None else metric_list(evaluator)
+    if metrics is not None and not any(_is_counting(metric) for metric in metrics):
         # The config's own metrics cannot count skipped/padded videos.
-        cfg[evaluator_key] = metrics + [dict(type='VideoCountMetric')]
+        metrics = metrics + [dict(type='VideoCountMetric')]
+        cfg[evaluator_key] = (dict(evaluator, metrics=metrics)
+                              if isinstance(evaluator, dict) and 'metrics' in evaluator
+                              else metrics)
     if cfg.to_dict() != before:
         labels.append('bike-bench evaluation: skip-aware loop and collate, counting '
                       f'metric, sample_idx packed, on_error={dataset.get("on_error")}'
@@ -189,6 +193,7 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     code_identity()  # before this run writes anything
     cfg = copy.deepcopy(cfg)
+    given = cfg.to_dict()
     views_used, aggregation_used, labels = _evaluation_settings(
         cfg, views, aggregation, skip_bad_videos, 'test_dataloader')
     # The checkpoint holds every weight: no CLIP download.
@@ -198,25 +203,36 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
             cfg[key] = sample_index_evaluator(cfg[key])
     if dump:
         evaluator = cfg.test_evaluator
-        evaluator['metrics'] = _as_list(evaluator['metrics']) + [
-            dict(type='DumpResults', out_file_path=dump)]
+        metrics = _as_list(evaluator['metrics'])
+        if dict(type='DumpResults', out_file_path=dump) not in metrics:
+            evaluator['metrics'] = metrics + [dict(type='DumpResults', out_file_path=dump)]
     cfg.load_from = checkpoint
     cfg.resume = False
-    results = dict(type='ResultsFileHook', out=out, run_id=run_id,
-                   protocol=protocol, replace=replace, extra=extra,
-                   dataset_name=dataset_name)
-    cfg.custom_hooks = [h for h in _as_list(cfg.get('custom_hooks'))
-                        if h.get('type') not in ('CheckpointLoaderHook', 'ResultsFileHook')] + [
-        dict(type='CheckpointLoaderHook', trust=trust_checkpoint),
-        {k: v for k, v in results.items() if v is not None and v is not False}]
+    # A config written here before keeps its hooks' settings where no option
+    # is given (options merge into the config, as --cfg-options do).
+    hooks = _as_list(cfg.get('custom_hooks'))
+    kept = {h.get('type'): dict(h) for h in hooks
+            if h.get('type') in ('CheckpointLoaderHook', 'ResultsFileHook')}
+    loader = kept.get('CheckpointLoaderHook') or dict(type='CheckpointLoaderHook')
+    if trust_checkpoint or 'trust' not in loader:
+        loader['trust'] = bool(trust_checkpoint)
+    results = kept.get('ResultsFileHook') or dict(type='ResultsFileHook')
+    for name, value in dict(out=out, run_id=run_id, protocol=protocol, extra=extra,
+                            dataset_name=dataset_name).items():
+        if value is not None:
+            results[name] = value
+    if replace:
+        results['replace'] = True
+    cfg.custom_hooks = [h for h in hooks if h.get('type') not in kept] + [loader, results]
     imports = dict(cfg.get('custom_imports') or {})
     names = _as_list(imports.get('imports'))
     imports['imports'] = names + [name for name in EVAL_IMPORTS if name not in names]
     imports.setdefault('allow_failed_imports', False)
     cfg.custom_imports = imports
     cfg.default_scope = cfg.get('default_scope') or 'mmaction'
-    labels.append(label or f'bike-bench test of {os.path.basename(checkpoint)} '
-                  f'(views {views_used.label}, aggregation {aggregation_used})')
+    if cfg.to_dict() != given:  # not already this test's file
+        labels.append(label or f'bike-bench test of {os.path.basename(checkpoint)} '
+                      f'(views {views_used.label}, aggregation {aggregation_used})')
     return materialize(cfg, stem=stem, derivation=labels)
 
 

@@ -10,7 +10,6 @@ tracked result files as it goes).
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 import subprocess
 from pathlib import Path

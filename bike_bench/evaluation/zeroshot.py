@@ -219,7 +219,7 @@ class ZeroShotMetric(VideoRecordMetric):
     [0, 1]. A top-k of k or fewer classes is left out and recorded as
     ``not_applicable`` (``functional.topk_not_applicable``): no NaN.
     ``details['protocol']`` holds the splits (classes, videos, accuracies),
-    ``details['per_class']`` the full-class accuracies by class name and
+    ``details['per_class']['full']`` accuracy and videos by class name and
     ``details['confusion']`` the full-class confusion matrix.
     """
 
@@ -303,9 +303,10 @@ class ZeroShotMetric(VideoRecordMetric):
             metrics.update({f'full/{key}': value for key, value in values.items()})
             not_applicable.update({f'full/{key}': reason for key, reason in
                                    F.topk_not_applicable((1, 5), num_classes).items()})
+            videos = np.bincount(scorer.labels, minlength=num_classes)
             self.details['per_class'] = {'full': {
-                name: None if np.isnan(acc) else float(acc)
-                for name, acc in zip(names, accuracy)}}
+                name: dict(accuracy=None if np.isnan(acc) else float(acc), videos=int(n))
+                for name, acc, n in zip(names, accuracy, videos)}}
             self.details['confusion'] = dict(classes=names, matrix=confusion.tolist())
             if self.protocol == 'half':
                 rule = TASK_UTILS.build(dict(self.split_rule, num_splits=self.num_splits))

@@ -2,7 +2,6 @@
 reproduces the run with plain MMEngine, and the command's path is short."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
