@@ -8,8 +8,9 @@ error (exit 2) naming the thing, before any heavy import.
 from __future__ import annotations
 
 import argparse
-import copy
+import contextlib
 import os
+import sys
 import os.path as osp
 from typing import Optional
 
@@ -105,16 +106,52 @@ def load_config(args):
 
 
 def build_runner(cfg):
-    """An MMEngine Runner (or the config's own ``runner_type``)."""
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    import bike_bench.models  # noqa: F401  (registries and compat)
-    from bike_bench.engine.launch import prepare_launcher
-    from bike_bench.evaluation.evaluator import use_sample_index_evaluator
-    cfg = copy.deepcopy(cfg)  # the caller's config is left as it was
-    # Every metric and dump counts each video once, on any number of ranks.
-    use_sample_index_evaluator(cfg)
-    prepare_launcher(cfg)
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    """An MMEngine Runner for training (``evaluation.runner.build_runner``)."""
+    from bike_bench.evaluation.runner import build_runner as build
+    return build(cfg)
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--verbose', action='store_true',
+                        help='also print the whole config and the hook table '
+                        'when the Runner starts (always in the log file)')
+
+
+# What MMEngine's Runner prints as it starts that only ``--verbose`` shows.
+VERBOSE_ONLY = (' - Config:\n', ' - Hooks will be executed in the following order:')
+
+
+class _QuietStream:
+    """A text stream that drops log records holding ``VERBOSE_ONLY`` text.
+
+    ``logging.StreamHandler`` writes each record with one ``write`` call, so
+    a record is dropped whole; everything else passes to ``stream``.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        if any(marker in text for marker in VERBOSE_ONLY):
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def quiet_runner_start(verbose: bool = False):
+    """Within the block (building a Runner), the console shows neither the
+    config dump nor the hook table unless ``verbose``; the log file under
+    the work dir keeps both. The Runner's console handler keeps the filter
+    after the block."""
+    if verbose:
+        yield
+        return
+    stream = sys.stdout
+    sys.stdout = _QuietStream(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream

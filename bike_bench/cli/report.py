@@ -7,7 +7,8 @@ def add_parser(subparsers):
         'report', help='per-class table, confusion matrix, zero-shot split and '
         'few-shot figures of one results JSON, with a Markdown index')
     parser.add_argument('results', help='a results JSON (bike-bench test / zeroshot / '
-                        'fewshot / reproduce)')
+                        'fewshot / reproduce), or the fewshot_summary.json of '
+                        'bike-bench fewshot')
     parser.add_argument('--out', required=True, help='folder to write the report to')
     parser.set_defaults(func=run)
 

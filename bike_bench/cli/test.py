@@ -1,6 +1,10 @@
 """``bike-bench test CONFIG CHECKPOINT``: evaluate and write a results file.
 
-MMAction2's tools/test.py for BIKE, plus the evaluation protocol options:
+MMAction2's tools/test.py for BIKE: the config with the options applied
+and ``load_from`` = the checkpoint is written first
+(``evaluation.harness.test_config``), then MMEngine's ``Runner.from_cfg``
+on it and ``runner.test()``; the hooks in that file load the checkpoint and
+write the results file. The evaluation protocol options:
 ``--views 4x3`` (C clips x S crops), ``--aggregation official|mean``,
 ``--skip-bad-videos`` and ``--out results.json``. The results file
 (``bike_bench.evaluation.results``) records metrics, views, aggregation,
@@ -8,8 +12,9 @@ dataset and checkpoint hashes, the resolved config, environment and counts.
 """
 from __future__ import annotations
 
-from bike_bench.cli.common import (add_config_arguments, config_arg, existing_file,
-                                   load_config, views_arg)
+from bike_bench.cli.common import (add_config_arguments, add_verbose_argument,
+                                   config_arg, existing_file, load_config,
+                                   quiet_runner_start, views_arg)
 
 
 def add_evaluation_arguments(parser) -> None:
@@ -43,38 +48,42 @@ def add_parser(subparsers):
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load a checkpoint holding arbitrary pickled '
                         'objects (only for files whose origin you trust)')
+    add_verbose_argument(parser)
     add_config_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from bike_bench.evaluation.harness import run_test
-    from bike_bench.evaluation.results import format_metrics
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    from bike_bench.checkpoint_io import CheckpointMismatchError, UntrustedCheckpointError
+    from bike_bench.engine.launch import prepare_launcher
+    from bike_bench.evaluation.harness import test_config
+    from bike_bench.evaluation.results import ResultsConflictError, format_metrics
+    from bike_bench.evaluation.results_hook import results_of
+    from bike_bench.models.clip.text_towers import UnsupportedArchitecture
+    from bike_bench.datasets.coverage import CoverageError, cover_manifest
     cfg = load_config(args)
-    from bike_bench.datasets.coverage import CoverageError, cover_config
-    try:  # videos present / listed, before anything runs
-        cover_config(cfg, args.min_coverage)
+    dataset = cfg.test_dataloader.dataset
+    try:  # videos present / listed, before anything runs (--min-coverage)
+        dataset.ann_file = cover_manifest(dataset.get('ann_file'), args.min_coverage,
+                                          cfg.work_dir)
     except CoverageError as error:
         raise SystemExit(f'error: {error}') from None
-    from bike_bench.models.pretrained import weights_from_checkpoint
-    weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
-    if args.dump:
-        dump = dict(type='DumpResults', out_file_path=args.dump)
-        evaluators = cfg.test_evaluator
-        cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
-                              else [evaluators]) + [dump]
-    from bike_bench.checkpoint_io import CheckpointMismatchError, UntrustedCheckpointError
-    from bike_bench.models.clip.text_towers import UnsupportedArchitecture
-    from bike_bench.evaluation.results import ResultsConflictError
     try:
-        results = run_test(cfg, args.checkpoint, views=args.views,
-                           aggregation=args.aggregation,
-                           skip_bad_videos=args.skip_bad_videos, out=args.out,
-                           trust_checkpoint=args.trust_checkpoint)
+        cfg = test_config(cfg, args.checkpoint, views=args.views,
+                          aggregation=args.aggregation,
+                          skip_bad_videos=args.skip_bad_videos, out=args.out,
+                          dump=args.dump, trust_checkpoint=args.trust_checkpoint)
+        prepare_launcher(cfg)
+        with quiet_runner_start(args.verbose):
+            runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+        runner.test()
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
     except (UnsupportedArchitecture, ResultsConflictError, CheckpointMismatchError) as error:
         raise SystemExit(f'error: {error}') from None
+    results = results_of(runner)
     if results is not None:
         print(format_metrics(results))
         print(f'config: {results["config"]["path"]}')

@@ -9,8 +9,9 @@ manifests/README.md under ``--data-root``.
 from __future__ import annotations
 
 from bike_bench import catalog
-from bike_bench.cli.common import (add_config_arguments, config_arg, dataset_arg,
-                                   existing_file, load_config)
+from bike_bench.cli.common import (add_config_arguments, add_verbose_argument,
+                                   config_arg, dataset_arg, existing_file,
+                                   load_config, quiet_runner_start)
 from bike_bench.cli.test import add_evaluation_arguments
 from bike_bench.protocols import ZEROSHOT_VARIANTS
 
@@ -43,16 +44,24 @@ def add_parser(subparsers):
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load a checkpoint holding arbitrary pickled '
                         'objects (only for files whose origin you trust)')
-    parser.add_argument('--out', help='results JSON (default: '
-                        '<work_dir>/results/<run_id>.json)')
+    parser.add_argument('--out', help='results JSON (default: <work_dir>/results/'
+                        '<run_id>_<key8>.json); a file of another run there is '
+                        'refused before anything is evaluated')
+    parser.add_argument('--dump', help='also save per-video raw outputs to this .pkl')
+    add_verbose_argument(parser)
     add_config_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    from bike_bench.checkpoint_io import CheckpointMismatchError, UntrustedCheckpointError
+    from bike_bench.engine.launch import prepare_launcher
     from bike_bench.evaluation.layout import zeroshot_manifests
-    from bike_bench.evaluation.results import format_metrics
-    from bike_bench.evaluation.zeroshot import run_zeroshot
+    from bike_bench.evaluation.results import ResultsConflictError, format_metrics
+    from bike_bench.evaluation.results_hook import results_of
+    from bike_bench.evaluation.zeroshot import zeroshot_test_config
     dataset = args.dataset
     if dataset is None and args.protocol == 'k600':  # its one dataset
         dataset = next(iter(catalog.zeroshot_datasets('k600')), None)
@@ -62,28 +71,29 @@ def run(args) -> int:
         manifests, tables = zeroshot_manifests(dataset, args.data_root, args.protocol)
     else:
         raise SystemExit('give --dataset or --manifest')
-    cfg = load_config(args)
     from bike_bench.datasets.coverage import CoverageError, cover_manifests
-    try:  # videos present / listed, before anything runs
+    cfg = load_config(args)
+    try:  # videos present / listed, before anything runs (--min-coverage)
         manifests = cover_manifests(manifests, dataset or f'zeroshot_{args.protocol}',
                                     args.min_coverage, cfg.work_dir)
     except CoverageError as error:
         raise SystemExit(f'error: {error}') from None
-    from bike_bench.models.pretrained import weights_from_checkpoint
-    weights_from_checkpoint(cfg)  # the checkpoint holds every weight: no download
-    from bike_bench.checkpoint_io import UntrustedCheckpointError
-    from bike_bench.evaluation.results import ResultsConflictError
     try:
-        results = run_zeroshot(cfg, args.checkpoint, manifests, protocol=args.protocol,
-                               scoring=args.scoring, views=args.views,
-                               aggregation=args.aggregation, num_splits=args.splits,
-                               skip_bad_videos=args.skip_bad_videos, class_tables=tables,
-                               dataset_name=dataset, out=args.out,
-                               trust_checkpoint=args.trust_checkpoint)
+        cfg = zeroshot_test_config(
+            cfg, args.checkpoint, manifests, protocol=args.protocol,
+            scoring=args.scoring, views=args.views, aggregation=args.aggregation,
+            num_splits=args.splits, skip_bad_videos=args.skip_bad_videos,
+            class_tables=tables, dataset_name=dataset, out=args.out, dump=args.dump,
+            trust_checkpoint=args.trust_checkpoint)
+        prepare_launcher(cfg)
+        with quiet_runner_start(args.verbose):
+            runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+        runner.test()
     except UntrustedCheckpointError as error:
         raise SystemExit(str(error)) from None
-    except ResultsConflictError as error:
+    except (ResultsConflictError, CheckpointMismatchError) as error:
         raise SystemExit(f'error: {error}') from None
+    results = results_of(runner)
     if results is not None:
         print(format_metrics(results))
         print(f'config: {results["config"]["path"]}')

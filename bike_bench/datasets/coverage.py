@@ -186,19 +186,28 @@ def coverage_record(manifest: Optional[Manifest]) -> Dict[str, Any]:
     return {'coverage': dict(record)} if isinstance(record, dict) else {}
 
 
+def cover_manifest(path, min_coverage: float = DEFAULT_MIN_COVERAGE,
+                   work_dir: str = '.', echo: Callable[[str], None] = print):
+    """:func:`cover_manifests` for one test manifest, named by its dataset and
+    split (``bike-bench test``): the manifest to evaluate; files go to
+    ``work_dir``. A path that is not a manifest file is returned as it is
+    (the evaluation reports it)."""
+    if not isinstance(path, str) or not os.path.isfile(path):
+        return path
+    data = read_manifest(path, check_labels=False)
+    return cover_manifests([path], f'{data.dataset}_{data.split}', min_coverage,
+                           work_dir, echo)[0]
+
+
 def cover_config(cfg, min_coverage: float = DEFAULT_MIN_COVERAGE,
                  echo: Callable[[str], None] = print) -> None:
-    """:func:`cover_manifests` for a config's test manifest (``bike-bench
-    test``): ``test_dataloader.dataset.ann_file`` is replaced by the
-    manifest to evaluate; files go to ``cfg.work_dir``. A config without
-    a test manifest file is left as it is (the evaluation reports it)."""
+    """:func:`cover_manifest` for a config's test manifest:
+    ``test_dataloader.dataset.ann_file`` is replaced by the manifest to
+    evaluate; files go to ``cfg.work_dir``."""
     dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    path = dataset.get('ann_file')
-    if not isinstance(path, str) or not os.path.isfile(path):
-        return
-    data = read_manifest(path, check_labels=False)
-    dataset.ann_file = cover_manifests(
-        [path], f'{data.dataset}_{data.split}', min_coverage, cfg.work_dir, echo)[0]
+    if 'ann_file' in dataset:
+        dataset.ann_file = cover_manifest(dataset.get('ann_file'), min_coverage,
+                                          cfg.work_dir, echo)
 
 
 def cover_configs(cfgs: Sequence, name: str, min_coverage: float, work_dir: str,

@@ -111,8 +111,13 @@ def _has_non_finite(node) -> bool:
     return False
 
 
-def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
+def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None,
+                derivation=None):
     """The config as a file: ``cfg`` itself if it equals its file, else a dump.
+
+    ``derivation``: the label (or list of labels, in order) of the
+    transforms that made ``cfg``, noted as :func:`derive` does (on ``cfg``
+    itself) before it is written.
 
     The dump goes to ``<folder>/<stem>_<hash8>.py`` (default folder
     ``<work_dir>/configs``), is written atomically and read back; the
@@ -121,6 +126,8 @@ def materialize(cfg, folder: Optional[str] = None, stem: Optional[str] = None):
     Raises:
         ConfigDumpError: the file does not read back as the same config.
     """
+    for label in ([derivation] if isinstance(derivation, str) else derivation or []):
+        derive(cfg, label)
     filename = getattr(cfg, 'filename', None)
     if filename and filename.endswith('.py') and os.path.isfile(filename):
         if config_hash(Config.fromfile(filename)) == config_hash(cfg):

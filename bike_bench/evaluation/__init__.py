@@ -7,7 +7,8 @@ from bike_bench import compat as _compat
 
 _compat.apply()
 
-from . import metrics, results_hook, skipping  # noqa: E402,F401
+from . import (checkpoint_hook, metrics, results_hook, skipping,  # noqa: E402,F401
+               view_outputs, zeroshot)
 from .evaluator import SampleIndexEvaluator  # noqa: E402
 from .fusion_metric import FusionAccMetric  # noqa: E402
 from .metrics import (BIKEAccMetric, CharadesMAPMetric, MeanAPMetric,  # noqa: E402

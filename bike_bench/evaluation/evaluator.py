@@ -15,7 +15,9 @@ given it. This covers metrics that know nothing of skipping or padding
 ``DumpResults``).
 
 ``use_sample_index_evaluator(cfg)`` switches a config's evaluators to it;
-``bike_bench.cli.common.build_runner`` does this for every run.
+``bike_bench.evaluation.runner.build_runner`` does this for every training
+run, and the evaluation config (``evaluation.harness.test_config``) for
+every test.
 """
 from __future__ import annotations
 
@@ -129,7 +131,7 @@ class SampleIndexEvaluator(Evaluator):
 _PLAIN_TYPES = (None, 'Evaluator', Evaluator, EVALUATOR_TYPE, SampleIndexEvaluator)
 
 
-def _metric_list(evaluator) -> Optional[List[Any]]:
+def metric_list(evaluator) -> Optional[List[Any]]:
     """The metrics of an evaluator config (list, one metric, or a plain
     ``dict(metrics=...)``); None for a built evaluator or a config naming
     its own evaluator class, which are left alone."""
@@ -147,6 +149,14 @@ def _metric_list(evaluator) -> Optional[List[Any]]:
     return list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
 
 
+def sample_index_evaluator(evaluator):
+    """The evaluator config ``evaluator`` as a ``SampleIndexEvaluator`` over
+    its metrics; a built evaluator, or one naming its own class (other than
+    MMEngine's ``Evaluator``), is returned as it is."""
+    metrics = metric_list(evaluator)
+    return evaluator if metrics is None else dict(type=EVALUATOR_TYPE, metrics=metrics)
+
+
 def use_sample_index_evaluator(cfg, keys: Sequence[str] = ('val_evaluator',
                                                            'test_evaluator')) -> None:
     """Make ``cfg[key]`` a ``SampleIndexEvaluator`` over its metrics, in place.
@@ -155,6 +165,5 @@ def use_sample_index_evaluator(cfg, keys: Sequence[str] = ('val_evaluator',
     than MMEngine's ``Evaluator``), is kept as it is.
     """
     for key in keys:
-        metrics = _metric_list(cfg.get(key))
-        if metrics is not None:
-            cfg[key] = dict(type=EVALUATOR_TYPE, metrics=metrics)
+        if cfg.get(key) is not None:
+            cfg[key] = sample_index_evaluator(cfg[key])

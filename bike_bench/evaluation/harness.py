@@ -1,20 +1,35 @@
-"""``bike-bench test`` as a function: evaluate a checkpoint, write a results file.
+"""``bike-bench test`` as a config: config -> Runner -> test.
 
-``run_test`` derives the config (views, aggregation, skip handling, exact
-counting), writes it (``engine.run_config.materialize``), builds MMEngine's
-Runner from that file, loads the checkpoint strictly and runs
-``runner.test()``; the registered ``ResultsFileHook`` writes the results
-JSON. The pieces are shared with the zero-shot and few-shot protocols.
+As MMAction2's tools/test.py, a test is the config, its ``load_from`` the
+checkpoint, built by MMEngine's ``Runner.from_cfg`` and run with
+``runner.test()``. :func:`test_config` is the one transform from an
+experiment config to that file: test views, aggregation, the unreadable-video
+policy, the skip-aware loop and collate, a counting metric under the
+sample-index evaluator, CLIP backbones built without a download (the
+checkpoint holds every weight), ``load_from`` = the checkpoint with the hook
+that loads it strictly and weights-only (``CheckpointLoaderHook``), and the
+hook that writes the results file (``ResultsFileHook``) in ``custom_hooks``.
+It writes the result (``engine.run_config.materialize``) and returns the
+file read back, so ``Runner.from_cfg(Config.fromfile(path)).test()`` with
+plain MMEngine reproduces the run and its results file.
 """
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from bike_bench.evaluation.views import Views, pack_sample_index, views_from_option
+from bike_bench.evaluation.evaluator import metric_list, sample_index_evaluator
+# The record builders are re-exported for callers of the harness.
+from bike_bench.evaluation.records import (checkpoint_record, dataset_record,  # noqa: F401
+                                           default_run_id, eval_keys,
+                                           metric_details, model_record)
+from bike_bench.evaluation.views import (Views, parse_views, pipeline_views,
+                                         sample_index_pipeline, views_pipeline)
 
 AGGREGATIONS = ('official', 'mean')
+# What every evaluation config imports, so its file runs under plain MMEngine.
+EVAL_IMPORTS = ('bike_bench.models', 'bike_bench.datasets', 'bike_bench.engine',
+                'bike_bench.evaluation')
 
 
 def _as_list(value) -> List[dict]:
@@ -38,30 +53,35 @@ def _is_manifest_dataset(dataset_type) -> bool:
     return isinstance(cls, type) and issubclass(cls, ManifestVideoDataset)
 
 
-def prepare_eval_config(cfg, *, views: Optional[str] = None,
-                        aggregation: Optional[str] = None,
-                        skip_bad_videos: bool = False,
-                        loader: str = 'test_dataloader') -> Tuple[Views, str]:
-    """Set views, aggregation and skip handling of ``cfg[loader]`` in place.
-
-    Returns the views and aggregation in effect. Unreadable videos raise
-    (naming the file) unless ``skip_bad_videos``; then they are left out of
-    the model's batch and listed in the results file.
-    """
+def _evaluation_settings(cfg, views: Optional[str], aggregation: Optional[str],
+                         skip_bad_videos: bool, loader: str
+                         ) -> Tuple[Views, str, List[str]]:
+    """Views, aggregation, skip handling and exact counting of ``cfg[loader]``,
+    in place; returns the views and aggregation in effect and the labels of
+    what changed (for ``run_source.derivation``)."""
     import bike_bench.evaluation  # noqa: F401  (registers loops, metrics)
-    from bike_bench.engine.run_config import derive
-    from bike_bench.evaluation.provenance import config_hash
-    views_used = views_from_option(cfg, views, loader)
-    after_views = config_hash(cfg)
-    pack_sample_index(cfg, loader)
+    labels: List[str] = []
+    dataloader = cfg.get(loader)
+    if not dataloader or 'dataset' not in dataloader:
+        raise ValueError(f'the config has no {loader}.dataset')
+    dataset = dataloader['dataset']
+    if 'pipeline' not in dataset:
+        raise ValueError(f'{loader}.dataset ({dataset.get("type")}) has no '
+                         'pipeline to set views in')
+    views_used = pipeline_views(dataset['pipeline'], loader)
+    if views and parse_views(views) != views_used:
+        current, views_used = views_used, parse_views(views)
+        dataset['pipeline'] = views_pipeline(dataset['pipeline'], views_used, loader)
+        labels.append(f'views {views_used.label} ({loader}; the config has '
+                      f'{current.label})')
+    before = cfg.to_dict()
+    dataset['pipeline'] = sample_index_pipeline(dataset['pipeline'])
     if aggregation is not None:
         if aggregation not in AGGREGATIONS:
             raise ValueError(f'aggregation must be one of {AGGREGATIONS}, '
                              f'not {aggregation!r}')
         cfg.model.aggregation = aggregation
     aggregation_used = cfg.model.get('aggregation', 'official')
-    dataloader = cfg[loader]
-    dataset = dataloader['dataset']
     if _is_manifest_dataset(dataset.get('type')):
         if skip_bad_videos:  # otherwise the config's own setting stands
             dataset['on_error'] = 'skip'
@@ -77,139 +97,70 @@ def prepare_eval_config(cfg, *, views: Optional[str] = None,
     loop_key, plain = (('test_cfg', 'TestLoop') if loader == 'test_dataloader'
                        else ('val_cfg', 'ValLoop'))
     loop = dict(cfg.get(loop_key) or {})
-    if loop.get('type', plain) not in (plain, f'SkipAware{plain}'):
+    # Loops that leave skipped videos out of the model's batch and pass them on.
+    skip_aware = (f'SkipAware{plain}',) + (('ViewOutputsTestLoop',) if plain == 'TestLoop'
+                                            else ())
+    if loop.get('type', plain) not in (plain,) + skip_aware:
         raise ValueError(f'{loop_key} uses the custom loop {loop["type"]}; '
                          f'bike-bench evaluation needs SkipAware{plain}')
-    if loop.get('type') != f'SkipAware{plain}':
+    if loop.get('type') not in skip_aware:
         loop['type'] = f'SkipAware{plain}'
         cfg[loop_key] = loop
     evaluator_key = 'test_evaluator' if loader == 'test_dataloader' else 'val_evaluator'
-    metrics = _as_list(cfg.get(evaluator_key))
-    if not any(_is_counting(metric) for metric in metrics):
+    evaluator = cfg.get(evaluator_key)
+    metrics = [] if evaluator is None else metric_list(evaluator)
+    if metrics is not None and not any(_is_counting(metric) for metric in metrics):
         # The config's own metrics cannot count skipped/padded videos.
-        cfg[evaluator_key] = metrics + [dict(type='VideoCountMetric')]
-    if config_hash(cfg) != after_views:
-        derive(cfg, 'bike-bench evaluation: skip-aware loop and collate, counting '
-               f'metric, sample_idx packed, on_error={dataset.get("on_error")}'
-               + (f', aggregation={aggregation}' if aggregation else ''))
+        metrics = metrics + [dict(type='VideoCountMetric')]
+        cfg[evaluator_key] = (dict(evaluator, metrics=metrics)
+                              if isinstance(evaluator, dict) and 'metrics' in evaluator
+                              else metrics)
+    if cfg.to_dict() != before:
+        labels.append('bike-bench evaluation: skip-aware loop and collate, counting '
+                      f'metric, sample_idx packed, on_error={dataset.get("on_error")}'
+                      + (f', aggregation={aggregation}' if aggregation else ''))
+    return views_used, aggregation_used, labels
+
+
+def prepare_eval_config(cfg, *, views: Optional[str] = None,
+                        aggregation: Optional[str] = None,
+                        skip_bad_videos: bool = False,
+                        loader: str = 'test_dataloader') -> Tuple[Views, str]:
+    """Set views, aggregation and skip handling of ``cfg[loader]`` in place.
+
+    Returns the views and aggregation in effect. Unreadable videos raise
+    (naming the file) unless ``skip_bad_videos``; then they are left out of
+    the model's batch and listed in the results file. (A test's whole
+    config: :func:`test_config`.)
+    """
+    from bike_bench.engine.run_config import derive
+    views_used, aggregation_used, labels = _evaluation_settings(
+        cfg, views, aggregation, skip_bad_videos, loader)
+    for label in labels:
+        derive(cfg, label)
     return views_used, aggregation_used
 
 
-def checkpoint_record(path: str) -> Dict[str, Any]:
-    from bike_bench.utils.hashing import file_sha256
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    return dict(path=os.path.abspath(path), sha256=file_sha256(path))
+def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
+                aggregation: Optional[str] = None, skip_bad_videos: bool = False,
+                out: Optional[str] = None, run_id: Optional[str] = None,
+                protocol: Optional[Dict[str, Any]] = None,
+                trust_checkpoint: bool = False, replace: bool = False,
+                extra: Optional[Dict[str, Any]] = None, dump: Optional[str] = None,
+                stem: Optional[str] = None, label: Optional[str] = None,
+                dataset_name: Optional[str] = None):
+    """The config file that tests ``checkpoint``: written, and read back.
 
-
-def dataset_record(dataset) -> Dict[str, Any]:
-    manifest = getattr(dataset, 'manifest', None)
-    if manifest is None:
-        raise ValueError(f'{type(dataset).__name__} has no manifest: results '
-                         'files need a ManifestVideoDataset for provenance')
-    from bike_bench.datasets.coverage import coverage_record  # present / listed
-    return dict(name=manifest.dataset, split=manifest.split,
-                manifest=os.path.abspath(manifest.path) if manifest.path else None,
-                manifest_hash=manifest.content_hash,
-                num_classes=manifest.num_classes, num_videos=len(manifest.entries),
-                **coverage_record(manifest))
-
-
-def metric_details(metrics) -> Dict[str, Any]:
-    """Counts, skipped list, per-class results and options of the metrics.
-
-    Every counting metric saw the same videos; a disagreement is an error.
-    """
-    from bike_bench.evaluation.metrics.base import CountMismatchError
-    details = [m for m in metrics if getattr(m, 'details', None)]
-    if not details:
-        raise CountMismatchError('no bike-bench metric recorded counts')
-    counts = details[0].details['counts']
-    for metric in details[1:]:
-        if metric.details['counts'] != counts:
-            raise CountMismatchError(f'metrics disagree on counts: {counts} vs '
-                                     f'{metric.details["counts"]}')
-    per_class = {type(m).__name__: m.details['per_class'] for m in details
-                 if m.details.get('per_class')}
-    options = {type(m).__name__: m.details.get('options', {}) for m in details}
-    confusion = {type(m).__name__: m.details['confusion'] for m in details
-                 if m.details.get('confusion')}
-    return dict(counts=dict(counts), skipped=details[0].details['skipped'],
-                per_class=per_class, metric_options=options, confusion=confusion)
-
-
-def default_run_id(kind: str, dataset: Dict[str, Any], views: str,
-                   aggregation: str, checkpoint: str) -> str:
-    stem = os.path.splitext(os.path.basename(checkpoint))[0]
-    name = f'{dataset["name"]}-{dataset["split"]}' if dataset.get('split') else dataset['name']
-    return f'{kind}_{name}_{views}_{aggregation}_{stem}'.replace(os.sep, '-')
-
-
-def model_record(model) -> Dict[str, Any]:
-    """The architecture that ran: class, parameter count, and a signature
-    (SHA-256 of every state-dict entry's name and shape)."""
-    import hashlib
-    from mmengine.model import is_model_wrapper
-    model = model.module if is_model_wrapper(model) else model
-    state = model.state_dict()
-    lines = '\n'.join(f'{name}:{tuple(value.shape)}' for name, value in state.items())
-    return dict(type=type(model).__name__,
-                params=int(sum(p.numel() for p in model.parameters())),
-                signature=hashlib.sha256(lines.encode()).hexdigest())
-
-
-def eval_keys(cfg, checkpoint_sha: str, manifest_hashes, **options) -> Dict[str, str]:
-    """Run keys of an evaluation: config content, checkpoint, manifests, options."""
-    from bike_bench.evaluation.provenance import config_key_hash, run_key
-    return run_key(dict(config=config_key_hash(cfg), checkpoint=checkpoint_sha,
-                        manifests=list(manifest_hashes), **options))
-
-
-def _plain(metrics: Dict[str, Any]) -> Dict[str, Any]:
-    return {key: float(value) if isinstance(value, (int, float)) or hasattr(value, 'item')
-            else value for key, value in metrics.items()}
-
-
-def build_runner_with_checkpoint(cfg, checkpoint: str, trust: bool = False):
-    """A Runner for ``cfg`` whose model holds ``checkpoint``, loaded strictly.
-
-    Official-layout checkpoints are converted first (once, under the work
-    dir). As MMAction2's tools/test.py, the checkpoint takes the place of
-    the config's ``load_from``; it is loaded with MMEngine's
-    ``runner.load_checkpoint(strict=True)``, weights-only
-    (``checkpoint_io.load_into_runner``).
-    """
-    from bike_bench.checkpoint_io import load_into_runner
-    from bike_bench.cli.common import build_runner
-    from bike_bench.models.convert import prepare_checkpoint_for_test
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    loadable = prepare_checkpoint_for_test(checkpoint, cfg.work_dir, trust)
-    # A copy: the caller's config stays the recorded file.
-    cfg = copy.deepcopy(cfg)
-    cfg.load_from = None
-    cfg.resume = False
-    runner = build_runner(cfg)
-    # The checkpoint's meta (training classes) is recorded with the results.
-    runner.bike_checkpoint_meta = load_into_runner(runner, loadable, trust)
-    return runner
-
-
-def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
-             aggregation: Optional[str] = None, skip_bad_videos: bool = False,
-             out: Optional[str] = None, run_id: Optional[str] = None,
-             protocol: Optional[Dict[str, Any]] = None,
-             trust_checkpoint: bool = False, replace: bool = False,
-             extra: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
-    """Evaluate ``checkpoint`` on the config's test set; write a results file.
-
-    The checkpoint may be an MMEngine checkpoint or one in the official BIKE
-    release layout (converted on the fly). It is loaded strictly: a missing
-    or unexpected key is an error naming it, not a warning.
+    ``cfg`` is copied, not modified. The transform (module docstring) is
+    applied before the file is written, so the file holds all of it:
+    ``load_from`` is the checkpoint, ``custom_hooks`` ends with
+    ``CheckpointLoaderHook`` and ``ResultsFileHook``.
 
     Args:
-        cfg: an MMEngine ``Config`` (copied, not modified).
-        checkpoint: the checkpoint to load.
+        cfg: an MMEngine ``Config``.
+        checkpoint: the checkpoint to test: an MMEngine checkpoint or one in
+            the official BIKE release layout (converted on the fly), loaded
+            strictly (a missing or unexpected key is an error naming it).
         views: ``'CxS'`` to override the config's test views.
         aggregation: ``'official'`` or ``'mean'`` (default: the config's).
         skip_bad_videos: skip unreadable videos (listed in the results file)
@@ -217,49 +168,101 @@ def run_test(cfg, checkpoint: str, *, views: Optional[str] = None,
         out: results file; default ``<work_dir>/results/<run_id>_<key8>.json``
             (``key8``: the start of the inputs key, so runs on different
             manifests that share dataset and split names keep both files).
-        protocol: protocol description to record (default ``{'name': 'test'}``).
+        run_id, protocol, replace, extra, dataset_name: ``ResultsFileHook`` arguments
+            (protocol default ``{'name': 'test'}``; ``replace``: replace
+            whatever file is at the results path, for callers that decided to
+            rerun; by default a file of another run is refused).
         trust_checkpoint: load a checkpoint that holds arbitrary pickled
             objects (can run code from the file); refused by default.
-        replace: replace whatever file is at the results path (callers that
-            decided to rerun); by default a file of another run is refused
-            (``ResultsConflictError``).
-        extra: more top-level fields for the results file.
+        dump: also save per-video scores to this ``.pkl`` (MMEngine's
+            ``DumpResults``).
+        stem, label: the written file's name stem and the derivation label.
 
-    The config is written (``materialize``) before the Runner is built;
-    ``config.path`` in the results names that file, so ``bike-bench test
-    <config.path> <checkpoint>`` runs the same evaluation again.
+    Returns:
+        The ``Config`` read back from the written file (``filename`` is it).
+
+    Raises:
+        FileNotFoundError: no file at ``checkpoint``.
+        ValueError: views, aggregation or skip policy the config cannot take.
+    """
+    import os
+    from bike_bench.engine.run_config import materialize
+    from bike_bench.evaluation.provenance import code_identity
+    from bike_bench.models.pretrained import backbones_from_checkpoint
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    code_identity()  # before this run writes anything
+    cfg = copy.deepcopy(cfg)
+    given = cfg.to_dict()
+    views_used, aggregation_used, labels = _evaluation_settings(
+        cfg, views, aggregation, skip_bad_videos, 'test_dataloader')
+    # The checkpoint holds every weight: no CLIP download.
+    backbones_from_checkpoint(cfg.model)
+    for key in ('val_evaluator', 'test_evaluator'):
+        if cfg.get(key) is not None:  # every metric counts each video once
+            cfg[key] = sample_index_evaluator(cfg[key])
+    if dump:
+        evaluator = cfg.test_evaluator
+        metrics = _as_list(evaluator['metrics'])
+        if dict(type='DumpResults', out_file_path=dump) not in metrics:
+            evaluator['metrics'] = metrics + [dict(type='DumpResults', out_file_path=dump)]
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    # A config written here before keeps its hooks' settings where no option
+    # is given (options merge into the config, as --cfg-options do).
+    hooks = _as_list(cfg.get('custom_hooks'))
+    kept = {h.get('type'): dict(h) for h in hooks
+            if h.get('type') in ('CheckpointLoaderHook', 'ResultsFileHook')}
+    loader = kept.get('CheckpointLoaderHook') or dict(type='CheckpointLoaderHook')
+    if trust_checkpoint or 'trust' not in loader:
+        loader['trust'] = bool(trust_checkpoint)
+    results = kept.get('ResultsFileHook') or dict(type='ResultsFileHook')
+    for name, value in dict(out=out, run_id=run_id, protocol=protocol, extra=extra,
+                            dataset_name=dataset_name).items():
+        if value is not None:
+            results[name] = value
+    if replace:
+        results['replace'] = True
+    cfg.custom_hooks = [h for h in hooks if h.get('type') not in kept] + [loader, results]
+    imports = dict(cfg.get('custom_imports') or {})
+    names = _as_list(imports.get('imports'))
+    imports['imports'] = names + [name for name in EVAL_IMPORTS if name not in names]
+    imports.setdefault('allow_failed_imports', False)
+    cfg.custom_imports = imports
+    cfg.default_scope = cfg.get('default_scope') or 'mmaction'
+    if cfg.to_dict() != given:  # not already this test's file
+        labels.append(label or f'bike-bench test of {os.path.basename(checkpoint)} '
+                      f'(views {views_used.label}, aggregation {aggregation_used})')
+    return materialize(cfg, stem=stem, derivation=labels)
+
+
+def runner_test(cfg):
+    """``Runner.from_cfg(cfg).test()`` (or the config's ``runner_type``);
+    returns the runner."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    runner.test()
+    return runner
+
+
+def run_test(cfg, checkpoint: str, **options) -> Optional[Dict[str, Any]]:
+    """Evaluate ``checkpoint`` on the config's test set; write a results file.
+
+    :func:`test_config` (``options`` are its keyword arguments), then
+    MMEngine's Runner. ``config.path`` in the results names the written
+    file, so ``bike-bench test <config.path> <checkpoint>`` (or plain
+    MMEngine on that file) runs the same evaluation again.
 
     Returns:
         The results dict (main process; ``None`` on other ranks). Its path
         is under the ``'path'`` key.
     """
-    from bike_bench.engine.run_config import materialize
-    from bike_bench.evaluation.provenance import code_identity
-    from bike_bench.evaluation.results_hook import ResultsFileHook
-
-    code_identity()  # before this run writes anything
-    cfg = copy.deepcopy(cfg)
-    prepare_eval_config(cfg, views=views, aggregation=aggregation,
-                        skip_bad_videos=skip_bad_videos)
-    cfg = materialize(cfg)  # the file that runs; results point to it
-    runner = build_runner_with_checkpoint(cfg, checkpoint, trust_checkpoint)
-    fast_path = _fast_path_extra(runner.model)
-    if fast_path:
-        extra = dict(extra or {}, **fast_path)
-    hook = ResultsFileHook(checkpoint=checkpoint, out=out, run_id=run_id,
-                           protocol=protocol, replace=replace, extra=extra,
-                           config=cfg)
-    runner.register_hook(hook)
-    runner.test()
-    return hook.results
-
-
-def _fast_path_extra(model) -> Optional[dict]:
-    """``{'fast_path': ...}``: whether the official fp32 image encoder or the
-    GPU fast path (which levers, and their status) computed the results."""
-    model = getattr(model, 'module', model)  # DDP wrapper
-    record = getattr(model, 'fast_path_record', None)
-    return {'fast_path': record()} if record is not None else None
+    from bike_bench.engine.launch import prepare_launcher
+    from bike_bench.evaluation.results_hook import results_of
+    cfg = test_config(cfg, checkpoint, **options)
+    prepare_launcher(cfg)
+    return results_of(runner_test(cfg))
 
 
 def _cuda_available() -> bool:

@@ -24,6 +24,8 @@ from bike_bench.paths import display_path, source_checkout
 from bike_bench.utils.command import command_line
 from bike_bench.utils.hashing import json_sha256
 
+from bike_bench.engine.run_config import json_safe  # noqa: F401
+
 PACKAGES = ('bike-bench', 'torch', 'torchvision', 'mmengine', 'mmcv-lite', 'mmcv',
             'mmaction2', 'open_clip_torch', 'decord', 'av', 'torchcodec', 'numpy', 'opencv-python',
             'opencv-contrib-python', 'opencv-python-headless',

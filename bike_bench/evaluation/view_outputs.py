@@ -4,21 +4,19 @@ Protocols that score one forward pass several ways (zero-shot class
 subsets) need what comes before aggregation: the head's raw logits for every
 view and class (``outputs='logits'``), or the image encoder's per-frame
 features (``outputs='frames'``, the official zero-shot split scoring). The
-records are gathered from all ranks and de-duplicated by dataset index like
-the metrics' (``gather_records``); skipped videos are carried along.
+metrics it feeds gather them from all ranks and de-duplicate them by dataset
+index (``VideoRecordMetric``); skipped videos are carried along.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import torch
-from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner.loops import TestLoop
 
 from mmaction.registry import LOOPS
 
-from bike_bench.evaluation.metrics.base import gather_records
 from bike_bench.evaluation.skipping import model_batch
 
 
@@ -28,16 +26,20 @@ def unwrap_model(model):
 
 @LOOPS.register_module()
 class ViewOutputsTestLoop(TestLoop):
-    """Runs the test set once and keeps per-video raw outputs.
+    """Runs the test set once and hands per-video raw outputs to the metrics.
 
     Args:
         outputs: ``'logits'`` (``(V, A)`` raw head logits per video) or
             ``'frames'`` (``(V*T, D)`` image features per video).
-        evaluator: unused metrics may be given (MMEngine requires one).
+        evaluator: the metrics (e.g. ``ZeroShotMetric``); each gets, per
+            batch, one data sample per video (``sample_idx``, ``gt_label``
+            and ``logits`` / ``frames``) and the batch's skipped videos, as
+            MMEngine's ``TestLoop`` hands it predictions. A metric with a
+            ``bind_model(model)`` method is given the model before it
+            evaluates (e.g. for the class text features).
 
-    After ``run``, ``self.records`` (main process) holds one dict per
-    dataset index: ``index``, ``label`` and ``logits`` / ``frames``, or
-    ``skipped``.
+    The metrics' values are the loop's result and reach ``after_test_epoch``
+    (where ``ResultsFileHook`` writes the results file).
     """
 
     def __init__(self, runner, dataloader, evaluator=None, outputs: str = 'logits',
@@ -46,35 +48,31 @@ class ViewOutputsTestLoop(TestLoop):
             raise ValueError(f'outputs must be logits or frames, not {outputs!r}')
         super().__init__(runner, dataloader, evaluator or [], fp16=fp16)
         self.outputs = outputs
-        self.records: Optional[List[Dict[str, Any]]] = None
 
     def run(self) -> dict:
         self.runner.call_hook('before_test')
         self.runner.call_hook('before_test_epoch')
         self.runner.model.eval()
-        local: List[Dict[str, Any]] = []
         for idx, data_batch in enumerate(self.dataloader):
             self.runner.call_hook('before_test_iter', batch_idx=idx, data_batch=data_batch)
-            local.extend(self._run_batch(data_batch))
+            samples = self._run_batch(data_batch)
+            self.evaluator.process(data_samples=samples, data_batch=data_batch)
             self.runner.call_hook('after_test_iter', batch_idx=idx,
                                   data_batch=data_batch, outputs=None)
-        records = gather_records(local, len(self.dataloader.dataset))
-        metrics: Dict[str, Any] = {}
-        if is_main_process():  # only the main process scores the protocol
-            self.records = records
-            metrics = dict(videos=sum('skipped' not in r for r in self.records))
+        model = unwrap_model(self.runner.model)
+        for metric in self.evaluator.metrics:
+            if hasattr(metric, 'bind_model'):
+                metric.bind_model(model)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
         self.runner.call_hook('after_test_epoch', metrics=metrics)
         self.runner.call_hook('after_test')
         return metrics
 
     @torch.no_grad()
     def _run_batch(self, data_batch: Dict[str, Any]) -> List[Dict[str, Any]]:
-        records = [dict(index=item.get('index'), skipped=dict(
-            path=item.get('path'), reason=item.get('reason')))
-            for item in data_batch.get('skipped', ())]
         batch = model_batch(data_batch)
         if not batch.get('data_samples'):
-            return records
+            return []
         model = unwrap_model(self.runner.model)
         data = model.data_preprocessor(batch, False)
         inputs = data['inputs']
@@ -84,8 +82,7 @@ class ViewOutputsTestLoop(TestLoop):
             features = model.frame_features(inputs)  # (B, V, T, D)
             values = features.flatten(1, 2)
         values = values.float().cpu().numpy()
-        for sample, value in zip(data['data_samples'], values):
-            records.append({'index': sample.metainfo.get('sample_idx'),
-                            'label': sample.gt_label.cpu().numpy().reshape(-1),
-                            self.outputs: value})
-        return records
+        return [{'sample_idx': sample.metainfo.get('sample_idx'),
+                 'gt_label': sample.gt_label.cpu().numpy().reshape(-1),
+                 self.outputs: value}
+                for sample, value in zip(data['data_samples'], values)]

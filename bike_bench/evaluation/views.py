@@ -50,16 +50,16 @@ def config_views(cfg, loader: str = 'test_dataloader') -> Views:
     return pipeline_views(_dataset_cfg(cfg, loader)['pipeline'], loader)
 
 
-def set_views(cfg, views: Union[str, Views], loader: str = 'test_dataloader') -> Views:
-    """Rewrite ``cfg[loader]``'s pipeline in place for ``views``.
+def views_pipeline(pipeline: List[dict], views: Union[str, Views],
+                   loader: str = 'test_dataloader') -> List[dict]:
+    """A copy of ``pipeline`` producing ``views``.
 
     The sampler becomes ``BIKESampleFrames(mode='test', num_clips=C)``
     (segments kept); the crop becomes ``BIKECenterCrop`` (S=1) or
     ``OfficialThreeCrop`` (S=3) with the same crop size.
     """
     views = parse_views(views)
-    dataset = _dataset_cfg(cfg, loader)
-    pipeline = [dict(step) for step in dataset['pipeline']]
+    pipeline = [dict(step) for step in pipeline]
     i = _find(pipeline, {SAMPLER}, 'frame sampler', loader)
     sampler = dict(pipeline[i], mode='test', num_clips=views.clips)
     sampler.pop('train_sampling', None)
@@ -67,21 +67,34 @@ def set_views(cfg, views: Union[str, Views], loader: str = 'test_dataloader') ->
     i = _find(pipeline, CROP_TYPES, 'crop transform', loader)
     crop_size = pipeline[i].get('crop_size', 224)
     pipeline[i] = dict(type=CROPS[views.crops], crop_size=crop_size)
-    dataset['pipeline'] = pipeline
-    return views
+    return pipeline
 
 
-def pack_sample_index(cfg, loader: str = 'test_dataloader') -> None:
-    """Make ``PackActionInputs`` keep ``sample_idx`` (metrics count by it)."""
-    dataset = _dataset_cfg(cfg, loader)
-    pipeline = [dict(step) for step in dataset['pipeline']]
+def sample_index_pipeline(pipeline: List[dict]) -> List[dict]:
+    """A copy of ``pipeline`` whose ``PackActionInputs`` keeps ``sample_idx``
+    (metrics count by it)."""
+    pipeline = [dict(step) for step in pipeline]
     for step in pipeline:
         if step.get('type') == 'PackActionInputs':
             keys = tuple(step.get('meta_keys', ('img_shape', 'img_key',
                                                 'video_id', 'timestamp')))
             if 'sample_idx' not in keys:
                 step['meta_keys'] = keys + ('sample_idx',)
-    dataset['pipeline'] = pipeline
+    return pipeline
+
+
+def set_views(cfg, views: Union[str, Views], loader: str = 'test_dataloader') -> Views:
+    """Rewrite ``cfg[loader]``'s pipeline in place for ``views``
+    (:func:`views_pipeline`)."""
+    dataset = _dataset_cfg(cfg, loader)
+    dataset['pipeline'] = views_pipeline(dataset['pipeline'], views, loader)
+    return parse_views(views)
+
+
+def pack_sample_index(cfg, loader: str = 'test_dataloader') -> None:
+    """Make ``PackActionInputs`` keep ``sample_idx`` (metrics count by it)."""
+    dataset = _dataset_cfg(cfg, loader)
+    dataset['pipeline'] = sample_index_pipeline(dataset['pipeline'])
 
 
 def views_from_option(cfg, option: Optional[str],

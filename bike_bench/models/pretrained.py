@@ -92,6 +92,11 @@ def weights_from_checkpoint(cfg) -> List[str]:
         (pretrained 'openai' names the weights)']`` (empty when none asked
         for pretrained weights).
     """
+    return backbones_from_checkpoint(cfg['model'])
+
+
+def backbones_from_checkpoint(model_cfg) -> List[str]:
+    """:func:`weights_from_checkpoint` on a model config (``cfg.model``)."""
     changed: List[str] = []
-    _walk(cfg['model'], 'model', changed)
+    _walk(model_cfg, 'model', changed)
     return changed

@@ -10,6 +10,7 @@ lives here instead of ``if/elif`` chains in every caller.
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Dict, List, Optional, Type
 

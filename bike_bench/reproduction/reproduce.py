@@ -43,6 +43,32 @@ SYNTH_VIDEOS_PER_CLASS = 12
 SYNTH_ZEROSHOT_CLASSES = 10
 
 
+def reuse_or_run(progress: _Progress, outcome: Outcome, name: str,
+                 done: Optional[dict], keys: Dict[str, str], keep_stale: bool,
+                 running: str) -> Optional[str]:
+    """Whether a run's existing results file ``done`` stands (``None``: kept,
+    counted in ``outcome`` and shown as a step) or the run goes ahead (the
+    step's line, ``running``, said stale where it is).
+
+    A file with the current run key is done; one of the same inputs measured
+    with other code is *stale*: run again, or kept when ``keep_stale``;
+    anything else (absent, other inputs) runs (``run_files.previous_state``).
+    """
+    state = previous_state(done, keys)
+    if state == 'current':
+        with progress.step(name, 'done, skipped'):
+            outcome.skipped.append(name)
+        return None
+    if state == 'stale' and keep_stale:
+        with progress.step(name, f'stale (measured with {measured_with(done)}'
+                           '), kept as --keep-stale asks'):
+            outcome.stale.append(name)
+        return None
+    if state == 'stale':
+        return f'stale: measured with {measured_with(done)}; running again: {running}'
+    return running
+
+
 # --------------------------------------------------------------------- smoke
 class SmokeRunner:
     """Runs smoke twins in dependency order, reusing finished runs."""
@@ -174,7 +200,7 @@ class SmokeRunner:
 
     def checkpoint(self, twin: SmokeTwin) -> str:
         """The trained checkpoint of a twin, training it if needed."""
-        from bike_bench.cli.common import build_runner
+        from bike_bench.evaluation.runner import build_runner
         entry = self._representative(twin, [])
         key = self.key(twin, entry)
         work_dir = os.path.join(self.work_dir, twin.id)
@@ -236,20 +262,10 @@ class SmokeRunner:
             keys = self.result_keys(twin, entry)
             out = os.path.join(self.runs_dir, f'{twin_id}.json')
             done = None if self.rerun else read_valid_results(out)
-            state = previous_state(done, keys)
-            if state == 'current':
-                with progress.step(twin_id, 'done, skipped'):
-                    self.outcome.skipped.append(twin_id)
+            action = reuse_or_run(progress, self.outcome, twin_id, done, keys,
+                                  self.keep_stale, f'running ({twin.protocol})')
+            if action is None:
                 continue
-            if state == 'stale' and self.keep_stale:
-                with progress.step(twin_id, f'stale (measured with {measured_with(done)}'
-                                   '), kept as --keep-stale asks'):
-                    self.outcome.stale.append(twin_id)
-                continue
-            action = f'running ({twin.protocol})'
-            if state == 'stale':
-                action = (f'stale: measured with {measured_with(done)}; '
-                          f'running again ({twin.protocol})')
             dispatch_smoke(self, twin, entries, action, progress)
         return self.outcome
 
@@ -361,20 +377,10 @@ def run_full(entries: Sequence[Experiment], data_root: str, checkpoints: Optiona
                         [read_manifest(m, check_labels=False).content_hash
                          for m in manifests]])
         out = os.path.join(out_dir, f'{entry.id}.json')
-        done = read_valid_results(out)
-        state = previous_state(done, keys)
-        if state == 'current':
-            with progress.step(entry.id, 'done, skipped'):
-                outcome.skipped.append(entry.id)
+        action = reuse_or_run(progress, outcome, entry.id, read_valid_results(out), keys,
+                              keep_stale, f'evaluating ({entry.protocol}, {entry.views})')
+        if action is None:
             continue
-        if state == 'stale' and keep_stale:
-            with progress.step(entry.id, f'stale (measured with {measured_with(done)}'
-                               '), kept as --keep-stale asks'):
-                outcome.stale.append(entry.id)
-            continue
-        action = f'evaluating ({entry.protocol}, {entry.views})'
-        if state == 'stale':
-            action = f'stale: measured with {measured_with(done)}; ' + action
         job = FullEvalJob(name=f'full/{entry.id}', entry=entry, cfgs=cfgs,
                           checkpoint=checkpoint, manifests=manifests, out=out, keys=keys,
                           scratch=os.path.join(work_dir, 'full', entry.id, 'run.json'))

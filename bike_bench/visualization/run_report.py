@@ -15,6 +15,12 @@ Writes under ``DIR``:
   in the same folder;
 - ``index.md``: the run's metrics and links to all of the above.
 
+A few-shot summary (``fewshot_summary.json``, which ``bike-bench fewshot``
+prints) is reported too: its mean ± std table and the per-seed figure
+from the results files it lists.
+
+Figure titles are wrapped to the figure's width.
+
 Raises ``FileNotFoundError`` / ``ValueError`` for a missing or invalid
 results file.
 """
@@ -40,12 +46,23 @@ def _plt():
     return plt
 
 
+def _title(ax, fig, text: str, fontsize: float = 10.0) -> None:
+    """``ax``'s title wrapped to the figure's width (long run ids would be
+    cut at the right edge); ``tight_layout`` then makes room for the lines."""
+    import textwrap
+    width = max(20, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))
+    ax.set_title('\n'.join(textwrap.wrap(text, width, break_on_hyphens=False,
+                                         break_long_words=True)), fontsize=fontsize)
+
+
 def per_class_rows(results: dict) -> List[dict]:
-    """``[{class, accuracy, videos}]`` of the first metric with per-class data."""
+    """``[{class, accuracy, videos}]`` of the first metric with per-class data
+    (a zero-shot file written before per-class counts gives accuracies only)."""
     for per_class in (results.get('per_class') or {}).values():
         if isinstance(per_class, dict) and per_class:
             return [dict(metric_class=name, accuracy=v.get('accuracy'), videos=v.get('videos'))
-                    for name, v in per_class.items() if isinstance(v, dict)]
+                    if isinstance(v, dict) else dict(metric_class=name, accuracy=v, videos=None)
+                    for name, v in per_class.items() if isinstance(v, (dict, float, type(None)))]
     return []
 
 
@@ -109,6 +126,13 @@ def fewshot_means(path: str, results: dict,
 def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     """Write the report of ``results_path`` under ``out_dir``; returns {what: path}."""
     import pandas as pd
+    with open(results_path, encoding='utf-8') as handle:
+        try:
+            loaded = json.load(handle)
+        except json.JSONDecodeError:
+            loaded = None
+    if is_fewshot_summary(loaded):
+        return write_fewshot_summary_report(results_path, loaded, out_dir)
     results = validate_results(results_path)
     os.makedirs(out_dir, exist_ok=True)
     plt = _plt()
@@ -136,7 +160,7 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
                 ax.text(j, i, str(count), ha='center', va='center', fontsize=7)
         ax.set_xlabel('predicted')
         ax.set_ylabel('true')
-        ax.set_title(f'{run_id}: confusion')
+        _title(ax, fig, f'{run_id}: confusion')
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, 'confusion.png'), dpi=100)
         plt.close(fig)
@@ -150,7 +174,7 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
         ax.axvline(mean, color='k', linestyle='--', label=f'mean {mean:.1f} %')
         ax.set_xlabel('split top-1 (%)')
         ax.set_ylabel('splits')
-        ax.set_title(f'{run_id}: {len(splits)} zero-shot splits')
+        _title(ax, fig, f'{run_id}: {len(splits)} zero-shot splits')
         ax.legend()
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, 'zeroshot_splits.png'), dpi=100)
@@ -169,7 +193,7 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
         ax.set_xticks(sorted(means))
         ax.set_xlabel('shots per class')
         ax.set_ylabel('top-1 (%)')
-        ax.set_title(f'{run_id}: few-shot')
+        _title(ax, fig, f'{run_id}: few-shot')
         ax.legend()
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, 'fewshot_shots.png'), dpi=100)
@@ -210,5 +234,55 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
                      open(os.path.join(out_dir, rel), encoding='utf-8').read())
         lines.append('')
     atomic_write_text(os.path.join(out_dir, 'index.md'), '\n'.join(lines))
+    written['index'] = 'index.md'
+    return {k: os.path.join(out_dir, v) for k, v in written.items()}
+
+
+def is_fewshot_summary(data) -> bool:
+    """A ``fewshot_summary.json`` (``evaluation.fewshot.run_fewshot``)."""
+    return isinstance(data, dict) and isinstance(data.get('by_shots'), dict) \
+        and 'bike_bench_results' not in data
+
+
+def write_fewshot_summary_report(path: str, summary: dict, out_dir: str) -> Dict[str, str]:
+    """The report of a few-shot summary: its mean ± std per shot and metric
+    (as the summary states them), and top-1 against shots, one point per
+    seed, from the results files it lists (each validated)."""
+    from bike_bench.evaluation.results import validate_results
+    from bike_bench.utils.atomic import atomic_write_text
+    os.makedirs(out_dir, exist_ok=True)
+    written: Dict[str, str] = {}
+    lines = ['# Report: few-shot summary', '', f'Summary file: `{os.path.abspath(path)}`  ',
+             f'Training manifest: `{summary.get("train_manifest")}`', '',
+             '| shots | metric | mean | std | seeds |', '|---|---|---|---|---|']
+    points = []
+    for shots, entry in summary['by_shots'].items():
+        for key, mean in (entry.get('mean') or {}).items():
+            std = (entry.get('std') or {}).get(key)
+            lines.append(f'| {shots} | {key} | {mean:.4f} | '
+                         + (f'{std:.4f}' if isinstance(std, float) else 'n/a')
+                         + f' | {len(entry.get("seeds") or [])} |')
+        for run in entry.get('results') or []:
+            data = validate_results(run)
+            if 'acc/top1' in data['metrics']:
+                points.append((int(shots), data['protocol'].get('seed', 0),
+                               data['metrics']['acc/top1']))
+    if points:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        shots_of = np.array([p[0] for p in points])
+        values = np.array([p[2] for p in points]) * 100
+        ax.scatter(shots_of, values, alpha=0.7, label='one seed')
+        ax.set_xticks(sorted(set(shots_of.tolist())))
+        ax.set_xlabel('shots per class')
+        ax.set_ylabel('top-1 (%)')
+        _title(ax, fig, f'few-shot: {os.path.basename(os.path.dirname(os.path.abspath(path)))}')
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, 'fewshot_shots.png'), dpi=100)
+        plt.close(fig)
+        written['few-shot accuracy vs shots'] = 'fewshot_shots.png'
+        lines += ['', '## few-shot accuracy vs shots', '', '![few-shot](fewshot_shots.png)']
+    atomic_write_text(os.path.join(out_dir, 'index.md'), '\n'.join(lines) + '\n')
     written['index'] = 'index.md'
     return {k: os.path.join(out_dir, v) for k, v in written.items()}

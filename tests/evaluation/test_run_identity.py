@@ -44,11 +44,19 @@ def test_dumped_config_is_what_ran_and_reproduces_the_metrics(trained, tmp_path)
     assert data['run_key'] != data['inputs_key']
     # The model the file builds is the one that produced the numbers.
     assert _rebuilt_signature(config['path']) == data['model']['signature']
-    # Plain `bike-bench test <config.path>` runs the same evaluation.
+    # Plain `bike-bench test <config.path>` runs the same evaluation: the
+    # file names the checkpoint and where its results go; nothing changes.
     second = tmp_path / 'second.json'
-    assert cli(['test', config['path'], trained['checkpoint'], '--out', str(second)]) == 0
-    again = validate_results(str(second))
+    os.rename(first, second)
+    assert cli(['test', config['path'], trained['checkpoint']]) == 0
+    again = validate_results(str(first))
     assert again['metrics'] == data['metrics']
     assert again['views'] == data['views'] and again['counts'] == data['counts']
     assert again['config']['path'] == config['path']
     assert again['inputs_key'] == data['inputs_key']
+    # Another --out writes another file (it is in the config) of the same run.
+    third = tmp_path / 'third.json'
+    assert cli(['test', config['path'], trained['checkpoint'], '--out', str(third)]) == 0
+    other = validate_results(str(third))
+    assert other['config']['path'] != config['path']
+    assert other['inputs_key'] == data['inputs_key'] and other['metrics'] == data['metrics']

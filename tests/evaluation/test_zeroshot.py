@@ -119,7 +119,8 @@ def test_k600_three_splits(trained, zeroshot_root, tmp_path):
     splits = data['protocol']['splits']
     assert [(s['split'], s['classes'], s['videos']) for s in splits] == \
         [(1, 4, 8), (2, 4, 8), (3, 4, 8)]
-    assert data['protocol']['text_encoder_calls'] == [1, 1, 1]
+    # The three splits run as one pass: one text encode of their 12 classes.
+    assert data['protocol']['text_encoder_calls'] == [1]
     assert data['metrics']['k600/top1_mean'] == pytest.approx(np.mean([s['top1'] for s in splits]))
     assert data['metrics']['k600/top1_std'] == pytest.approx(np.std([s['top1'] for s in splits]))
     assert data['counts']['expected'] == 24 and len(data['dataset']['manifest']) == 3
