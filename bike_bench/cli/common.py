@@ -106,7 +106,8 @@ def load_config(args):
 
 
 def build_runner(cfg):
-    """An MMEngine Runner for training (``evaluation.runner.build_runner``)."""
+    """An MMEngine Runner for training (``evaluation.runner.build_runner``,
+    imported when called: ``bike-bench --help`` imports no MMEngine)."""
     from bike_bench.evaluation.runner import build_runner as build
     return build(cfg)
 

@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from bike_bench.checkpoint_io import last_checkpoint
 from bike_bench.evaluation.results import read_valid_results
+from bike_bench.evaluation.runner import build_runner
 from bike_bench.reproduction.executors import (FullEvalJob, dispatch, dispatch_full_training,
                                               dispatch_smoke)
 from bike_bench.reproduction.outcome import Missing, Outcome, _Progress
@@ -220,7 +221,6 @@ class SmokeRunner:
 
     def train(self, cfg) -> None:
         """Train a twin's config (a job overrides it: resumable training)."""
-        from bike_bench.cli.common import build_runner
         build_runner(cfg).train()
 
     def twin_config(self, twin: SmokeTwin, entry: Experiment):

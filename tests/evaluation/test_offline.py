@@ -127,6 +127,15 @@ def test_reproduce_lists_entries_with_missing_weights_and_goes_on(tmp_path, monk
     outcome = reproduce.run_full(entries, str(data_root), str(checkpoints),
                                  str(tmp_path / 'runs'), str(tmp_path / 'work'),
                                  reproduce._Progress(len(entries), lambda line: None))
+    # the listed video is absent: coverage refuses both before anything loads
+    assert [m.entry for m in outcome.missing] == [e.id for e in entries]
+    assert all('1 of 1 videos missing' in m.what[0] for m in outcome.missing), outcome.missing
+    video = data_root / 'kinetics400' / 'manifests' / 'v.mp4'
+    video.write_bytes(b'')  # present (the test never decodes it)
+    outcome = reproduce.run_full(entries, str(data_root), str(checkpoints),
+                                 str(tmp_path / 'runs'), str(tmp_path / 'work'),
+                                 reproduce._Progress(len(entries), lambda line: None))
+    assert video.exists()
     assert seen == [False, False]  # built without fetching 'openai' weights
     assert [m.entry for m in outcome.missing] == [e.id for e in entries]
     assert 'pretrained CLIP weights' in outcome.missing[0].what[0]
