@@ -220,13 +220,21 @@ def load_into_runner(runner, path: str, trust: bool = False) -> dict:
 
 
 def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint MMEngine's ``last_checkpoint`` marker in ``work_dir`` names."""
+    """The checkpoint MMEngine's ``last_checkpoint`` marker in ``work_dir`` names.
+
+    MMEngine writes the marker with an absolute path; a checkpoint inside
+    ``work_dir`` is returned under ``work_dir`` as given (a relative work
+    dir gives a relative path, so a config that loads it holds no machine's
+    absolute path)."""
     marker = os.path.join(work_dir, 'last_checkpoint')
     if not os.path.isfile(marker):
         raise FileNotFoundError(f'training wrote no checkpoint in {work_dir}')
     with open(marker) as handle:
         path = handle.read().strip()
-    return path if os.path.isabs(path) else os.path.join(work_dir, path)
+    if not os.path.isabs(path):
+        return os.path.join(work_dir, path)
+    inside = os.path.relpath(path, os.path.abspath(work_dir))
+    return path if inside.startswith('..') else os.path.join(work_dir, inside)
 
 
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], Optional[str]]:

@@ -83,6 +83,22 @@ def display_path(path: Optional[PathLike]) -> Optional[str]:
     return path if relative.startswith('..') else relative
 
 
+def recorded_path(path: Optional[PathLike]) -> Optional[str]:
+    """``path`` as a results file or run record keeps it: relative to the
+    user's output root when it lies inside it (the record stays true in a
+    copy or another clone of that root), otherwise absolute (a path the user
+    gave outside the root); ``None`` for an empty path."""
+    if not path:
+        return None
+    path = os.path.abspath(str(path))
+    try:
+        root = output_root()
+    except OutputRootError:
+        return path
+    relative = os.path.relpath(path, str(root))
+    return path if relative.startswith('..') else relative
+
+
 def data_root() -> Path:
     """The folder holding ``mmconfigs/``, ``manifests/`` and ``results/paper/``.
 

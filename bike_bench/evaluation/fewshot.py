@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from mmaction.registry import TASK_UTILS
 
+from bike_bench.paths import recorded_path
 from bike_bench.datasets.manifest import Manifest, read_manifest, write_manifest
 from bike_bench.evaluation.fewshot_seeds import aggregate_seeds, fewshot_results
 from bike_bench.utils.atomic import atomic_write_json
@@ -150,7 +151,7 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
     checkpoint = last_checkpoint(work_dir)
     manifest = read_manifest(fewshot_manifest)
     protocol = dict(name='fewshot', shots=shots, seed=seed,
-                    fewshot_manifest=os.path.abspath(fewshot_manifest),
+                    fewshot_manifest=recorded_path(fewshot_manifest),
                     fewshot_manifest_hash=manifest.content_hash,
                     train_videos=manifest.source['fewshot']['videos'],
                     repeats=manifest.source['fewshot']['repeats'],
@@ -271,8 +272,8 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
                                     max_epochs=max_epochs, reuse_key=key)
             if result is not None:
                 runs.append(result)
-    summary = dict(train_manifest=os.path.abspath(train_manifest),
-                   val_manifest=val_manifest and os.path.abspath(val_manifest),
+    summary = dict(train_manifest=recorded_path(train_manifest),
+                   val_manifest=val_manifest and recorded_path(val_manifest),
                    shots=list(shots), seeds=list(seeds), by_shots=summarise(runs))
     if is_main_process():
         atomic_write_json(os.path.join(work_dir, 'fewshot_summary.json'), summary)

@@ -223,6 +223,12 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
             results[name] = value
     if replace:
         results['replace'] = True
+    if 'manifest' not in results:  # what the file is written for: a rerun on
+        # other data warns (ResultsFileHook)
+        from bike_bench.evaluation.records import manifest_identity
+        recorded = manifest_identity((cfg.test_dataloader.get('dataset') or {}).get('ann_file'))
+        if recorded:
+            results['manifest'] = recorded
     cfg.custom_hooks = [h for h in hooks if h.get('type') not in kept] + [loader, results]
     imports = dict(cfg.get('custom_imports') or {})
     names = _as_list(imports.get('imports'))

@@ -9,6 +9,7 @@ import os
 from typing import Any, Dict
 
 from bike_bench.datasets.coverage import coverage_record
+from bike_bench.paths import recorded_path
 
 # Top-level config entries that say how an evaluation is run and where it
 # writes, not what it computes: the checkpoint (recorded by its hash) and the
@@ -20,7 +21,21 @@ def checkpoint_record(path: str) -> Dict[str, Any]:
     from bike_bench.utils.hashing import file_sha256
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
-    return dict(path=os.path.abspath(path), sha256=file_sha256(path))
+    return dict(path=recorded_path(path), sha256=file_sha256(path))
+
+
+def manifest_identity(manifest) -> Dict[str, Any]:
+    """``{'hash', 'videos'}`` of a manifest (a ``Manifest`` or its path) as
+    :func:`dataset_record` hashes it (a joined zero-shot manifest by the
+    hash of its splits); ``{}`` for a path that is not a manifest file."""
+    if isinstance(manifest, str) or manifest is None:
+        from bike_bench.datasets.manifest import read_manifest
+        if not isinstance(manifest, str) or not os.path.isfile(manifest):
+            return {}
+        manifest = read_manifest(manifest, check_labels=False)
+    joined = (manifest.source or {}).get('zeroshot_splits')
+    return dict(hash=manifest.source['joined_hash'] if joined else manifest.content_hash,
+                videos=len(manifest.entries))
 
 
 def dataset_record(dataset) -> Dict[str, Any]:
@@ -34,9 +49,9 @@ def dataset_record(dataset) -> Dict[str, Any]:
                     manifest=[split['manifest'] for split in joined],
                     manifest_hash=manifest.source['joined_hash'],
                     num_classes=manifest.num_classes, num_videos=len(manifest.entries),
-                    joined_manifest=os.path.abspath(manifest.path), splits=joined)
+                    joined_manifest=recorded_path(manifest.path), splits=joined)
     return dict(name=manifest.dataset, split=manifest.split,
-                manifest=os.path.abspath(manifest.path) if manifest.path else None,
+                manifest=recorded_path(manifest.path),
                 manifest_hash=manifest.content_hash,
                 num_classes=manifest.num_classes, num_videos=len(manifest.entries),
                 **coverage_record(manifest))  # present / listed (datasets.coverage)

@@ -41,6 +41,10 @@ class ResultsFileHook(Hook):
             run there is refused (``ResultsConflictError``), before the
             test epoch runs.
         extra: more top-level fields.
+        manifest: ``{'hash', 'videos'}`` of the test manifest the config was
+            written for (``harness.test_config`` records it); a run on a
+            manifest of another hash logs one warning line naming both
+            hashes and video counts.
 
     After the test epoch ``self.results`` holds the written dict (with its
     path under ``'path'``); ``None`` on other ranks.
@@ -51,8 +55,10 @@ class ResultsFileHook(Hook):
     def __init__(self, checkpoint: Optional[str] = None, out: Optional[str] = None,
                  run_id: Optional[str] = None, protocol: Optional[Dict[str, Any]] = None,
                  replace: bool = False, extra: Optional[Dict[str, Any]] = None,
-                 dataset_name: Optional[str] = None):
+                 dataset_name: Optional[str] = None,
+                 manifest: Optional[Dict[str, Any]] = None):
         self.checkpoint = checkpoint
+        self.manifest = dict(manifest or {})
         self.out = out
         self.run_id = run_id
         self.protocol = dict(protocol or dict(name='test'))
@@ -106,6 +112,13 @@ class ResultsFileHook(Hook):
         if not is_main_process():
             return
         plan = self._planned(runner)
+        recorded, dataset = self.manifest.get('hash'), plan['dataset']
+        if recorded and recorded != dataset['manifest_hash']:
+            runner.logger.warning(
+                f'{dataset.get("joined_manifest") or dataset["manifest"]}: manifest '
+                f'{dataset["manifest_hash"][:12]} ({dataset["num_videos"]} videos) is not '
+                f'the one this config was written for, {recorded[:12]} '
+                f'({self.manifest.get("videos")} videos): the results describe other data')
         if not self.replace:
             check_replace(plan['path'], dict(plan['keys']), echo=lambda _: None)
 

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from mmaction.registry import METRICS, TASK_UTILS
 
+from bike_bench.paths import recorded_path
 from bike_bench.evaluation.metrics.base import VideoRecordMetric, _index
 from bike_bench.protocols import ZEROSHOT_VARIANTS
 
@@ -386,7 +387,7 @@ def joined_manifest(manifests: Sequence[str], class_tables: Sequence[Optional[st
             entry.label = int(entry.label) + len(classes)
             entries.append(entry)
         records.append(dict(name=manifest.dataset, split=manifest.split,
-                            manifest=os.path.abspath(manifest.path),
+                            manifest=recorded_path(manifest.path),
                             manifest_hash=manifest.content_hash,
                             num_classes=len(names), num_videos=len(manifest.entries)))
         classes.extend(names)
@@ -432,7 +433,7 @@ def zeroshot_config(cfg, manifests: Sequence[str], *, protocol: str = 'full',
                                            dataset_name)
         dataset.ann_file, dataset.class_table = manifest, None
         metric.update(class_splits=counts,
-                      split_manifests=[os.path.abspath(m) for m in manifests])
+                      split_manifests=[recorded_path(m) for m in manifests])
     else:
         dataset.ann_file, dataset.class_table = manifests[0], class_tables[0]
     # The class set comes from the evaluated manifest (ClassNamesHook).

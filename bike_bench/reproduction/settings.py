@@ -123,7 +123,10 @@ class ReproduceSettings:
         else:
             root = os.path.abspath(output_root)
             synth_default = os.path.join(root, 'data', 'synthetic')
-        work_dir = work_dir or os.path.join(root, 'work_dirs', 'reproduce')
+            work_dir = work_dir or os.path.join(root, 'work_dirs', 'reproduce')
+        # Under the current folder as root, folders stay relative: configs,
+        # run keys and results files then hold no machine's absolute path.
+        work_dir = work_dir or paths.user_path('work_dirs', 'reproduce')
         runs_dir = runs_dir or os.path.join(work_dir, 'runs')
         tables_dir = tables_dir or tables_beside(runs_dir)
         return cls(output_root=root, runs_dir=runs_dir, work_dir=work_dir,

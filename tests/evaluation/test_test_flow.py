@@ -52,6 +52,58 @@ def test_written_config_runs_with_plain_mmengine_to_the_same_results(trained, tm
     assert second['config']['hash'] == first['config']['hash']
 
 
+def test_written_config_on_other_data_warns_naming_both_manifests(trained, tmp_path):
+    """The written config records the manifest it was written for; run on
+    another (here: the 12-video set replaced by the full validation set) it
+    says so in one warning line with both hashes and counts."""
+    from bike_bench.datasets.manifest import read_manifest
+    out = tmp_path / 'r.json'
+    assert cli(_test_command(trained, tmp_path, out)) == 0
+    config = validate_results(str(out))['config']['path']
+    os.remove(out)
+    script = ('from mmengine.config import Config\n'
+              'from mmengine.runner import Runner\n'
+              f'cfg = Config.fromfile({config!r})\n'
+              f'cfg.test_dataloader.dataset.ann_file = {trained["val"]!r}\n'
+              'Runner.from_cfg(cfg).test()\n')
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, '-c', script], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = read_manifest(trained['val12'], check_labels=False)
+    other = read_manifest(trained['val'], check_labels=False)
+    lines = [line for line in (done.stdout + done.stderr).splitlines()
+             if 'is not the one this config was written for' in line]
+    assert len(lines) == 1, lines
+    assert (f'{other.content_hash[:12]} ({len(other.entries)} videos)' in lines[0]
+            and f'{written.content_hash[:12]} ({len(written.entries)} videos)' in lines[0])
+
+
+def test_written_config_run_from_another_folder_writes_under_that_folder(
+        trained, tmp_path, monkeypatch):
+    """A written config holds its work dir relative to the root it ran under:
+    run again from another clone (here: another folder), everything lands
+    under that folder and the metrics are the same."""
+    first_root, second_root = tmp_path / 'first', tmp_path / 'second'
+    first_root.mkdir()
+    second_root.mkdir()
+    monkeypatch.chdir(first_root)
+    assert cli(['test', SMOKE_CONFIG, trained['checkpoint'], '--views', '2x1',
+                '--cfg-options', f'test_dataloader.dataset.ann_file={trained["val12"]}']) == 0
+    made = sorted(first_root.rglob('results/*.json'))
+    assert len(made) == 1
+    first = validate_results(str(made[0]))
+    config = first_root / first['config']['path']
+    text = config.read_text()
+    assert "work_dir = 'work_dirs/" in text and str(first_root) not in text
+    monkeypatch.chdir(second_root)
+    assert cli(['test', str(config), trained['checkpoint']]) == 0
+    again = sorted(second_root.rglob('results/*.json'))
+    assert len(again) == 1 and sorted(first_root.rglob('results/*.json')) == made
+    second = validate_results(str(again[0]))
+    assert second['metrics'] == first['metrics'] and second['counts'] == first['counts']
+
+
 def test_the_test_command_path_is_short_and_never_climbs(trained, tmp_path, capsys):
     """Following the command's arguments from cli/test.py call by call: at
     most 10 stays in at most 6 files, no call back up a layer."""
