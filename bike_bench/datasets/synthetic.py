@@ -168,13 +168,48 @@ def _pose(motion: str, phase: float, cx: float, cy: float, radius: float,
     return x, y, r
 
 
+# The fading trail behind a moving shape (docs/toy_clip.md#direction-in-a-frame):
+# the shape's last TRAIL_STEPS poses, TRAIL_SPACING of the motion apart, drawn
+# under it and blended towards the background, the oldest the faintest. A
+# single frame then shows where the shape came from, as motion blur does in a
+# real video still, so an image-text model trained on frames can tell "moving
+# left" from "moving right"; a shrinking shape leaves a faint halo, a growing
+# one none.
+TRAIL_STEPS = 5
+TRAIL_SPACING = 0.08    # of the motion's phase range (-0.5 .. 0.5)
+TRAIL_OPACITY = 0.6     # of the newest trail pose; the oldest gets 1/TRAIL_STEPS of it
+
+
+def _draw_shape(frame: np.ndarray, shape: str, motion: str, phase: float,
+                start: float, cx: float, cy: float, radius: float, travel: float,
+                color: np.ndarray, trail: bool) -> None:
+    """Draw the shape at ``phase`` on ``frame`` in place; with ``trail``, its
+    poses since ``start`` (at most :data:`TRAIL_STEPS`) fade behind it."""
+    height, width = frame.shape[:2]
+    if trail:
+        for k in range(TRAIL_STEPS, 0, -1):
+            past = phase - k * TRAIL_SPACING
+            if past < start:
+                continue
+            x, y, r = _pose(motion, past, cx, cy, radius, travel)
+            mask = _shape_mask(shape, height, width, x, y, r)
+            alpha = TRAIL_OPACITY * (TRAIL_STEPS + 1 - k) / TRAIL_STEPS
+            frame[mask] = np.clip((1 - alpha) * frame[mask] + alpha * color, 0, 255)
+    x, y, r = _pose(motion, phase, cx, cy, radius, travel)
+    frame[_shape_mask(shape, height, width, x, y, r)] = np.clip(color, 0, 255)
+
+
 def _all_colors() -> dict:
     return {**COLORS, **EXTRA_COLORS}
 
 
 def render_video(spec: SyntheticClass, seed: int, num_frames: int = 16,
-                 size: Tuple[int, int] = (72, 96)) -> np.ndarray:
-    """``(T, H, W, 3)`` uint8 RGB frames of one video of class ``spec``."""
+                 size: Tuple[int, int] = (72, 96), trail: bool = True) -> np.ndarray:
+    """``(T, H, W, 3)`` uint8 RGB frames of one video of class ``spec``.
+
+    ``trail``: draw the fading trail of the shape's past poses
+    (:data:`TRAIL_STEPS`); without it a frame does not show the direction.
+    """
     height, width = size
     rng = np.random.default_rng(seed)
     background = rng.integers(20, 70, size=3)
@@ -187,10 +222,9 @@ def render_video(spec: SyntheticClass, seed: int, num_frames: int = 16,
     frames = np.empty((num_frames, height, width, 3), np.uint8)
     for t in range(num_frames):
         phase = t / max(1, num_frames - 1) - 0.5  # -0.5 .. 0.5
-        x, y, r = _pose(spec.motion, phase, cx, cy, radius, travel)
         frame = np.clip(background + noise[t], 0, 255)
-        mask = _shape_mask(spec.shape, height, width, x, y, r)
-        frame[mask] = np.clip(color, 0, 255)
+        _draw_shape(frame, spec.shape, spec.motion, phase, -0.5, cx, cy, radius,
+                    travel, color, trail)
         frames[t] = frame
     return frames
 
@@ -199,13 +233,13 @@ Event = Tuple[SyntheticClass, int, int]  # class, first frame, last frame
 
 
 def render_scene(events: Sequence[Event], seed: int, num_frames: int = 32,
-                 size: Tuple[int, int] = (72, 96)) -> np.ndarray:
+                 size: Tuple[int, int] = (72, 96), trail: bool = True) -> np.ndarray:
     """An untrimmed video: each event's shape is visible only in its frames.
 
     Every event runs its whole motion between its first and last frame, so
     a trimmed instance looks like a ``render_video`` clip; overlapping
     events give multi-label scenes (Charades-like), frames without events
-    are background only (ActivityNet-like).
+    are background only (ActivityNet-like); ``trail`` as in ``render_video``.
     """
     height, width = size
     rng = np.random.default_rng(seed)
@@ -222,8 +256,8 @@ def render_scene(events: Sequence[Event], seed: int, num_frames: int = 32,
         first, last = max(0, first), min(num_frames - 1, last)
         for t in range(first, last + 1):
             phase = (t - first) / max(1, last - first) - 0.5
-            x, y, r = _pose(spec.motion, phase, cx, cy, radius, travel)
-            frames[t][_shape_mask(spec.shape, height, width, x, y, r)] = color
+            _draw_shape(frames[t], spec.shape, spec.motion, phase, -0.5, cx, cy,
+                        radius, travel, color, trail)
     return frames
 
 

@@ -34,10 +34,30 @@ class FewShotError(ValueError):
     """The training manifest cannot give K videos of every class."""
 
 
-def sample_fewshot(manifest: Manifest, shots: int, seed: int) -> Manifest:
-    """K videos of every class of ``manifest``, repeated to its length."""
+# How the K videos of each class are repeated into an epoch.
+FILLS = ('repeat', 'per_class')
+
+
+def sample_fewshot(manifest: Manifest, shots: int, seed: int,
+                   fill: str = 'repeat') -> Manifest:
+    """K videos of every class of ``manifest``, repeated to about its length.
+
+    ``fill``: ``'repeat'`` (the official code): the whole K-per-class subset
+    repeated ``len(train) // len(subset)`` times, so an epoch is shorter
+    than the training set by up to a subset's length; ``'per_class'``: each
+    class's K videos cycled to that class's number of training videos, so
+    an epoch has exactly the training set's length and class counts, for
+    every K (with 8 videos a class, the official 5-shot epoch is 5/8 of the
+    1- and 2-shot ones; docs/toy_clip.md#k400-few-shot).
+
+    Raises:
+        FewShotError: ``shots`` < 1, a multi-label manifest, a class with
+            fewer than ``shots`` videos, or an unknown ``fill``.
+    """
     if shots < 1:
         raise FewShotError(f'shots must be >= 1, got {shots}')
+    if fill not in FILLS:
+        raise FewShotError(f'few-shot fill must be one of {FILLS}, got {fill!r}')
     if manifest.multi_label:
         raise FewShotError(f'{manifest.path}: few-shot sampling needs a '
                            'single-label manifest')
@@ -46,15 +66,23 @@ def sample_fewshot(manifest: Manifest, shots: int, seed: int) -> Manifest:
         by_class[int(entry.label)].append(position)
     rng = np.random.default_rng(seed)
     chosen: List[int] = []
+    filled: List[int] = []
     for label, name in enumerate(manifest.classes):
         pool = by_class.get(label, [])
         if len(pool) < shots:
             raise FewShotError(f'{manifest.path}: class {label} ({name!r}) has '
                                f'{len(pool)} training videos, fewer than {shots} shots')
-        picks = rng.choice(len(pool), size=shots, replace=False)
-        chosen.extend(pool[i] for i in sorted(picks.tolist()))
-    repeats = max(1, len(manifest.entries) // len(chosen))
-    entries = [copy.deepcopy(manifest.entries[i]) for i in chosen] * repeats
+        picks = [pool[i] for i in sorted(rng.choice(len(pool), size=shots,
+                                                    replace=False).tolist())]
+        chosen.extend(picks)
+        filled.extend(picks[i % shots] for i in range(len(pool)))
+    if fill == 'repeat':
+        repeats = max(1, len(manifest.entries) // len(chosen))
+        order = chosen * repeats
+    else:
+        repeats = round(len(filled) / len(chosen), 3)
+        order = filled
+    entries = [copy.deepcopy(manifest.entries[i]) for i in order]
     source_root = manifest.resolve_root()
     return Manifest(
         dataset=manifest.dataset, split=f'{manifest.split}_{shots}shot_seed{seed}',
@@ -62,7 +90,7 @@ def sample_fewshot(manifest: Manifest, shots: int, seed: int) -> Manifest:
         class_table=manifest.class_table, multi_label=False,
         data_root=os.path.abspath(source_root),
         source=dict(fewshot=dict(shots=shots, seed=seed, rng='numpy.random.default_rng',
-                                 repeats=repeats, videos=len(chosen),
+                                 fill=fill, repeats=repeats, videos=len(chosen),
                                  from_manifest=manifest.path,
                                  from_hash=manifest.content_hash)))
 
@@ -75,11 +103,24 @@ class SeededFewShotSampler:
     count and the seed; returns the few-shot training ``Manifest``. The
     evaluation manifest is not sampled from: it is passed so that every
     sampler sees what a few-shot run tests on.
+
+    Args:
+        fill: how the K videos fill an epoch (``sample_fewshot``):
+            ``'repeat'``, the official code's and the default, or
+            ``'per_class'``.
+
+    Raises:
+        FewShotError: an unknown ``fill``.
     """
+
+    def __init__(self, fill: str = 'repeat'):
+        if fill not in FILLS:
+            raise FewShotError(f'{SAMPLER_KEY}.fill must be one of {FILLS}, got {fill!r}')
+        self.fill = fill
 
     def __call__(self, train_manifest: str, test_manifest: Optional[str],
                  shots: int, seed: int) -> Manifest:
-        return sample_fewshot(read_manifest(train_manifest), shots, seed)
+        return sample_fewshot(read_manifest(train_manifest), shots, seed, self.fill)
 
 
 def build_sampler(cfg=None):

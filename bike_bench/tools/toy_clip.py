@@ -82,6 +82,12 @@ class Recipe:
     # Without them UCF zero-shot top-1 was 0.18 against HMDB's 0.80 on the
     # same kind of classes (docs/toy_clip.md).
     camel_case_share: float = 0.3
+    # Clips of a batch come in groups of this many motions of one
+    # colour-shape pair, so the loss can only be lowered by telling the
+    # motion words apart (with 1, batches are drawn class by class at
+    # random and a clip rarely meets another motion of its pair; left|right
+    # caption cosine 0.996; docs/toy_clip.md).
+    motions_per_pair: int = 4
 
 
 def record_path(checkpoint: str) -> str:
@@ -264,6 +270,29 @@ def motion_text_similarity(clip) -> Dict[str, float]:
 
 
 # ------------------------------------------------------------------- training
+def _classes_by_pair(classes) -> List[List[int]]:
+    """Indices of ``classes`` grouped by colour-shape pair (first-seen order)."""
+    groups: Dict[Tuple[str, str], List[int]] = {}
+    for index, spec in enumerate(classes):
+        groups.setdefault((spec.color, spec.shape), []).append(index)
+    return list(groups.values())
+
+
+def _batch_classes(rng: np.random.Generator, by_pair: List[List[int]], size: int,
+                   motions_per_pair: int) -> np.ndarray:
+    """``size`` class indices: with ``motions_per_pair`` 1, uniform over all
+    classes; else groups of ``motions_per_pair`` distinct motions of one
+    random colour-shape pair."""
+    if motions_per_pair <= 1:
+        return rng.integers(0, sum(len(g) for g in by_pair), size)
+    out: List[int] = []
+    while len(out) < size:
+        group = by_pair[int(rng.integers(0, len(by_pair)))]
+        take = min(motions_per_pair, len(group), size - len(out))
+        out.extend(group[i] for i in rng.choice(len(group), size=take, replace=False))
+    return np.array(out)
+
+
 def pretrain(recipe: Recipe = Recipe(), out: Optional[str] = None,
              echo: Callable[[str], None] = print) -> Dict[str, object]:
     """Train the toy CLIP; write ``out`` (fp16) and its JSON record.
@@ -301,6 +330,7 @@ def _pretrain(recipe: Recipe, out: Optional[str], echo) -> Dict[str, object]:
         return recipe.lr * 0.5 * (1 + np.cos(np.pi * progress))
 
     rng = np.random.default_rng(recipe.seed)
+    by_pair = _classes_by_pair(classes)
     losses: List[Tuple[int, float]] = []
     window: List[float] = []
     train_start = time.time()
@@ -308,7 +338,7 @@ def _pretrain(recipe: Recipe, out: Optional[str], echo) -> Dict[str, object]:
     for step in range(recipe.steps):
         for group in optimizer.param_groups:
             group['lr'] = lr_at(step)
-        cls = rng.integers(0, len(classes), recipe.clips_per_batch)
+        cls = _batch_classes(rng, by_pair, recipe.clips_per_batch, recipe.motions_per_pair)
         vid = rng.integers(0, recipe.videos_per_class, recipe.clips_per_batch)
         frames = np.sort(np.stack([rng.choice(8, recipe.frames_per_clip, replace=False)
                                    for _ in range(recipe.clips_per_batch)]), axis=1)

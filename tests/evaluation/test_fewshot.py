@@ -72,3 +72,25 @@ def test_fewshot_command_two_shots_two_seeds(smoke, tmp_path):
     stamps = {p: os.path.getmtime(p) for e in summary['by_shots'].values() for p in e['results']}
     assert cli(args) == 0
     assert all(os.path.getmtime(p) == t for p, t in stamps.items())
+
+
+def test_per_class_fill_gives_every_shot_count_the_training_sets_epoch(smoke):
+    from bike_bench.evaluation.fewshot import SeededFewShotSampler
+    source = read_manifest(smoke['train'])  # 8 classes x 6 videos
+    labels = {e.path: e.label for e in source.entries}
+    official = {k: len(sample_fewshot(source, k, seed=0).entries) for k in (1, 2, 5)}
+    assert official == {1: 48, 2: 48, 5: 40}  # the official repeat: 5-shot is shorter
+    for shots in (1, 2, 5):
+        fewshot = sample_fewshot(source, shots, seed=0, fill='per_class')
+        # The same K videos a class as the official draw, ...
+        assert {e.path for e in fewshot.entries} == \
+            {e.path for e in sample_fewshot(source, shots, seed=0).entries}
+        # ... each class filled to its 6 training videos.
+        assert len(fewshot.entries) == 48
+        assert set(Counter(labels[e.path] for e in fewshot.entries).values()) == {6}
+        assert fewshot.source['fewshot']['fill'] == 'per_class'
+    with pytest.raises(FewShotError, match="fill must be one of"):
+        sample_fewshot(source, 1, seed=0, fill='cycle')
+    with pytest.raises(FewShotError, match="fewshot_sampler.fill must be one of"):
+        SeededFewShotSampler(fill='cycle')
+    assert SeededFewShotSampler().fill == 'repeat'

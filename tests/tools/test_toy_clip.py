@@ -84,3 +84,21 @@ def test_committed_checkpoint_is_the_smoke_configs_start():
     state = torch.load(path)
     assert torch.equal(clip.state_dict()['text_projection'],
                        state['text_projection'].float())
+
+
+def test_batches_group_motions_of_one_pair_so_direction_words_matter():
+    import numpy as np
+    classes = toy_clip.training_classes()
+    by_pair = toy_clip._classes_by_pair(classes)
+    assert len(by_pair) == 18 and {len(g) for g in by_pair} == {6}
+    rng = np.random.default_rng(0)
+    batch = toy_clip._batch_classes(rng, by_pair, 32, 4)
+    assert len(batch) == 32
+    for start in range(0, 32, 4):
+        group = [classes[i] for i in batch[start:start + 4]]
+        assert len({(c.color, c.shape) for c in group}) == 1  # one pair ...
+        assert len({c.motion for c in group}) == len(group)   # ... distinct motions
+    # One motion a pair: uniform over classes, the draw of the first recipes.
+    assert np.array_equal(toy_clip._batch_classes(np.random.default_rng(0), by_pair, 32, 1),
+                          np.random.default_rng(0).integers(0, 108, 32))
+    assert toy_clip.Recipe().motions_per_pair == 4
