@@ -3,6 +3,32 @@ custom_hooks = [
     dict(type='ClassNamesHook'),
     dict(type='NonFiniteLossHook'),
     dict(type='LRScheduleRecordHook'),
+    dict(trust=False, type='CheckpointLoaderHook'),
+    dict(
+        extra=dict(
+            reuse_key=
+            '7aedf57c88300a70e3ff211fc8987959bce5326e8f29bf773943a5e242b14831'
+        ),
+        manifest=dict(
+            hash=
+            'c04b8ff36b6dcacd28d47d2b0cd75f2890595ef4baa265561fefd353c99681a2',
+            videos=60),
+        out=
+        'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/5shot_seed0/results/fewshot_5shot_seed0.json',
+        protocol=dict(
+            fewshot_manifest=
+            'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
+            fewshot_manifest_hash=
+            '32d1ff964762642477e36485eac37320c7fd50e3b87581b57e3ea4e689dcffed',
+            max_epochs=4,
+            name='fewshot',
+            repeats=3.54,
+            seed=0,
+            shots=5,
+            train_videos=50),
+        replace=True,
+        run_id='fewshot_5shot_seed0',
+        type='ResultsFileHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False,
@@ -26,24 +52,17 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+fewshot_sampler = dict(fill='per_class', type='SeededFewShotSampler')
 launcher = 'none'
-load_from = None
+load_from = 'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/5shot_seed0/epoch_4.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
     aggregation='official',
     backbone=dict(
-        arch=dict(
-            embed_dim=64,
-            text_cfg=dict(
-                context_length=77,
-                heads=1,
-                layers=2,
-                vocab_size=49408,
-                width=64),
-            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
-                            width=128)),
+        arch='bike-tiny-openai-clip',
         freeze_text=True,
+        load_pretrained=False,
         pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
         type='CLIPEncoder'),
     class_names=None,
@@ -56,6 +75,7 @@ model = dict(
         header='None', interaction='VCS', num_layers=6, type='BIKEVideoHead'))
 optim_wrapper = dict(
     clip_grad=None,
+    constructor='BIKEOptimWrapperConstructor',
     optimizer=dict(
         betas=(
             0.9,
@@ -90,10 +110,12 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-5shot-8xb32-8x1x1-20e_activitynet-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
-        'fewshot 5-shot seed 0: trains on /work/main/work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
+        'fewshot 5-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
+        'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',
     ])
+runner_type = 'BIKERunner'
 test_cfg = dict(type='SkipAwareTestLoop')
 test_dataloader = dict(
     batch_size=8,
@@ -126,25 +148,32 @@ test_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-test_evaluator = [
-    dict(type='BIKEAccMetric'),
-    dict(extra_softmax=True, type='MeanAPMetric'),
-]
+test_evaluator = dict(
+    metrics=[
+        dict(type='BIKEAccMetric'),
+        dict(extra_softmax=True, type='MeanAPMetric'),
+    ],
+    type='SampleIndexEvaluator')
 train_cfg = dict(
     max_epochs=4, type='EpochBasedTrainLoop', val_begin=1, val_interval=4)
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(
         ann_file=
-        '/work/main/work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
+        'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
         class_table=None,
         pipeline=[
             dict(type='VideoInit'),
             dict(mode='train', num_segments=8, type='BIKESampleFrames'),
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
-            dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.2, type='RandomGrayscale'),
+            dict(
+                area_range=(
+                    0.5,
+                    1.0,
+                ),
+                size=64,
+                type='OfficialRandomResizedCrop'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
                 meta_keys=(
@@ -186,12 +215,14 @@ val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-val_evaluator = [
-    dict(type='BIKEAccMetric'),
-    dict(extra_softmax=True, type='MeanAPMetric'),
-]
+val_evaluator = dict(
+    metrics=[
+        dict(type='BIKEAccMetric'),
+        dict(extra_softmax=True, type='MeanAPMetric'),
+    ],
+    type='SampleIndexEvaluator')
 visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/5shot_seed0'
+work_dir = 'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/5shot_seed0'

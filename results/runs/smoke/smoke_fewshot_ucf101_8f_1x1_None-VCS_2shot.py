@@ -3,6 +3,32 @@ custom_hooks = [
     dict(type='ClassNamesHook'),
     dict(type='NonFiniteLossHook'),
     dict(type='LRScheduleRecordHook'),
+    dict(trust=False, type='CheckpointLoaderHook'),
+    dict(
+        extra=dict(
+            reuse_key=
+            '5519d89c449fdc1b224eec96c46aeaccbce8270612fd77c755e1ed649e19acc7'
+        ),
+        manifest=dict(
+            hash=
+            '319852fdd51125665eae60d477405a3a48346dfe4d6bd68a3e6de79430d1e441',
+            videos=40),
+        out=
+        'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/2shot_seed0/results/fewshot_2shot_seed0.json',
+        protocol=dict(
+            fewshot_manifest=
+            'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
+            fewshot_manifest_hash=
+            'e7ad43a7a683ea793eca89500c1c709c5bbf32a2ebe9849d31496d8af691405c',
+            max_epochs=4,
+            name='fewshot',
+            repeats=4.0,
+            seed=0,
+            shots=2,
+            train_videos=20),
+        replace=True,
+        run_id='fewshot_2shot_seed0',
+        type='ResultsFileHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False,
@@ -26,24 +52,17 @@ env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+fewshot_sampler = dict(fill='per_class', type='SeededFewShotSampler')
 launcher = 'none'
-load_from = None
+load_from = 'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/2shot_seed0/epoch_4.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
     aggregation='official',
     backbone=dict(
-        arch=dict(
-            embed_dim=64,
-            text_cfg=dict(
-                context_length=77,
-                heads=1,
-                layers=2,
-                vocab_size=49408,
-                width=64),
-            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
-                            width=128)),
+        arch='bike-tiny-openai-clip',
         freeze_text=True,
+        load_pretrained=False,
         pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
         type='CLIPEncoder'),
     class_names=None,
@@ -56,6 +75,7 @@ model = dict(
         header='None', interaction='VCS', num_layers=6, type='BIKEVideoHead'))
 optim_wrapper = dict(
     clip_grad=None,
+    constructor='BIKEOptimWrapperConstructor',
     optimizer=dict(
         betas=(
             0.9,
@@ -90,10 +110,12 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_ucf101-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
-        'fewshot 2-shot seed 0: trains on /work/main/work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
+        'fewshot 2-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
+        'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',
     ])
+runner_type = 'BIKERunner'
 test_cfg = dict(type='SkipAwareTestLoop')
 test_dataloader = dict(
     batch_size=8,
@@ -126,22 +148,30 @@ test_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-test_evaluator = dict(type='BIKEAccMetric')
+test_evaluator = dict(
+    metrics=[
+        dict(type='BIKEAccMetric'),
+    ], type='SampleIndexEvaluator')
 train_cfg = dict(
     max_epochs=4, type='EpochBasedTrainLoop', val_begin=1, val_interval=4)
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(
         ann_file=
-        '/work/main/work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
+        'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
         class_table=None,
         pipeline=[
             dict(type='VideoInit'),
             dict(mode='train', num_segments=8, type='BIKESampleFrames'),
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
-            dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.2, type='RandomGrayscale'),
+            dict(
+                area_range=(
+                    0.5,
+                    1.0,
+                ),
+                size=64,
+                type='OfficialRandomResizedCrop'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
                 meta_keys=(
@@ -183,9 +213,12 @@ val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-val_evaluator = dict(type='BIKEAccMetric')
+val_evaluator = dict(
+    metrics=[
+        dict(type='BIKEAccMetric'),
+    ], type='SampleIndexEvaluator')
 visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/2shot_seed0'
+work_dir = 'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/2shot_seed0'

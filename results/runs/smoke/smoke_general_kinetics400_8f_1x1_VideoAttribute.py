@@ -3,6 +3,17 @@ custom_hooks = [
     dict(type='ClassNamesHook'),
     dict(type='NonFiniteLossHook'),
     dict(type='LRScheduleRecordHook'),
+    dict(trust=False, type='CheckpointLoaderHook'),
+    dict(
+        manifest=dict(
+            hash=
+            '48d1a56c69308735ee4f55ff8f5394c4c75712fcb3c4ae6fd7602070b87baed6',
+            videos=48),
+        out=
+        'work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_1x1_VideoAttribute/results/run.json',
+        replace=True,
+        run_id='smoke_general_kinetics400_8f_1x1_VideoAttribute',
+        type='ResultsFileHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False,
@@ -27,24 +38,16 @@ env_cfg = dict(
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 launcher = 'none'
-load_from = None
+load_from = 'work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_1x1_VideoAttribute/epoch_6.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
     aggregation='mean',
     attribute_head=dict(type='SentenceHead'),
     backbone=dict(
-        arch=dict(
-            embed_dim=64,
-            text_cfg=dict(
-                context_length=77,
-                heads=1,
-                layers=2,
-                vocab_size=49408,
-                width=64),
-            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
-                            width=128)),
+        arch='bike-tiny-openai-clip',
         freeze_text=True,
+        load_pretrained=False,
         pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
         type='CLIPEncoder'),
     branches=(
@@ -66,6 +69,7 @@ model = dict(
         type='BIKEVideoHead'))
 optim_wrapper = dict(
     clip_grad=None,
+    constructor='BIKEOptimWrapperConstructor',
     optimizer=dict(
         betas=(
             0.9,
@@ -100,8 +104,9 @@ run_source = dict(
     config=
     'mmconfigs/bike-va_vit-b-p32_clip-openai-pre_8xb32-8x1x1-30e_kinetics400-rgb.py',
     derivation=[
-        'smoke twin smoke_general_kinetics400_8f_1x1_VideoAttribute: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, 6 epochs, CPU',
+        'smoke twin smoke_general_kinetics400_8f_1x1_VideoAttribute: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, 6 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
+        'bike-bench test of epoch_6.pth (views 1x1, aggregation mean)',
     ])
 test_cfg = dict(type='SkipAwareTestLoop')
 test_dataloader = dict(
@@ -138,10 +143,12 @@ test_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-test_evaluator = [
-    dict(type='FusionAccMetric'),
-    dict(type='VideoCountMetric'),
-]
+test_evaluator = dict(
+    metrics=[
+        dict(type='FusionAccMetric'),
+        dict(type='VideoCountMetric'),
+    ],
+    type='SampleIndexEvaluator')
 train_cfg = dict(
     max_epochs=6, type='EpochBasedTrainLoop', val_begin=1, val_interval=6)
 train_dataloader = dict(
@@ -155,8 +162,13 @@ train_dataloader = dict(
             dict(mode='train', num_segments=8, type='BIKESampleFrames'),
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
-            dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.2, type='RandomGrayscale'),
+            dict(
+                area_range=(
+                    0.5,
+                    1.0,
+                ),
+                size=64,
+                type='OfficialRandomResizedCrop'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
                 algorithm_keys=('attribute_tokens', ),
@@ -203,9 +215,12 @@ val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-val_evaluator = dict(type='FusionAccMetric')
+val_evaluator = dict(
+    metrics=[
+        dict(type='FusionAccMetric'),
+    ], type='SampleIndexEvaluator')
 visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_1x1_VideoAttribute'
+work_dir = 'work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_1x1_VideoAttribute'

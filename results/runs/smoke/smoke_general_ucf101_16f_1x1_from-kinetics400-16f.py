@@ -3,6 +3,17 @@ custom_hooks = [
     dict(type='ClassNamesHook'),
     dict(type='NonFiniteLossHook'),
     dict(type='LRScheduleRecordHook'),
+    dict(trust=False, type='CheckpointLoaderHook'),
+    dict(
+        manifest=dict(
+            hash=
+            '319852fdd51125665eae60d477405a3a48346dfe4d6bd68a3e6de79430d1e441',
+            videos=40),
+        out=
+        'work_dirs/reproduce/smoke/smoke_general_ucf101_16f_1x1_from-kinetics400-16f/results/run.json',
+        replace=True,
+        run_id='smoke_general_ucf101_16f_1x1_from-kinetics400-16f',
+        type='ResultsFileHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False,
@@ -27,23 +38,15 @@ env_cfg = dict(
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 launcher = 'none'
-load_from = '/work/main/work_dirs/reproduce/smoke/smoke_general_kinetics400_16f_4x3/epoch_6.pth'
+load_from = 'work_dirs/reproduce/smoke/smoke_general_ucf101_16f_1x1_from-kinetics400-16f/epoch_4.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
     aggregation='official',
     backbone=dict(
-        arch=dict(
-            embed_dim=64,
-            text_cfg=dict(
-                context_length=77,
-                heads=1,
-                layers=2,
-                vocab_size=49408,
-                width=64),
-            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
-                            width=128)),
+        arch='bike-tiny-openai-clip',
         freeze_text=True,
+        load_pretrained=False,
         pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
         type='CLIPEncoder'),
     class_names=None,
@@ -57,6 +60,7 @@ model = dict(
         type='BIKEVideoHead'))
 optim_wrapper = dict(
     clip_grad=None,
+    constructor='BIKEOptimWrapperConstructor',
     optimizer=dict(
         betas=(
             0.9,
@@ -91,8 +95,9 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_k400-pre_8xb32-16x1x1-20e_ucf101-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_general_ucf101_16f_1x1_from-kinetics400-16f: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
+        'smoke twin smoke_general_ucf101_16f_1x1_from-kinetics400-16f: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
+        'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',
     ])
 test_cfg = dict(type='SkipAwareTestLoop')
 test_dataloader = dict(
@@ -126,7 +131,10 @@ test_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-test_evaluator = dict(type='BIKEAccMetric')
+test_evaluator = dict(
+    metrics=[
+        dict(type='BIKEAccMetric'),
+    ], type='SampleIndexEvaluator')
 train_cfg = dict(
     max_epochs=4, type='EpochBasedTrainLoop', val_begin=1, val_interval=4)
 train_dataloader = dict(
@@ -139,8 +147,13 @@ train_dataloader = dict(
             dict(mode='train', num_segments=16, type='BIKESampleFrames'),
             dict(type='VideoDecode'),
             dict(size=64, type='ShortSideResize'),
-            dict(size=64, type='OfficialRandomResizedCrop'),
-            dict(p=0.2, type='RandomGrayscale'),
+            dict(
+                area_range=(
+                    0.5,
+                    1.0,
+                ),
+                size=64,
+                type='OfficialRandomResizedCrop'),
             dict(input_format='NCTHW', type='FormatShape'),
             dict(
                 meta_keys=(
@@ -182,9 +195,12 @@ val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-val_evaluator = dict(type='BIKEAccMetric')
+val_evaluator = dict(
+    metrics=[
+        dict(type='BIKEAccMetric'),
+    ], type='SampleIndexEvaluator')
 visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_general_ucf101_16f_1x1_from-kinetics400-16f'
+work_dir = 'work_dirs/reproduce/smoke/smoke_general_ucf101_16f_1x1_from-kinetics400-16f'

@@ -2,6 +2,19 @@ custom_hooks = [
     dict(type='ClassNamesHook'),
     dict(type='NonFiniteLossHook'),
     dict(type='LRScheduleRecordHook'),
+    dict(trust=False, type='CheckpointLoaderHook'),
+    dict(
+        dataset_name='synthetic-ucf101',
+        manifest=dict(
+            hash=
+            'ecf6502c0f7b4287bcca242d363aef6e0bf8c7d71a8d63975d8ee2e0487c9027',
+            videos=120),
+        out=
+        'work_dirs/reproduce/smoke/smoke_zeroshot-half_ucf101_8f_1x1/results/run.json',
+        protocol=dict(name='zeroshot-half'),
+        replace=True,
+        run_id='smoke_zeroshot-half_ucf101_8f_1x1',
+        type='ResultsFileHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False,
@@ -26,23 +39,15 @@ env_cfg = dict(
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 launcher = 'none'
-load_from = None
+load_from = 'work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_4x3/epoch_6.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
     aggregation='official',
     backbone=dict(
-        arch=dict(
-            embed_dim=64,
-            text_cfg=dict(
-                context_length=77,
-                heads=1,
-                layers=2,
-                vocab_size=49408,
-                width=64),
-            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
-                            width=128)),
+        arch='bike-tiny-openai-clip',
         freeze_text=True,
+        load_pretrained=False,
         pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
         type='CLIPEncoder'),
     class_names=None,
@@ -59,9 +64,9 @@ resume = False
 run_source = dict(
     config='mmconfigs/bike_vit-l-p14_k400-pre_zeroshot-8x1x1_ucf101-rgb.py',
     derivation=[
-        'smoke twin smoke_zeroshot-half_ucf101_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
+        'smoke twin smoke_zeroshot-half_ucf101_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
-        'zero-shot pass (head scoring) over data/synthetic/ucf101/manifests/zeroshot_full.jsonl',
+        'zero-shot half (head scoring) over data/synthetic/ucf101/manifests/zeroshot_full.jsonl',
     ])
 test_cfg = dict(outputs='logits', type='ViewOutputsTestLoop')
 test_dataloader = dict(
@@ -95,7 +100,17 @@ test_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-test_evaluator = dict(type='BIKEAccMetric')
+test_evaluator = dict(
+    metrics=[
+        dict(
+            aggregation='official',
+            num_splits=10,
+            protocol='half',
+            scoring='head',
+            split_rule=dict(type='OfficialHalfClassSplits'),
+            type='ZeroShotMetric'),
+    ],
+    type='SampleIndexEvaluator')
 train_dataloader = None
 val_dataloader = None
 val_evaluator = None
@@ -103,4 +118,4 @@ visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_zeroshot-half_ucf101_8f_1x1'
+work_dir = 'work_dirs/reproduce/smoke/smoke_zeroshot-half_ucf101_8f_1x1'

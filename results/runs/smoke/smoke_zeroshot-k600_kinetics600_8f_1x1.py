@@ -2,6 +2,19 @@ custom_hooks = [
     dict(type='ClassNamesHook'),
     dict(type='NonFiniteLossHook'),
     dict(type='LRScheduleRecordHook'),
+    dict(trust=False, type='CheckpointLoaderHook'),
+    dict(
+        dataset_name='synthetic-kinetics600',
+        manifest=dict(
+            hash=
+            '30fdbc4bd0ee2ce896affa8ead07aca46feb6387e4808ff61e17764b7a4df13c',
+            videos=144),
+        out=
+        'work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1/results/run.json',
+        protocol=dict(name='zeroshot-k600'),
+        replace=True,
+        run_id='smoke_zeroshot-k600_kinetics600_8f_1x1',
+        type='ResultsFileHook'),
 ]
 custom_imports = dict(
     allow_failed_imports=False,
@@ -26,23 +39,15 @@ env_cfg = dict(
     dist_cfg=dict(backend='gloo'),
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 launcher = 'none'
-load_from = None
+load_from = 'work_dirs/reproduce/smoke/smoke_general_kinetics400_8f_4x3/epoch_6.pth'
 log_level = 'ERROR'
 log_processor = dict(by_epoch=True, type='LogProcessor', window_size=20)
 model = dict(
     aggregation='official',
     backbone=dict(
-        arch=dict(
-            embed_dim=64,
-            text_cfg=dict(
-                context_length=77,
-                heads=1,
-                layers=2,
-                vocab_size=49408,
-                width=64),
-            vision_cfg=dict(image_size=64, layers=2, patch_size=16,
-                            width=128)),
+        arch='bike-tiny-openai-clip',
         freeze_text=True,
+        load_pretrained=False,
         pretrained='results/toy_clip/toy-clip_synthetic_fp16.pt',
         type='CLIPEncoder'),
     class_names=None,
@@ -60,17 +65,18 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_k400-pre_zeroshot-8x1x1_kinetics600-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_zeroshot-k600_kinetics600_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_random-init_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics600 manifests, 64 px, no horizontal flip, 4 epochs, CPU',
+        'smoke twin smoke_zeroshot-k600_kinetics600_8f_1x1: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics600 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
-        'zero-shot pass (head scoring) over data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl with classes data/synthetic/kinetics600/classes_split1.csv',
+        'zero-shot k600 (head scoring) over data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl, data/synthetic/kinetics600/manifests/zeroshot_split2.jsonl, data/synthetic/kinetics600/manifests/zeroshot_split3.jsonl with classes data/synthetic/kinetics600/classes_split1.csv, data/synthetic/kinetics600/classes_split2.csv, data/synthetic/kinetics600/classes_split3.csv',
     ])
 test_cfg = dict(outputs='logits', type='ViewOutputsTestLoop')
 test_dataloader = dict(
     batch_size=8,
     collate_fn=dict(type='skip_aware_collate'),
     dataset=dict(
-        ann_file='data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl',
-        class_table='data/synthetic/kinetics600/classes_split1.csv',
+        ann_file=
+        'work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1/manifests/zeroshot_joined_30fdbc4b.jsonl',
+        class_table=None,
         pipeline=[
             dict(type='VideoInit'),
             dict(
@@ -96,9 +102,29 @@ test_dataloader = dict(
     persistent_workers=False,
     pin_memory=False,
     sampler=dict(shuffle=False, type='DefaultSampler'))
-test_evaluator = dict(type='BIKEAccMetric')
+test_evaluator = dict(
+    metrics=[
+        dict(
+            aggregation='official',
+            class_splits=[
+                8,
+                8,
+                8,
+            ],
+            num_splits=10,
+            protocol='k600',
+            scoring='head',
+            split_manifests=[
+                'data/synthetic/kinetics600/manifests/zeroshot_split1.jsonl',
+                'data/synthetic/kinetics600/manifests/zeroshot_split2.jsonl',
+                'data/synthetic/kinetics600/manifests/zeroshot_split3.jsonl',
+            ],
+            split_rule=dict(type='OfficialHalfClassSplits'),
+            type='ZeroShotMetric'),
+    ],
+    type='SampleIndexEvaluator')
 visualizer = dict(
     type='ActionVisualizer', vis_backends=[
         dict(type='LocalVisBackend'),
     ])
-work_dir = '/work/main/work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1'
+work_dir = 'work_dirs/reproduce/smoke/smoke_zeroshot-k600_kinetics600_8f_1x1'
