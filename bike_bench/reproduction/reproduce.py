@@ -179,7 +179,7 @@ class SmokeRunner:
         (``generate_attributes`` resumes only an identical run).
         """
         from bike_bench.attributes.generate import generate_attributes
-        from bike_bench.attributes.sentences import AttributesFileError, meta_path
+        from bike_bench.datasets.attribute_sentences import AttributesFileError, meta_path
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             dataset = cfg[loader]['dataset'] if cfg.get(loader) else {}
             target = dataset.get('attributes_file')
