@@ -289,11 +289,15 @@ def test_own_dataset_route_from_an_empty_folder(installed, tmp_path):
 
     code, text = _cli(env, user, 'tables', '--runs-dir', str(results.relative_to(user)))
     assert code == 0, text
-    tables = sorted((results.parent / 'tables').glob('*.md'))
-    assert tables, _files(user / 'work_dirs')
-    rows = [line for path in tables for line in path.read_text().splitlines()
-            if line.startswith('|') and line.strip('| ').split(' |')[0].strip() == 'mydata']
-    assert rows, '\n'.join(path.read_text() for path in tables)
+    assert "your_runs.md: row 'mydata'" in text, text
+    table = results.parent / 'tables' / 'your_runs.md'
+    assert table.is_file(), _files(user / 'work_dirs')
+    rows = [line.strip('|').split('|') for line in table.read_text().splitlines()
+            if line.startswith('|')]
+    mine = [[cell.strip() for cell in row] for row in rows if row[0].strip() == 'mydata']
+    assert {row[1] for row in mine} == {'test', 'zeroshot-full'}, table.read_text()
+    assert '4x3' in {row[3] for row in mine}, table.read_text()
+    assert all(row[8].startswith('work_dirs' + os.sep) for row in mine)  # config, relative
 
     assert _snapshot(site) == before  # nothing written into the package
     assert sorted(p.name for p in tmp_path.iterdir()) == ['home', 'tmp', 'user']

@@ -500,7 +500,11 @@ def own_runs_frame(runs: Sequence[dict], runs_dir: str) -> pd.DataFrame:
                 record[column] = ''
             else:
                 record[column] = _fmt2(100.0 * metrics[key]) + coverage
-        record.update(run_id=run['run_id'], config=(run.get('config') or {}).get('path', ''),
+        config = str((run.get('config') or {}).get('path', ''))
+        if os.path.isabs(config) and not os.path.relpath(
+                config, paths.output_path()).startswith('..'):
+            config = os.path.relpath(config, paths.output_path())  # under the output root
+        record.update(run_id=run['run_id'], config=config,
                       results=os.path.relpath(run['_path'], runs_dir))
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=[
