@@ -7,6 +7,10 @@ every paper table: Markdown, LaTeX and CSV in the tables folder (default
 paper, a measured and a difference column, and per row the scale of the
 measurement and a provenance note (run id, git commit, date, device).
 
+Results files of one's own (a config deriving from no registry experiment,
+e.g. a dataset built with ``manifests build custom``) get one row each in
+``your_runs`` (Markdown, CSV), labelled by their ``dataset.name``.
+
 Smoke-scale numbers (a tiny random CLIP on the synthetic benchmark) are
 never shown as reproductions: their difference column stays empty and the
 scale column says ``smoke``. A full-scale number wins over a smoke one.
@@ -405,21 +409,25 @@ def _latex(table: PaperTable, frame: pd.DataFrame, notes: List[dict]) -> str:
 
 
 # ------------------------------------------------------------ users' runs
-def place_user_runs(folder: str) -> Tuple[List[dict], List[Tuple[str, str]]]:
+def place_user_runs(folder: str
+                    ) -> Tuple[List[dict], List[dict], List[Tuple[str, str]]]:
     """A user's results files placed by the experiment their config derives from.
 
     Every ``*.json`` under ``folder`` outside ``full/`` and ``smoke/``
     without a ``reproduce`` section is matched, by its config file name
     (``config.path``), with a registry entry; it then fills that entry's
-    paper rows at scale ``user``. Returns (placed runs, [(path, why
-    ignored)]).
+    paper rows at scale ``user``. One whose config derives from no entry
+    (a dataset of one's own, a config of one's own) but that has a top-1
+    metric is an own run, shown in the ``your_runs`` table by its
+    ``dataset.name`` (:func:`own_runs_frame`). Returns (placed runs, own
+    runs, [(path, why ignored)]).
     """
     from bike_bench.reproduction.registry import build_registry
     by_config = {}
     for entry in build_registry():
         for config in entry.configs:
             by_config.setdefault(os.path.splitext(os.path.basename(config))[0], entry)
-    placed, ignored = [], []
+    placed, own, ignored = [], [], []
     for path in sorted(glob.glob(os.path.join(folder, '**', '*.json'), recursive=True)):
         rel = os.path.relpath(path, folder)
         if rel.split(os.sep)[0] in SCALES:
@@ -436,8 +444,13 @@ def place_user_runs(folder: str) -> Tuple[List[dict], List[Tuple[str, str]]]:
         name = os.path.splitext(os.path.basename(str(config.get('path') or '')))[0]
         entry = by_config.get(name)
         if entry is None:
-            ignored.append((path, f'its config {name or "(none recorded)"!r} derives from no '
-                                  'experiment of the registry (mmconfigs/metafile.yml)'))
+            why = (f'its config {name or "(none recorded)"!r} derives from no '
+                   'experiment of the registry (mmconfigs/metafile.yml)')
+            if _own_key(data['metrics'], 'top1') is None:
+                ignored.append((path, why + ' and it has no top-1 metric'))
+            else:
+                data['_path'], data['_why'] = path, why
+                own.append(data)
             continue
         links = [dict(table=r.table, row=r.row, metrics=r.metrics, experiment=entry.id,
                       views=entry.views) for r in entry.paper_rows]
@@ -449,7 +462,66 @@ def place_user_runs(folder: str) -> Tuple[List[dict], List[Tuple[str, str]]]:
         data['reproduce'] = dict(scale='user', experiments=[entry.id], paper_rows=links)
         data['_path'] = path
         placed.append(data)
-    return placed, ignored
+    return placed, own, ignored
+
+
+OWN_RUNS = 'your_runs'
+
+
+def _own_key(metrics: dict, k: str) -> Optional[str]:
+    """The metric of a results file giving top-``k`` over its whole set:
+    ``acc/topk`` (``test``), else ``<prefix>/topk`` (``zeroshot``: ``full/``)."""
+    for key in (f'acc/{k}', f'full/{k}'):
+        if key in metrics:
+            return key
+    return next((key for key in sorted(metrics) if key.count('/') == 1
+                 and key.endswith(f'/{k}')), None)
+
+
+def own_runs_frame(runs: Sequence[dict], runs_dir: str) -> pd.DataFrame:
+    """One row per own results file (see :func:`place_user_runs`), labelled
+    by its ``dataset.name``: protocol, split, views, videos, top-1 and
+    top-5 (percent; ``n/a (top-5 with 4 classes)`` when the set has too few
+    classes), run id, config and the file relative to ``runs_dir``."""
+    records = []
+    for run in runs:
+        dataset, metrics = run.get('dataset') or {}, run['metrics']
+        coverage = cell_suffix(results_coverage(run))
+        record = {'dataset': dataset.get('name', ''),
+                  'protocol': (run.get('protocol') or {}).get('name', ''),
+                  'split': dataset.get('split', ''), 'views': run['views']['label'],
+                  'videos': dataset.get('num_videos', '')}
+        for k, column in (('top1', 'top-1'), ('top5', 'top-5')):
+            key = _own_key(metrics, k)
+            na = _not_applicable(run, key or f'acc/{k}')
+            if na:
+                record[column] = f'n/a ({na})'
+            elif key is None:
+                record[column] = ''
+            else:
+                record[column] = _fmt2(100.0 * metrics[key]) + coverage
+        config = str((run.get('config') or {}).get('path', ''))
+        if os.path.isabs(config) and not os.path.relpath(
+                config, paths.output_path()).startswith('..'):
+            config = os.path.relpath(config, paths.output_path())  # under the output root
+        record.update(run_id=run['run_id'], config=config,
+                      results=os.path.relpath(run['_path'], runs_dir))
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=[
+        'dataset', 'protocol', 'split', 'views', 'videos', 'top-1', 'top-5', 'run_id',
+        'config', 'results'])
+    return frame.sort_values(['dataset', 'protocol', 'run_id'], kind='stable')
+
+
+def _own_markdown(frame: pd.DataFrame, source: Tuple[str, str]) -> str:
+    return '\n'.join([
+        '# Your runs', '',
+        f'Results files under `{source[0]}` whose config derives from no experiment of '
+        'the registry (`bike-bench reproduce --list`), one row per file, labelled by '
+        'the dataset name it records (`dataset.name`, e.g. the `--name` of `bike-bench '
+        f'manifests build custom`). Regenerate with `{source[1]}`; the CSV beside it '
+        'holds the same rows.', '',
+        frame.to_markdown(index=False, disable_numparse=True), ''])
 
 
 def _update_readme(written: Sequence[str], readme: str) -> None:
@@ -478,20 +550,26 @@ def build_tables(runs_dir: str, out_dir: Optional[str] = None,
 
     ``out_dir`` defaults to ``tables/`` beside ``runs_dir``. Users' own
     results files in ``runs_dir`` (outside ``full/`` and ``smoke/``) are
-    placed by their config's experiment; ``echo`` (if given) receives what
-    was ignored and why. ``readme``: a README whose tables index (between
+    placed by their config's experiment; those whose config derives from
+    none get a row in ``your_runs`` (``.md``/``.csv``, written only then)
+    named by their dataset; ``echo`` (if given) receives where they went,
+    what was ignored and why. ``readme``: a README whose tables index (between
     ``<!-- tables:begin -->`` and ``<!-- tables:end -->``) is rewritten --
     only when given (the maintainers' ``results/README.md``).
     """
     out_dir = out_dir or tables_beside(runs_dir)
     runs = load_runs(runs_dir)
-    user, ignored = place_user_runs(runs_dir) if os.path.isdir(runs_dir) else ([], [])
+    user, own, ignored = (place_user_runs(runs_dir) if os.path.isdir(runs_dir)
+                          else ([], [], []))
     runs = runs + user
     if echo is not None:
         if user:
             echo(f'tables: placed {len(user)} results file(s) of your own: ' +
                  ', '.join(f'{os.path.relpath(r["_path"], runs_dir)} -> '
                            f'{r["reproduce"]["experiments"][0]}' for r in user))
+        for run in own:
+            echo(f'tables: {OWN_RUNS}.md: row {run["dataset"].get("name")!r} from '
+                 f'{os.path.relpath(run["_path"], runs_dir)} ({run["_why"]})')
         for path, why in ignored:
             echo(f'tables: ignored {path}: {why}')
     flops = counted_flops()
@@ -510,6 +588,12 @@ def build_tables(runs_dir: str, out_dir: Optional[str] = None,
             notes, columns=['footnote', 'run_id', 'scale', 'commit', 'date', 'device',
                             'views', 'path', 'config', 'stale']).to_csv(index=False))
         written += [base + '.md', base + '.tex', base + '.csv', base + '_footnotes.csv']
+    if own:  # only with own runs: a registry-only folder gets the tables above alone
+        base = os.path.join(out_dir, OWN_RUNS)
+        frame = own_runs_frame(own, runs_dir)
+        atomic_write_text(base + '.md', _own_markdown(frame, _runs_source(runs_dir, out_dir)))
+        atomic_write_text(base + '.csv', frame.to_csv(index=False))
+        written += [base + '.md', base + '.csv']
     if readme:
         _update_readme(written, readme)
     return written
