@@ -282,6 +282,10 @@ def test_own_dataset_route_from_an_empty_folder(installed, tmp_path):
     assert len(files) >= 2, files  # the 4x3 test and the zero-shot run
     for path in files:
         assert json.loads(path.read_text())['dataset']['name'] == 'mydata', path
+    # Portable run files: neither results nor the configs that ran hold the
+    # user folder's absolute path (recorded relative to the output root).
+    for path in files + sorted((user / 'work_dirs').rglob('configs/*.py')):
+        assert str(user) not in path.read_text(), path
 
     code, text = _cli(env, user, 'report', str(tested[0].relative_to(user)), '--out', 'report')
     assert code == 0, text
