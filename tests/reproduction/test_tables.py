@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bike_bench import paths
+from bike_bench.reproduction import table_cells, table_render
 from bike_bench.reproduction import tables as tables_mod
 
 RUNS = str(paths.reference_runs_dir())
@@ -77,16 +78,16 @@ def test_wide_markdown_is_split(built):
     for name in tables_mod.TABLE_ORDER:
         for line in (out / f'{name}.md').read_text().splitlines():
             if line.startswith('|'):
-                assert line.count('|') - 1 <= tables_mod.MAX_MARKDOWN_COLUMNS + 4, name
-    assert pd.read_csv(out / 'model_zoo.csv').shape[1] > tables_mod.MAX_MARKDOWN_COLUMNS
+                assert line.count('|') - 1 <= table_render.MAX_MARKDOWN_COLUMNS + 4, name
+    assert pd.read_csv(out / 'model_zoo.csv').shape[1] > table_render.MAX_MARKDOWN_COLUMNS
 
 
 def test_topk_at_or_above_the_class_count_is_not_applicable():
     run = dict(dataset=dict(num_classes=5), protocol={})
-    assert tables_mod._not_applicable(run, 'acc/top5') == 'top-5 with 5 classes'
-    assert tables_mod._not_applicable(run, 'acc/top1') == ''
+    assert table_cells._not_applicable(run, 'acc/top5') == 'top-5 with 5 classes'
+    assert table_cells._not_applicable(run, 'acc/top1') == ''
     half = dict(protocol=dict(splits=[dict(seed=0, classes=[0, 1, 2, 3])]))
-    assert tables_mod._not_applicable(half, 'half/top5_mean').startswith('top-5')
+    assert table_cells._not_applicable(half, 'half/top5_mean').startswith('top-5')
 
 
 def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
@@ -116,7 +117,7 @@ def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
 def test_a_topk_cell_left_out_of_the_results_file_reads_n_a():
     """Results files leave top-k of k or fewer classes out; the cell says why
     instead of failing on the missing metric."""
-    from bike_bench.reproduction.tables import _cell
+    from bike_bench.reproduction.table_cells import _cell
     run = dict(metrics={'acc/top1': 0.5}, dataset=dict(num_classes=4), _path='r.json')
     cell = _cell(run, 'acc/top5')
     assert cell['value'] is None and cell['na'] == 'top-5 with 4 classes'
