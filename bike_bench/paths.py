@@ -71,16 +71,39 @@ def source_checkout() -> Optional[Path]:
 
 def display_path(path: Optional[PathLike]) -> Optional[str]:
     """``path`` relative to the bike-bench checkout when it lies inside it
-    (``mmconfigs/...``, ``results/runs/...``), otherwise absolute; ``None``
-    for an empty path."""
+    (``mmconfigs/...``, ``results/runs/...``), else as :func:`recorded_path`
+    keeps it (relative to the user's output root when inside it, otherwise
+    absolute); ``None`` for an empty path."""
     if not path:
         return None
     path = os.path.abspath(str(path))
     checkout = source_checkout()
-    if checkout is None:
+    if checkout is not None:
+        relative = os.path.relpath(path, str(checkout))
+        if not relative.startswith('..'):
+            return relative
+    return recorded_path(path)
+
+
+def resolve_recorded(path: PathLike) -> str:
+    """A path a record holds (:func:`display_path`, :func:`recorded_path`)
+    as a file to open: as it is when it exists from here, else under the
+    output root, else under the checkout."""
+    path = str(path)
+    if os.path.isabs(path) or os.path.exists(path):
         return path
-    relative = os.path.relpath(path, str(checkout))
-    return path if relative.startswith('..') else relative
+    for base in (output_root_or_none(), source_checkout()):
+        if base is not None and os.path.exists(os.path.join(str(base), path)):
+            return os.path.join(str(base), path)
+    return path
+
+
+def output_root_or_none() -> Optional[Path]:
+    """:func:`output_root`, or ``None`` where it would be refused."""
+    try:
+        return output_root()
+    except OutputRootError:
+        return None
 
 
 def recorded_path(path: Optional[PathLike]) -> Optional[str]:

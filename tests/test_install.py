@@ -230,3 +230,80 @@ def test_new_config_inherits_through_the_installed_package(installed, tmp_path):
                          cwd=user, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ['2', '2', 'CLIPEncoder']
+
+
+@pytest.mark.slow
+def test_own_dataset_route_from_an_empty_folder(installed, tmp_path):
+    """The README's "Your own dataset" route, command by command, from an
+    empty folder with the installed package: a folder-per-class dataset of 4
+    classes -> manifests named ``mydata`` -> a config outside any checkout ->
+    train 2 epochs -> ``test --views 4x3`` -> ``zeroshot`` -> ``report`` ->
+    ``tables --runs-dir`` puts the run in a row labelled ``mydata``."""
+    site, env, _ = installed
+    before = _snapshot(site)
+    user, home, scratch = tmp_path / 'user', tmp_path / 'home', tmp_path / 'tmp'
+    for folder in (user, home, scratch):
+        folder.mkdir()
+    env = dict(env, HOME=str(home), TMPDIR=str(scratch))
+    # videos/<split>/<class>/*.mp4: 4 classes, 3 train and 2 val videos each,
+    # 16 frames of 32 px (the smoke pipeline samples 8 segments).
+    make = ('import numpy as np; from bike_bench.datasets.synthetic import write_mp4\n'
+            'rng = np.random.default_rng(0)\n'
+            'for split, count in (("train", 3), ("val", 2)):\n'
+            '    for c, name in enumerate(("jump", "run", "swim", "throw")):\n'
+            '        for i in range(count):\n'
+            '            frames = rng.integers(0, 64, (16, 32, 32, 3), dtype=np.uint8)\n'
+            '            frames[..., c % 3] += np.uint8(60 * (1 + c))\n'
+            '            write_mp4(f"videos/{split}/{name}/{i}.mp4", frames)')
+    out = subprocess.run([sys.executable, '-c', make], capture_output=True, text=True,
+                         cwd=user, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    config = 'bike_tiny_mydata'
+    ckpt = f'work_dirs/{config}/epoch_2.pth'
+    code, text = _cli(env, user, 'manifests', 'build', 'custom', '--name', 'mydata',
+                      '--format', 'folder', '--source', 'videos', '--out', 'data/mydata')
+    assert code == 0, text
+    manifests = sorted(str(p.relative_to(user))
+                       for p in (user / 'data' / 'mydata' / 'manifests').glob('*.jsonl'))
+    assert manifests, text
+    for args in (('manifests', 'check', *manifests),
+                 ('new-config', config, '--from', SMOKE, '--manifests', 'data/mydata',
+                  '--max-epochs', '2'),
+                 ('train', f'{config}.py'),
+                 ('test', f'{config}.py', ckpt, '--views', '4x3'),
+                 ('zeroshot', f'{config}.py', ckpt,
+                  '--manifest', 'data/mydata/manifests/val.jsonl')):
+        code, text = _cli(env, user, *args, timeout=1200)
+        assert code == 0, f'{args}: {text}'
+    results = user / 'work_dirs' / config / 'results'
+    tested = sorted(results.glob('test_mydata-val_4x3_official_epoch_2_*.json'))
+    assert len(tested) == 1, _files(user / 'work_dirs')
+    files = sorted(results.glob('*.json'))
+    assert len(files) >= 2, files  # the 4x3 test and the zero-shot run
+    for path in files:
+        assert json.loads(path.read_text())['dataset']['name'] == 'mydata', path
+    # Portable run files: neither results nor the configs that ran hold the
+    # user folder's absolute path (recorded relative to the output root).
+    for path in files + sorted((user / 'work_dirs').rglob('configs/*.py')):
+        assert str(user) not in path.read_text(), path
+
+    code, text = _cli(env, user, 'report', str(tested[0].relative_to(user)), '--out', 'report')
+    assert code == 0, text
+    assert (user / 'report' / 'index.md').is_file()
+
+    code, text = _cli(env, user, 'tables', '--runs-dir', str(results.relative_to(user)))
+    assert code == 0, text
+    assert "your_runs.md: row 'mydata'" in text, text
+    table = results.parent / 'tables' / 'your_runs.md'
+    assert table.is_file(), _files(user / 'work_dirs')
+    rows = [line.strip('|').split('|') for line in table.read_text().splitlines()
+            if line.startswith('|')]
+    mine = [[cell.strip() for cell in row] for row in rows if row[0].strip() == 'mydata']
+    assert {row[1] for row in mine} == {'test', 'zeroshot-full'}, table.read_text()
+    assert '4x3' in {row[3] for row in mine}, table.read_text()
+    assert all(row[8].startswith('work_dirs' + os.sep) for row in mine)  # config, relative
+
+    assert _snapshot(site) == before  # nothing written into the package
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['home', 'tmp', 'user']
+    assert _files(scratch) == []
+    assert all(f.startswith('.cache' + os.sep) for f in _files(home)), _files(home)

@@ -4,7 +4,7 @@ only its output, not the generator; docs/method.md#attributes).
 Each video is sampled and cropped as the config's validation pipeline does,
 its embedding is the mean of its unit frame embeddings, and the ``topk``
 lexicon phrases closest in cosine are its attributes. The output is the
-official JSON layout (see ``bike_bench.attributes.sentences``), rewritten
+official JSON layout (see ``bike_bench.datasets.attribute_sentences``), rewritten
 atomically every ``flush_every`` videos, so an interrupted run resumes from
 the last write and is never left half-written.
 
@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from bike_bench.attributes.sentences import (PHRASES_KEY, SCORES_KEY,
+from bike_bench.datasets.attribute_sentences import (PHRASES_KEY, SCORES_KEY,
                                              AttributesFileError, meta_path,
                                              read_attributes, read_meta)
 from bike_bench.checkpoint_io import load_model_checkpoint

@@ -52,7 +52,7 @@ def run(args) -> int:
     from mmengine.registry import DefaultScope
     import bike_bench.models  # noqa: F401  (registries)
     import bike_bench.datasets  # noqa: F401
-    from bike_bench.attributes.sentences import read_attributes
+    from bike_bench.datasets.attribute_sentences import read_attributes
     from bike_bench.visualization.run import load_model, visualize_video
     from bike_bench.visualization.saliency import save_saliency_figure
     cfg = Config.fromfile(args.config)

@@ -16,7 +16,7 @@ from mmengine.logging import MMLogger
 
 from mmaction.registry import DATASETS
 
-from bike_bench.attributes.sentences import (PHRASES_KEY, SENTENCE_PREFIX,
+from bike_bench.datasets.attribute_sentences import (PHRASES_KEY, SENTENCE_PREFIX,
                                              AttributesFileError,
                                              build_sentence, read_attributes)
 from bike_bench.datasets.video_dataset import ManifestVideoDataset

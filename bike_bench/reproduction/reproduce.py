@@ -179,7 +179,7 @@ class SmokeRunner:
         (``generate_attributes`` resumes only an identical run).
         """
         from bike_bench.attributes.generate import generate_attributes
-        from bike_bench.attributes.sentences import AttributesFileError, meta_path
+        from bike_bench.datasets.attribute_sentences import AttributesFileError, meta_path
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             dataset = cfg[loader]['dataset'] if cfg.get(loader) else {}
             target = dataset.get('attributes_file')
@@ -286,7 +286,13 @@ def write_synthetic(synth_root: str, echo: Callable[[str], None] = print) -> Non
     marker = os.path.join(synth_root, '.complete')
     config = SynthConfig(videos_per_class=SYNTH_VIDEOS_PER_CLASS,
                          zeroshot_classes=SYNTH_ZEROSHOT_CLASSES)
-    expected = json.dumps(dataclasses.asdict(config), sort_keys=True)
+    # The marker names the settings and the renderer's code: videos written
+    # by another renderer are written again, never reused.
+    from bike_bench.datasets import synthetic, synthetic_benchmark
+    from bike_bench.utils.hashing import file_sha256
+    renderer = {os.path.basename(m.__file__): file_sha256(m.__file__)
+                for m in (synthetic, synthetic_benchmark)}
+    expected = json.dumps(dict(dataclasses.asdict(config), renderer=renderer), sort_keys=True)
     if os.path.isfile(marker) and open(marker).read() == expected:
         return
     echo(f'writing the synthetic benchmark to {synth_root} ...')

@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence
 
 from bike_bench.evaluation.provenance import code_identity
 from bike_bench.evaluation.results import write_results
-from bike_bench.paths import display_path
+from bike_bench.paths import display_path, resolve_recorded
 from bike_bench.utils.atomic import atomic_write_text
 
 
@@ -49,7 +49,7 @@ def keep_configs(data: dict, path: str) -> None:
     kept = []
     for number, source in enumerate(ran, start=1):
         target = f'{stem}.py' if number == 1 else f'{stem}.pass{number}.py'
-        atomic_write_text(target, open(source, encoding='utf-8').read())
+        atomic_write_text(target, open(resolve_recorded(source), encoding='utf-8').read())
         kept.append(display_path(target))
     config['written'] = config['path']
     config['path'] = kept[0]

@@ -7,6 +7,10 @@ every paper table: Markdown, LaTeX and CSV in the tables folder (default
 paper, a measured and a difference column, and per row the scale of the
 measurement and a provenance note (run id, git commit, date, device).
 
+Results files of one's own (a config deriving from no registry experiment,
+e.g. a dataset built with ``manifests build custom``) get one row each in
+``your_runs`` (Markdown, CSV), labelled by their ``dataset.name``.
+
 Smoke-scale numbers (a tiny random CLIP on the synthetic benchmark) are
 never shown as reproductions: their difference column stays empty and the
 scale column says ``smoke``. A full-scale number wins over a smoke one.
@@ -16,26 +20,25 @@ from __future__ import annotations
 import glob
 import json
 import os
-import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
 from bike_bench import paths
-from bike_bench.datasets.coverage import cell_suffix, note_text, results_coverage
-from bike_bench.evaluation.fewshot_seeds import is_multi_seed, seed_statistics
+from bike_bench.datasets.coverage import cell_suffix, results_coverage
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.reproduction.paper import PaperTable, load_tables
-from bike_bench.reproduction.settings import tables_beside, user_runs_dir
+from bike_bench.reproduction.settings import tables_beside
+# Cells, rendering and one's own runs: one module each (re-exported here).
+from bike_bench.reproduction.table_cells import _cell, _fmt2  # noqa: F401
+from bike_bench.reproduction.table_render import (_latex, _markdown,  # noqa: F401
+                                                  _runs_source, _update_readme)
+from bike_bench.reproduction.user_runs import (OWN_RUNS, SCALES, _own_markdown, own_runs_frame,
+                                               place_user_runs)
 from bike_bench.utils.atomic import atomic_write_text
 
 TABLE_ORDER = ('k400_sota', 'activitynet', 'charades', 'few_shot', 'zero_shot',
                'model_zoo')
-SCALES = ('full', 'smoke')  # preference order
-SMOKE_NOTE = ('smoke: the toy CLIP pre-trained on the synthetic benchmark '
-              '(`bike-bench pretrain-toy`), fine-tuned for seconds on it; it checks '
-              'that the protocol runs end to end and is not a reproduction of the '
-              'paper\'s figure.')
 FLOPS_PAPER = 'GFLOPs x views (paper: MLP + patch embedding only)'
 FLOPS_COUNTED = 'GMAC/view counted (all ops incl. attention)'
 EXTRA_COLUMNS = ('venue', 'input', 'pretraining', 'dataset', 'arch', 'frames',
@@ -63,29 +66,9 @@ def load_runs(runs_dir: str) -> List[dict]:
     return runs
 
 
-
-def _metric(metrics: dict, spec, path: str) -> Tuple[Optional[float], Optional[float]]:
-    def one(key):
-        if key not in metrics:
-            raise ResultsFileError(f'{path}: metric {key!r} (named by its paper row) '
-                                   'is not in the file\'s metrics')
-        return 100.0 * float(metrics[key])
-    if isinstance(spec, dict):
-        return one(spec['mean']), (one(spec['std']) if spec.get('std') else None)
-    return one(spec), None
-
-
-
 def is_stale(run: dict, code_hash: str) -> bool:
     """Measured with other code than ``code_hash`` (or with no record of it)."""
     return run['environment'].get('code', {}).get('hash') != code_hash
-
-
-def _fmt(value: Optional[float], std: Optional[float] = None, approx: bool = False) -> str:
-    if value is None:
-        return ''
-    text = f'{value:.2f}' if std is None else f'{value:.2f} ± {std:.2f}'
-    return ('~' + text) if approx else text
 
 
 def counted_flops(bench_dir: Optional[str] = None
@@ -114,59 +97,6 @@ def counted_flops(bench_dir: Optional[str] = None
 # Tables that also show every run measuring their dataset, linked or not
 # (Charades: no paper row names BIKE, yet the harness measures its mAP).
 DATASET_TABLES = {'charades': ('charades', {'mAP': 'charades/mAP'})}
-MAX_MARKDOWN_COLUMNS = 12
-_TOPK = re.compile(r'top(\d+)')
-
-
-def _classes_for(run: dict, key: str) -> Optional[float]:
-    """Classes a metric ranks among (half-class: per split; K600: per split)."""
-    protocol = run.get('protocol') or {}
-    splits = protocol.get('splits') or []
-    if key.startswith('half/') and splits:
-        return min(len(s['classes']) for s in splits if isinstance(s.get('classes'), list))
-    if key.startswith('k600/') and splits:
-        return min(s['classes'] for s in splits if isinstance(s.get('classes'), int))
-    dataset = run.get('dataset') or {}
-    return dataset.get('num_classes')
-
-
-def _not_applicable(run: dict, key: str) -> str:
-    match = _TOPK.search(key.split('/')[-1])
-    classes = _classes_for(run, key) if match else None
-    if match and classes and int(match.group(1)) >= classes:
-        return f'top-{match.group(1)} with {classes} classes'
-    return ''
-
-
-def _n(run: dict, key: str) -> Optional[int]:
-    """How many measurements a mean is over (splits, seeds), else 1."""
-    if key.startswith('half/'):
-        return (run.get('protocol') or {}).get('num_splits')
-    if key.startswith('k600/'):
-        return len((run.get('protocol') or {}).get('splits') or []) or None
-    if is_multi_seed(run):
-        return len(run['fewshot_seeds']['per_seed'])
-    return 1
-
-
-def _cell(run: dict, spec) -> dict:
-    """value/std (percent), n and n/a reason of a metric spec of a run."""
-    mean_key = spec['mean'] if isinstance(spec, dict) else spec
-    std_key = spec.get('std') if isinstance(spec, dict) else None
-    if std_key is None and f'{mean_key}_std' in run['metrics']:
-        std_key = f'{mean_key}_std'
-    na = _not_applicable(run, mean_key)
-    if na:  # results files leave such metrics out (or hold 1.0 in older ones)
-        return dict(value=None, std=None, n=_n(run, mean_key), na=na)
-    if is_multi_seed(run):  # few-shot: mean ± std over the seeds' values
-        stats = seed_statistics(run, mean_key, run['_path'])
-        if stats is None:
-            raise ResultsFileError(f'{run["_path"]}: metric {mean_key!r} (named by its '
-                                   'paper row) is not in the file\'s fewshot_seeds.per_seed')
-        mean, std, n = stats
-        return dict(value=100.0 * mean, std=100.0 * std, n=n, na=na)
-    value, std = _metric(run['metrics'], dict(mean=mean_key, std=std_key), run['_path'])
-    return dict(value=value, std=std, n=_n(run, mean_key), na=na)
 
 
 def measured_rows(table: PaperTable, runs: Sequence[dict]) -> List[dict]:
@@ -194,12 +124,6 @@ def measured_rows(table: PaperTable, runs: Sequence[dict]) -> List[dict]:
         after = max((row_ids.index(r) for r in stands_for if r in row_ids), default=len(row_ids))
         out.append(dict(run=run, stands_for=stands_for, cells=cells, after=after))
     return sorted(out, key=lambda m: (m['after'], m['run']['run_id']))
-
-
-def _fmt2(value: Optional[float], std: Optional[float] = None) -> str:
-    if value is None:
-        return ''
-    return f'{value:.2f}' if std is None else f'{value:.2f} ± {std:.2f}'
 
 
 def build_table(table: PaperTable, runs: Sequence[dict],
@@ -333,165 +257,32 @@ def build_table(table: PaperTable, runs: Sequence[dict],
     return shown_frame, numeric_frame, footnotes
 
 
-def _note_line(note: dict) -> str:
-    config = f', config {note["config"]}' if note.get('config') else ''
-    stale = (' — STALE: measured with older code than this checkout'
-             if note.get('stale') else '')
-    return (f'{note["run_id"]} ({note["scale"]}): commit {note["commit"]}, {note["date"]}, '
-            f'{note["device"]}, {note["views"]} views, {note["path"]}{config}{stale}'
-            f'{note_text(note.get("coverage"))}')
-
-
-def _markdown_parts(frame: pd.DataFrame) -> List[Tuple[str, pd.DataFrame]]:
-    """The frame, split when wider than MAX_MARKDOWN_COLUMNS columns."""
-    def compact(part):
-        keep = [c for c in part.columns
-                if c in ('kind', 'method') or part[c].astype(str).str.len().any()]
-        return part[keep]
-    if len(frame.columns) <= MAX_MARKDOWN_COLUMNS:
-        return [('', frame)]
-    if 'dataset' in frame.columns:
-        groups = []
-        dataset = frame['dataset'].replace('', pd.NA).ffill().fillna('')
-        for name in dict.fromkeys(dataset):
-            groups.append((f'{name}', compact(frame[dataset == name])))
-        if all(len(g.columns) <= MAX_MARKDOWN_COLUMNS + 4 for _, g in groups):
-            return groups
-    ident = [c for c in frame.columns if c in ('kind', 'method', 'views')]
-    rest = [c for c in frame.columns if c not in ident]
-    size = MAX_MARKDOWN_COLUMNS - len(ident)
-    return [(f'columns {i // size + 1}', compact(frame[ident + rest[i:i + size]]))
-            for i in range(0, len(rest), size)]
-
-
-def _runs_source(runs_dir: str, out_dir: str) -> Tuple[str, str]:
-    """How a table names its runs folder and the command that rebuilds it."""
-    if os.path.abspath(runs_dir) == os.path.abspath(user_runs_dir()):
-        return 'results/runs/', 'bike-bench tables'
-    def shown(path: str) -> str:
-        relative = os.path.relpath(path)
-        return os.path.abspath(path) if relative.startswith('..') else relative
-    runs, out = shown(runs_dir), shown(out_dir)
-    return f'{runs}/', f'bike-bench tables --runs-dir {runs} --out {out}'
-
-
-def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[dict],
-              source: Tuple[str, str] = ('results/runs/', 'bike-bench tables')) -> str:
-    lines = [f'# {table.title}', '',
-             f'Paper figures from {table.document} (`{os.path.relpath(table.path, paths.data_root())}`); '
-             f'measured rows from `{source[0]}` (one row per run, after the paper rows it '
-             f'stands for). Regenerate with `{source[1]}`. The CSV holds the whole '
-             'table with numeric columns; the footnotes are in the `_footnotes.csv` beside it.',
-             '']
-    for title, part in _markdown_parts(frame):
-        if title:
-            lines += [f'## {title}', '']
-        lines += [part.to_markdown(index=False), '']
-    if notes:
-        lines += ['Measured rows:', '']
-        lines += [f'[{n["footnote"]}] {_note_line(n)}' for n in notes]
-        lines.append('')
-    if any(n['scale'] == 'smoke' for n in notes):
-        lines += [f'Scale {SMOKE_NOTE}', '']
-    return '\n'.join(lines)
-
-
-def _latex(table: PaperTable, frame: pd.DataFrame, notes: List[dict]) -> str:
-    body = frame.drop(columns=[c for c in ('source',) if c in frame.columns]).to_latex(
-        index=False, escape=True)
-    lines = [f'% {table.title} -- generated by bike-bench tables', body]
-    lines += [f'% [{n["footnote"]}] {_note_line(n)}' for n in notes]
-    return '\n'.join(lines) + '\n'
-
-
-# ------------------------------------------------------------ users' runs
-def place_user_runs(folder: str) -> Tuple[List[dict], List[Tuple[str, str]]]:
-    """A user's results files placed by the experiment their config derives from.
-
-    Every ``*.json`` under ``folder`` outside ``full/`` and ``smoke/``
-    without a ``reproduce`` section is matched, by its config file name
-    (``config.path``), with a registry entry; it then fills that entry's
-    paper rows at scale ``user``. Returns (placed runs, [(path, why
-    ignored)]).
-    """
-    from bike_bench.reproduction.registry import build_registry
-    by_config = {}
-    for entry in build_registry():
-        for config in entry.configs:
-            by_config.setdefault(os.path.splitext(os.path.basename(config))[0], entry)
-    placed, ignored = [], []
-    for path in sorted(glob.glob(os.path.join(folder, '**', '*.json'), recursive=True)):
-        rel = os.path.relpath(path, folder)
-        if rel.split(os.sep)[0] in SCALES:
-            continue
-        try:
-            data = validate_results(path)
-        except (ResultsFileError, ValueError) as error:
-            ignored.append((path, f'not a valid results file: {error}'))
-            continue
-        if 'reproduce' in data:
-            ignored.append((path, 'a reproduce run outside full/ or smoke/'))
-            continue
-        config = data.get('config') or {}
-        name = os.path.splitext(os.path.basename(str(config.get('path') or '')))[0]
-        entry = by_config.get(name)
-        if entry is None:
-            ignored.append((path, f'its config {name or "(none recorded)"!r} derives from no '
-                                  'experiment of the registry (mmconfigs/metafile.yml)'))
-            continue
-        links = [dict(table=r.table, row=r.row, metrics=r.metrics, experiment=entry.id,
-                      views=entry.views) for r in entry.paper_rows]
-        lacking = [spec for link in links for spec in link['metrics'].values()
-                   if (spec['mean'] if isinstance(spec, dict) else spec) not in data['metrics']]
-        if lacking:
-            ignored.append((path, f'lacks the metrics its paper rows need: {lacking}'))
-            continue
-        data['reproduce'] = dict(scale='user', experiments=[entry.id], paper_rows=links)
-        data['_path'] = path
-        placed.append(data)
-    return placed, ignored
-
-
-def _update_readme(written: Sequence[str], readme: str) -> None:
-    begin, end = '<!-- tables:begin -->', '<!-- tables:end -->'
-    rows = ['## tables/ — the paper\'s tables with measured numbers', '',
-            'Generated by `make tables` (`bike-bench tables --readme results/README.md`)',
-            'from `paper/` and `runs/`:', '']
-    for path in written:
-        if path.endswith('.md'):
-            name = os.path.splitext(os.path.basename(path))[0]
-            rel = os.path.relpath(path, os.path.dirname(readme))
-            rows.append(f'- [{name}]({rel}) (also `.tex`, `.csv`)')
-    block = begin + '\n' + '\n'.join(rows) + '\n' + end
-    text = open(readme, encoding='utf-8').read() if os.path.isfile(readme) else '# results/\n'
-    if begin in text and end in text:
-        text = re.sub(re.escape(begin) + '.*?' + re.escape(end), lambda _: block, text,
-                      flags=re.S)
-    else:
-        text = text.rstrip('\n') + '\n\n' + block + '\n'
-    atomic_write_text(readme, text)
-
-
 def build_tables(runs_dir: str, out_dir: Optional[str] = None,
                  readme: Optional[str] = None, echo=None) -> List[str]:
     """Write every table (Markdown, LaTeX, CSV + footnotes CSV); returns the paths.
 
     ``out_dir`` defaults to ``tables/`` beside ``runs_dir``. Users' own
     results files in ``runs_dir`` (outside ``full/`` and ``smoke/``) are
-    placed by their config's experiment; ``echo`` (if given) receives what
-    was ignored and why. ``readme``: a README whose tables index (between
+    placed by their config's experiment; those whose config derives from
+    none get a row in ``your_runs`` (``.md``/``.csv``, written only then)
+    named by their dataset; ``echo`` (if given) receives where they went,
+    what was ignored and why. ``readme``: a README whose tables index (between
     ``<!-- tables:begin -->`` and ``<!-- tables:end -->``) is rewritten --
     only when given (the maintainers' ``results/README.md``).
     """
     out_dir = out_dir or tables_beside(runs_dir)
     runs = load_runs(runs_dir)
-    user, ignored = place_user_runs(runs_dir) if os.path.isdir(runs_dir) else ([], [])
+    user, own, ignored = (place_user_runs(runs_dir) if os.path.isdir(runs_dir)
+                          else ([], [], []))
     runs = runs + user
     if echo is not None:
         if user:
             echo(f'tables: placed {len(user)} results file(s) of your own: ' +
                  ', '.join(f'{os.path.relpath(r["_path"], runs_dir)} -> '
                            f'{r["reproduce"]["experiments"][0]}' for r in user))
+        for run in own:
+            echo(f'tables: {OWN_RUNS}.md: row {run["dataset"].get("name")!r} from '
+                 f'{os.path.relpath(run["_path"], runs_dir)} ({run["_why"]})')
         for path, why in ignored:
             echo(f'tables: ignored {path}: {why}')
     flops = counted_flops()
@@ -510,6 +301,12 @@ def build_tables(runs_dir: str, out_dir: Optional[str] = None,
             notes, columns=['footnote', 'run_id', 'scale', 'commit', 'date', 'device',
                             'views', 'path', 'config', 'stale']).to_csv(index=False))
         written += [base + '.md', base + '.tex', base + '.csv', base + '_footnotes.csv']
+    if own:  # only with own runs: a registry-only folder gets the tables above alone
+        base = os.path.join(out_dir, OWN_RUNS)
+        frame = own_runs_frame(own, runs_dir)
+        atomic_write_text(base + '.md', _own_markdown(frame, _runs_source(runs_dir, out_dir)))
+        atomic_write_text(base + '.csv', frame.to_csv(index=False))
+        written += [base + '.md', base + '.csv']
     if readme:
         _update_readme(written, readme)
     return written

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from bike_bench.attributes.generate import frame_pipeline
-from bike_bench.attributes.sentences import PHRASES_KEY, AttributesFileError
+from bike_bench.datasets.attribute_sentences import PHRASES_KEY, AttributesFileError
 from bike_bench.checkpoint_io import load_model_checkpoint
 from bike_bench.datasets.manifest import read_manifest
 from bike_bench.models.pretrained import weights_from_checkpoint

@@ -213,7 +213,8 @@ def _split_seed_shift(cfg):
 
 
 def _fewshot_from_eval(cfg):
-    cfg[SAMPLER_KEY] = dict(type='EvalManifestFewShotSampler')
+    # The twin's sampler options (its fill) kept: only where videos come from changes.
+    cfg[SAMPLER_KEY] = dict(cfg.get(SAMPLER_KEY) or {}, type='EvalManifestFewShotSampler')
 
 
 @dataclasses.dataclass(frozen=True)

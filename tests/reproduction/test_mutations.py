@@ -199,3 +199,10 @@ def test_eval_manifest_sampler_draws_from_the_test_manifest(tmp_path):
     assert clean.source['fewshot']['from_manifest'] == train
     assert faulty.source['fewshot']['from_manifest'] == test
     assert {e.path for e in faulty.entries} != {e.path for e in clean.entries}
+
+
+def test_fewshot_from_eval_fault_keeps_the_twins_fill():
+    from mmengine.config import Config
+    cfg = Config(dict(fewshot_sampler=dict(type='SeededFewShotSampler', fill='per_class')))
+    faults._fewshot_from_eval(cfg)
+    assert cfg.fewshot_sampler == dict(type='EvalManifestFewShotSampler', fill='per_class')

@@ -142,3 +142,24 @@ def test_tables_refuse_results_without_provenance(tmp_path, capsys):
     assert main(['tables', '--runs-dir', str(tmp_path / 'runs'),
                  '--out', str(tmp_path / 'tables')]) == 2
     assert 'broken.json' in capsys.readouterr().out
+
+
+def test_synthetic_benchmark_of_another_renderer_is_written_again(tmp_path, monkeypatch):
+    """The `.complete` marker names the renderer's code: a folder written by
+    another renderer (e.g. before the motion trail) is not reused."""
+    import json
+    from bike_bench.datasets import synthetic_benchmark
+    from bike_bench.reproduction import reproduce as reproduce_mod
+    written = []
+    monkeypatch.setattr(synthetic_benchmark, 'write_benchmark',
+                        lambda root, config: written.append(root))
+    reproduce_mod.write_synthetic(str(tmp_path), echo=lambda line: None)
+    reproduce_mod.write_synthetic(str(tmp_path), echo=lambda line: None)
+    assert len(written) == 1  # complete and current: reused
+    marker = tmp_path / '.complete'
+    record = json.loads(marker.read_text())
+    assert set(record['renderer']) == {'synthetic.py', 'synthetic_benchmark.py'}
+    record['renderer']['synthetic.py'] = '0' * 64  # as an older renderer left it
+    marker.write_text(json.dumps(record, sort_keys=True))
+    reproduce_mod.write_synthetic(str(tmp_path), echo=lambda line: None)
+    assert len(written) == 2

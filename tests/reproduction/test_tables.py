@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bike_bench import paths
+from bike_bench.reproduction import table_cells, table_render
 from bike_bench.reproduction import tables as tables_mod
 
 RUNS = str(paths.reference_runs_dir())
@@ -77,16 +78,16 @@ def test_wide_markdown_is_split(built):
     for name in tables_mod.TABLE_ORDER:
         for line in (out / f'{name}.md').read_text().splitlines():
             if line.startswith('|'):
-                assert line.count('|') - 1 <= tables_mod.MAX_MARKDOWN_COLUMNS + 4, name
-    assert pd.read_csv(out / 'model_zoo.csv').shape[1] > tables_mod.MAX_MARKDOWN_COLUMNS
+                assert line.count('|') - 1 <= table_render.MAX_MARKDOWN_COLUMNS + 4, name
+    assert pd.read_csv(out / 'model_zoo.csv').shape[1] > table_render.MAX_MARKDOWN_COLUMNS
 
 
 def test_topk_at_or_above_the_class_count_is_not_applicable():
     run = dict(dataset=dict(num_classes=5), protocol={})
-    assert tables_mod._not_applicable(run, 'acc/top5') == 'top-5 with 5 classes'
-    assert tables_mod._not_applicable(run, 'acc/top1') == ''
+    assert table_cells._not_applicable(run, 'acc/top5') == 'top-5 with 5 classes'
+    assert table_cells._not_applicable(run, 'acc/top1') == ''
     half = dict(protocol=dict(splits=[dict(seed=0, classes=[0, 1, 2, 3])]))
-    assert tables_mod._not_applicable(half, 'half/top5_mean').startswith('top-5')
+    assert table_cells._not_applicable(half, 'half/top5_mean').startswith('top-5')
 
 
 def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
@@ -116,7 +117,7 @@ def test_users_results_are_placed_by_their_config_and_the_rest_listed(tmp_path):
 def test_a_topk_cell_left_out_of_the_results_file_reads_n_a():
     """Results files leave top-k of k or fewer classes out; the cell says why
     instead of failing on the missing metric."""
-    from bike_bench.reproduction.tables import _cell
+    from bike_bench.reproduction.table_cells import _cell
     run = dict(metrics={'acc/top1': 0.5}, dataset=dict(num_classes=4), _path='r.json')
     cell = _cell(run, 'acc/top5')
     assert cell['value'] is None and cell['na'] == 'top-5 with 4 classes'
@@ -137,3 +138,58 @@ def test_tables_touch_a_readme_only_when_asked(tmp_path, monkeypatch):
     text = readme.read_text()
     assert text.startswith('# my notes\n') and '<!-- tables:begin -->' in text
     assert '[model_zoo](tables/model_zoo.md)' in text
+
+
+def _own_results(run_id, dataset, protocol, metrics, classes=4, views='4x3'):
+    from bike_bench.evaluation.results import build_results
+    return build_results(
+        run_id=run_id, protocol=dict(name=protocol), metrics=metrics,
+        views=dict(label=views), aggregation='mean',
+        dataset=dict(name=dataset, split='val', manifest_hash='0' * 64,
+                     num_classes=classes, num_videos=8),
+        checkpoint=dict(path='work_dirs/mine/epoch_2.pth', sha256='1' * 64),
+        config=dict(path='bike_tiny_mydata.py', hash='2' * 64, resolved='x = 1'),
+        environment=dict(git_commit='abc', packages={}, device='cpu'), wall_time_s=1.0,
+        counts=dict(expected=8, evaluated=8, skipped=0), skipped=[])
+
+
+def test_runs_of_an_own_dataset_get_a_row_named_by_the_dataset(tmp_path):
+    """A results file whose config derives from no registry experiment (a
+    dataset of one's own) is not dropped: ``your_runs`` has a row named by
+    its ``dataset.name`` with its top-1/top-5 and views; the paper tables
+    do not show it."""
+    runs = tmp_path / 'results'
+    runs.mkdir()
+    (runs / 'test.json').write_text(json.dumps(_own_results(
+        'test_mydata-val_4x3', 'mydata', 'test',
+        {'acc/top1': 0.625, 'acc/mean_class_accuracy': 0.625})))
+    (runs / 'zs.json').write_text(json.dumps(_own_results(
+        'zeroshot_mydata', 'mydata', 'zeroshot', {'full/top1': 0.5, 'full/top5': 0.875},
+        classes=6, views='1x1')))
+    (runs / 'other.json').write_text(json.dumps(_own_results(
+        'no_top1', 'mydata', 'test', {'acc/mean_class_accuracy': 0.5})))
+    lines = []
+    written = tables_mod.build_tables(str(runs), str(tmp_path / 'tables'), echo=lines.append)
+    assert str(tmp_path / 'tables' / 'your_runs.md') in written
+    text = '\n'.join(lines)
+    assert "your_runs.md: row 'mydata' from test.json" in text
+    assert 'other.json' in text and 'no top-1 metric' in text
+    frame = pd.read_csv(tmp_path / 'tables' / 'your_runs.csv', dtype=str)
+    assert list(frame['dataset']) == ['mydata', 'mydata']
+    assert list(frame['protocol']) == ['test', 'zeroshot']
+    assert list(frame['views']) == ['4x3', '1x1']
+    assert list(frame['top-1']) == ['62.50', '50.00']
+    assert list(frame['top-5']) == ['n/a (top-5 with 4 classes)', '87.50']
+    markdown = (tmp_path / 'tables' / 'your_runs.md').read_text()
+    assert any(line.startswith('| mydata') and '| 62.50 ' in line
+               for line in markdown.splitlines())
+    zoo = pd.read_csv(tmp_path / 'tables' / 'model_zoo.csv')
+    assert 'run_id' not in zoo or not set(zoo['run_id'].dropna()) & {
+        'test_mydata-val_4x3', 'zeroshot_mydata'}
+
+
+def test_no_own_runs_no_your_runs_table(tmp_path):
+    (tmp_path / 'runs').mkdir()
+    written = tables_mod.build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
+    assert not any(os.path.basename(path).startswith('your_runs') for path in written)
+    assert not (tmp_path / 'tables' / 'your_runs.md').exists()
