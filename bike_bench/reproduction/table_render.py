@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -67,7 +67,8 @@ def _runs_source(runs_dir: str, out_dir: str) -> Tuple[str, str]:
 
 
 def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[dict],
-              source: Tuple[str, str] = ('results/runs/', 'bike-bench tables')) -> str:
+              source: Tuple[str, str] = ('results/runs/', 'bike-bench tables'),
+              unmeasured: Optional[Dict[str, List[str]]] = None) -> str:
     lines = [f'# {table.title}', '',
              f'Paper figures from {table.document} (`{os.path.relpath(table.path, paths.data_root())}`); '
              f'measured rows from `{source[0]}` (one row per run, after the paper rows it '
@@ -84,6 +85,12 @@ def _markdown(table: PaperTable, frame: pd.DataFrame, notes: List[dict],
         lines.append('')
     if any(n['scale'] == 'smoke' for n in notes):
         lines += [f'Scale {SMOKE_NOTE}', '']
+    if unmeasured:
+        lines += [f'Not measured yet (no results file in `{source[0]}` stands for them, '
+                  'so their measured rows are absent; `bike-bench reproduce --status` '
+                  'says what each lacks): ' + '; '.join(
+                      f'{row} ({", ".join(entries)})'
+                      for row, entries in sorted(unmeasured.items())), '']
     return '\n'.join(lines)
 
 

@@ -257,6 +257,21 @@ def build_table(table: PaperTable, runs: Sequence[dict],
     return shown_frame, numeric_frame, footnotes
 
 
+def _unmeasured_rows(runs: Sequence[dict]) -> Dict[str, Dict[str, List[str]]]:
+    """``{table: {paper row: [registry entries]}}`` of the rows the registry
+    measures that no results file among ``runs`` stands for (a partial set:
+    their measured cells stay empty and the table says why)."""
+    from bike_bench.reproduction.registry import build_registry
+    linked = {(link['table'], link['row']) for run in runs
+              for link in run.get('reproduce', {}).get('paper_rows', [])}
+    missing: Dict[str, Dict[str, List[str]]] = {}
+    for entry in build_registry():
+        for row in entry.paper_rows:
+            if (row.table, row.row) not in linked:
+                missing.setdefault(row.table, {}).setdefault(row.row, []).append(entry.id)
+    return missing
+
+
 def build_tables(runs_dir: str, out_dir: Optional[str] = None,
                  readme: Optional[str] = None, echo=None) -> List[str]:
     """Write every table (Markdown, LaTeX, CSV + footnotes CSV); returns the paths.
@@ -287,6 +302,7 @@ def build_tables(runs_dir: str, out_dir: Optional[str] = None,
             echo(f'tables: ignored {path}: {why}')
     flops = counted_flops()
     tables = load_tables()
+    unmeasured = _unmeasured_rows(runs)
     written = []
     os.makedirs(out_dir, exist_ok=True)
     for name in TABLE_ORDER:
@@ -294,7 +310,8 @@ def build_tables(runs_dir: str, out_dir: Optional[str] = None,
         frame, numeric, notes = build_table(table, runs, flops)
         base = os.path.join(out_dir, name)
         atomic_write_text(base + '.md', _markdown(table, frame, notes,
-                                                  _runs_source(runs_dir, out_dir)))
+                                                  _runs_source(runs_dir, out_dir),
+                                                  unmeasured.get(name, {})))
         atomic_write_text(base + '.tex', _latex(table, frame, notes))
         atomic_write_text(base + '.csv', numeric.to_csv(index=False))
         atomic_write_text(base + '_footnotes.csv', pd.DataFrame.from_records(

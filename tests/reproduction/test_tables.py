@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -193,3 +194,21 @@ def test_no_own_runs_no_your_runs_table(tmp_path):
     written = tables_mod.build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
     assert not any(os.path.basename(path).startswith('your_runs') for path in written)
     assert not (tmp_path / 'tables' / 'your_runs.md').exists()
+
+
+def test_a_partial_set_of_runs_says_which_rows_are_not_measured(tmp_path):
+    """Tables on a partial set (e.g. a sweep still running): the rows no
+    results file stands for stay without a measured row, and the table says
+    which and from which registry entries."""
+    import shutil
+    runs = tmp_path / 'runs' / 'smoke'
+    runs.mkdir(parents=True)
+    one = Path(RUNS) / 'smoke' / 'smoke_general_kinetics400_8f_4x3.json'
+    shutil.copy(one, runs / one.name)
+    tables_mod.build_tables(str(tmp_path / 'runs'), str(tmp_path / 'tables'))
+    text = (tmp_path / 'tables' / 'few_shot.md').read_text()
+    assert 'Not measured yet' in text and 'bike-bench reproduce --status' in text
+    assert 'fewshot' in text.split('Not measured yet', 1)[1]
+    full = (tmp_path / 'full')
+    tables_mod.build_tables(RUNS, str(full))
+    assert 'Not measured yet' not in (full / 'few_shot.md').read_text()
