@@ -154,11 +154,14 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
                    work_dir: str, val_manifest: Optional[str] = None,
                    views: Optional[str] = None, aggregation: Optional[str] = None,
                    validate: bool = True, max_epochs: Optional[int] = None,
-                   reuse_key: Optional[str] = None) -> Dict[str, Any]:
+                   reuse_key: Optional[str] = None, train=None) -> Dict[str, Any]:
     """Train on one few-shot manifest, test the last checkpoint.
 
     The config that trains and tests is derived from ``cfg`` and written
     to ``<work_dir>/configs/`` first; the results file points to it.
+    ``train`` (default ``build_runner(cfg).train()``) trains that config:
+    a requeueable job passes its own, which resumes after preemption
+    (``reproduction.executors.resumable_train``).
     """
     from bike_bench.checkpoint_io import last_checkpoint
     from bike_bench.engine.run_config import derive, materialize
@@ -188,7 +191,10 @@ def train_and_test(cfg, fewshot_manifest: str, *, shots: int, seed: int,
            + (f', {max_epochs} epochs' if max_epochs else ''))
     prepare_eval_config(cfg, views=views, aggregation=aggregation)
     cfg = materialize(cfg, stem=f'fewshot_{shots}shot_seed{seed}')
-    build_runner(cfg).train()
+    if train is None:
+        build_runner(cfg).train()
+    else:  # e.g. a requeueable job's training, resumed after preemption
+        train(cfg)
     checkpoint = last_checkpoint(work_dir)
     manifest = read_manifest(fewshot_manifest)
     protocol = dict(name='fewshot', shots=shots, seed=seed,
@@ -273,7 +279,7 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
                 val_manifest: Optional[str] = None, work_dir: Optional[str] = None,
                 views: Optional[str] = None, aggregation: Optional[str] = None,
                 validate: bool = True, max_epochs: Optional[int] = None,
-                resume: bool = True, echo=print) -> Dict[str, Any]:
+                resume: bool = True, echo=print, train=None) -> Dict[str, Any]:
     """Every (shots, seed): sample, train, test; then mean ± std over seeds.
 
     A (shots, seed) run is reused when ``resume`` and its results file
@@ -310,7 +316,7 @@ def run_fewshot(cfg, *, shots: Sequence[int], seeds: Sequence[int],
             result = train_and_test(cfg, manifest, shots=k, seed=seed, work_dir=run_dir,
                                     val_manifest=val_manifest, views=views,
                                     aggregation=aggregation, validate=validate,
-                                    max_epochs=max_epochs, reuse_key=key)
+                                    max_epochs=max_epochs, reuse_key=key, train=train)
             if result is not None:
                 runs.append(result)
     summary = dict(train_manifest=recorded_path(train_manifest),

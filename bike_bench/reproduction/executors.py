@@ -308,7 +308,8 @@ class FullTrainJob(Job):
             from bike_bench.evaluation.fewshot import run_fewshot, shot_results
             seeds = [self.seed] if self.part == 'seed' else list(self.seeds)
             summary = run_fewshot(cfg, shots=[self.entry.shots], seeds=seeds,
-                                  work_dir=cfg.work_dir, resume=True)
+                                  work_dir=cfg.work_dir, resume=True,
+                                  train=lambda c: resumable_train(c, self.resume, self.launcher))
             if self.part == 'seed':
                 return None
             results = shot_results(summary['by_shots'][str(self.entry.shots)])

@@ -80,7 +80,7 @@ class FewShot(ProtocolRunner):
         cfg = runner.twin_config(twin, entry)
         summary = run_fewshot(cfg, shots=[twin.shots], seeds=list(runner.fewshot_seeds),
                               work_dir=os.path.join(runner.work_dir, twin.id),
-                              resume=runner.reuse_fewshot_seeds)
+                              resume=runner.reuse_fewshot_seeds, train=runner.train)
         return shot_results(summary['by_shots'][str(twin.shots)])
 
 
