@@ -48,7 +48,11 @@ def test_written_config_runs_with_plain_mmengine_to_the_same_results(trained, tm
                 'views', 'aggregation', 'dataset', 'checkpoint', 'inputs_key', 'run_key',
                 'model', 'class_set', 'metric_options'):
         assert second[key] == first[key], key
-    assert second['config']['path'] == first['config']['path']
+    # recorded relative to each run's output root (here: its current folder)
+    def where(path, cwd):
+        return path if os.path.isabs(path) else os.path.join(cwd, path)
+    assert where(second['config']['path'], str(tmp_path)) == \
+        where(first['config']['path'], os.getcwd())
     assert second['config']['hash'] == first['config']['hash']
 
 

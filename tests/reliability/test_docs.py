@@ -52,7 +52,7 @@ def test_the_options_and_files_it_names_exist(table):
     assert named == {'--fail-on-bad-videos', '--skip-bad-videos', '--trust-checkpoint',
                      '--resume', '--probe-decode', '--skip-missing', '--train-manifest',
                      '--keep-stale', '--out', '--dump', '--launcher', '--min-coverage',
-                     '--data-root', '--work-dir', '--resume-from'}
+                     '--data-root', '--work-dir', '--resume-from', '--verbose'}
     assert {'--min-coverage'} <= options('test') & options('zeroshot') & options('reproduce')
     assert {'--data-root'} <= options('reproduce')
     assert {'--work-dir', '--resume-from'} <= options('train')

@@ -19,8 +19,9 @@ def test_local_runs_are_not_the_reference(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv('BIKE_BENCH_HOME', raising=False)
     settings = ReproduceSettings.under()
-    assert settings.runs_dir == str(tmp_path / 'work_dirs' / 'reproduce' / 'runs')
-    assert settings.tables_dir == str(tmp_path / 'work_dirs' / 'reproduce' / 'tables')
+    # relative under the current folder as root (portable run files)
+    assert settings.runs_dir == os.path.join('work_dirs', 'reproduce', 'runs')
+    assert os.path.abspath(settings.tables_dir) == str(tmp_path / 'work_dirs' / 'reproduce' / 'tables')
     assert os.path.abspath(settings.runs_dir) != os.path.abspath(paths.reference_runs_dir())
 
 
