@@ -123,6 +123,26 @@ def fewshot_means(path: str, results: dict,
     return dict(sorted(means.items()))
 
 
+def _fewshot_figure(plt, points, means, title: str, out_dir: str) -> None:
+    """``fewshot_shots.png``: top-1 against shots, one point per seed
+    (``points``: (shots, seed, top-1)), and the mean over seeds when
+    ``means`` ({shots: (mean, std, n)}) is given."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    shots = np.array([p[0] for p in points])
+    ax.scatter(shots, np.array([p[2] for p in points]) * 100, alpha=0.7, label='one seed')
+    if means:
+        ax.plot(list(means), [100 * m[0] for m in means.values()], 'k-o',
+                label='mean over seeds')
+    ax.set_xticks(sorted(means) if means else sorted(set(shots.tolist())))
+    ax.set_xlabel('shots per class')
+    ax.set_ylabel('top-1 (%)')
+    _title(ax, fig, title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, 'fewshot_shots.png'), dpi=100)
+    plt.close(fig)
+
+
 def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     """Write the report of ``results_path`` under ``out_dir``; returns {what: path}."""
     import pandas as pd
@@ -184,20 +204,7 @@ def write_report(results_path: str, out_dir: str) -> Dict[str, str]:
     points = fewshot_points(results_path, results)
     means = fewshot_means(results_path, results)
     if points:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        shots = np.array([p[0] for p in points])
-        values = np.array([p[2] for p in points]) * 100
-        ax.scatter(shots, values, alpha=0.7, label='one seed')
-        ax.plot(list(means), [100 * m[0] for m in means.values()], 'k-o',
-                label='mean over seeds')
-        ax.set_xticks(sorted(means))
-        ax.set_xlabel('shots per class')
-        ax.set_ylabel('top-1 (%)')
-        _title(ax, fig, f'{run_id}: few-shot')
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, 'fewshot_shots.png'), dpi=100)
-        plt.close(fig)
+        _fewshot_figure(plt, points, means, f'{run_id}: few-shot', out_dir)
         written['few-shot accuracy vs shots'] = 'fewshot_shots.png'
 
     lines = [f'# Report: {run_id}', '',
@@ -248,8 +255,6 @@ def write_fewshot_summary_report(path: str, summary: dict, out_dir: str) -> Dict
     """The report of a few-shot summary: its mean ± std per shot and metric
     (as the summary states them), and top-1 against shots, one point per
     seed, from the results files it lists (each validated)."""
-    from bike_bench.evaluation.results import validate_results
-    from bike_bench.utils.atomic import atomic_write_text
     os.makedirs(out_dir, exist_ok=True)
     written: Dict[str, str] = {}
     lines = ['# Report: few-shot summary', '', f'Summary file: `{os.path.abspath(path)}`  ',
@@ -269,18 +274,8 @@ def write_fewshot_summary_report(path: str, summary: dict, out_dir: str) -> Dict
                                data['metrics']['acc/top1']))
     if points:
         plt = _plt()
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        shots_of = np.array([p[0] for p in points])
-        values = np.array([p[2] for p in points]) * 100
-        ax.scatter(shots_of, values, alpha=0.7, label='one seed')
-        ax.set_xticks(sorted(set(shots_of.tolist())))
-        ax.set_xlabel('shots per class')
-        ax.set_ylabel('top-1 (%)')
-        _title(ax, fig, f'few-shot: {os.path.basename(os.path.dirname(os.path.abspath(path)))}')
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, 'fewshot_shots.png'), dpi=100)
-        plt.close(fig)
+        _fewshot_figure(plt, points, None, 'few-shot: '
+                        f'{os.path.basename(os.path.dirname(os.path.abspath(path)))}', out_dir)
         written['few-shot accuracy vs shots'] = 'fewshot_shots.png'
         lines += ['', '## few-shot accuracy vs shots', '', '![few-shot](fewshot_shots.png)']
     atomic_write_text(os.path.join(out_dir, 'index.md'), '\n'.join(lines) + '\n')
