@@ -114,9 +114,8 @@ def recorded_path(path: Optional[PathLike]) -> Optional[str]:
     if not path:
         return None
     path = os.path.abspath(str(path))
-    try:
-        root = output_root()
-    except OutputRootError:
+    root = output_root_or_none()
+    if root is None:
         return path
     relative = os.path.relpath(path, str(root))
     return path if relative.startswith('..') else relative
