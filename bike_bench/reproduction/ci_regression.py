@@ -23,6 +23,13 @@ Two kinds of checks:
   deterministic on every platform, so any difference is a changed protocol
   (a shifted split seed, few-shot videos drawn from elsewhere, shifted
   test frames), whatever the metrics do.
+- model outputs at initialisation (``init_outputs/*``), each within
+  :data:`INIT_OUTPUT_TOLERANCE`: the evaluated model built from the run's
+  config with a fixed seed and given fixed random clips and class names. They
+  depend on no training, dataset or seed, only on the code and the model
+  config, so they catch a change in what the model computes (its prompts,
+  its temporal modelling, its frame weighting) that the smoke metrics, a few
+  dozen test videos, can miss.
 
 The planted-fault tests check that it catches faults: registered components
 defined under ``tests/planted/`` that a config transform swaps into the twins
@@ -66,6 +73,15 @@ TOLERANCE = {family: tolerance_fraction(protocol, 'smoke') for family, protocol 
 TOLERANCE_FLOOR = 0.03
 SPREAD_FACTOR = 1.5
 FINGERPRINT = 'fingerprint/'
+INIT_OUTPUTS = 'init_outputs/'
+# fp32 CPU forward of a tiny model: platforms agree to about 1e-6; the
+# planted model faults move these outputs by 1e-2 and more (results/README.md).
+INIT_OUTPUT_TOLERANCE = 1e-4
+# What the model is given for its outputs at initialisation: class names of
+# the synthetic vocabulary (docs/toy_clip.md), clips of this many frames.
+INIT_CLASS_NAMES = ('red circle moving left', 'red circle moving right',
+                    'blue square growing')
+INIT_CLIPS, INIT_FRAMES, INIT_SEED = 2, 8, 0
 # Metrics compared per run (the rest are informative only).
 COMPARED_PREFIXES = ('acc/top1', 'acc/fused_top1', 'acc/fused_nll', 'acc/video_top1', 'map/mAP',
                      'charades/mAP', 'full/top1', 'half/top1_mean', 'k600/top1_mean',
@@ -89,7 +105,7 @@ class Change:
 
     @property
     def ok(self) -> bool:
-        if isinstance(self.baseline, str):
+        if isinstance(self.baseline, str) or isinstance(self.measured, str):
             return self.measured == self.baseline
         return self.delta is not None and abs(self.delta) <= self.tolerance + 1e-12
 
@@ -140,6 +156,46 @@ def test_frame_indices(run: dict) -> Optional[list]:
     return indices
 
 
+def init_outputs(run: dict) -> Dict[str, float]:
+    """The run's evaluated model's cosine logits at initialisation.
+
+    The model of the run's resolved config (after its ``custom_imports``) is
+    built under ``torch.manual_seed(INIT_SEED)`` without pretrained weights,
+    given :data:`INIT_CLASS_NAMES` and :data:`INIT_CLIPS` normalised clips of
+    standard-normal pixels ``(INIT_CLIPS, 1, 3, INIT_FRAMES, S, S)`` (S the
+    backbone's input size) and run in eval mode on the CPU. Returns
+    ``{'init_outputs/v{clip}c{class}': logit}`` (cosine logits, no
+    ``logit_scale``), ``{}`` for a run without a model config.
+    """
+    import torch
+    from mmengine.utils import import_modules_from_strings
+    from mmaction.registry import MODELS
+    import bike_bench.models  # noqa: F401  (registers the model components)
+    config = (run.get('config') or {}).get('resolved') or {}
+    model_cfg = config.get('model')
+    if not model_cfg:
+        return {}
+    if config.get('custom_imports'):
+        import_modules_from_strings(**config['custom_imports'])
+    model_cfg = json.loads(json.dumps(model_cfg))
+    model_cfg['class_names'], model_cfg['num_classes'] = None, None
+    model_cfg['backbone']['load_pretrained'] = False
+    with torch.random.fork_rng():
+        torch.manual_seed(INIT_SEED)
+        model = MODELS.build(model_cfg).eval()
+        model.set_class_names(list(INIT_CLASS_NAMES))
+        size = model.backbone.image_size
+        height, width = (size, size) if isinstance(size, int) else tuple(size)
+        clips = torch.randn(INIT_CLIPS, 1, 3, INIT_FRAMES, height, width)
+        with torch.no_grad():
+            logits = model(clips, mode='tensor')
+    if isinstance(logits, dict):  # video + attributes: the video logits
+        logits = logits['video']
+    logits = logits.reshape(INIT_CLIPS, -1)
+    return {f'{INIT_OUTPUTS}v{i}c{j}': round(float(logits[i, j]), 7)
+            for i in range(logits.shape[0]) for j in range(logits.shape[1])}
+
+
 def fingerprints(run: dict) -> Dict[str, str]:
     """Exactly compared protocol fingerprints of one results file."""
     out = {}
@@ -159,11 +215,14 @@ def fingerprints(run: dict) -> Dict[str, str]:
     return out
 
 
-def summarize(runs_dir: str) -> Dict[str, Dict[str, float]]:
+def summarize(runs_dir: str, outputs: bool = True) -> Dict[str, Dict[str, float]]:
     """``{run id: {metric: value}}`` of the compared metrics in ``runs_dir``.
 
     Protocol fingerprints (strings, compared exactly) are included under
-    ``fingerprint/...``.
+    ``fingerprint/...``; with ``outputs``, the model outputs at
+    initialisation under ``init_outputs/...`` (computed now, with this code:
+    meaningful against a baseline that recorded them with its code, not
+    between two folders summarized by the same code).
     """
     from bike_bench.reproduction.tables import load_runs
     summary = {}
@@ -171,6 +230,8 @@ def summarize(runs_dir: str) -> Dict[str, Dict[str, float]]:
         values = {k: float(v) for k, v in sorted(run['metrics'].items())
                   if k.startswith(COMPARED_PREFIXES) and not k.endswith('_std')}
         values.update(fingerprints(run))
+        if outputs:
+            values.update(init_outputs(run))
         summary[run['run_id']] = values
     return summary
 
@@ -191,10 +252,17 @@ def compare(measured: Dict[str, Dict[str, float]],
             tolerance = tolerances.get(run_id, {}).get(metric, _tolerance(run_id))
             if isinstance(value, str):
                 tolerance = 0.0
+            elif metric.startswith(INIT_OUTPUTS):
+                tolerance = INIT_OUTPUT_TOLERANCE
             changes.append(Change(run_id, metric, value, got, tolerance))
     for run_id in sorted(set(measured) - set(baseline)):
         for metric, value in sorted(measured[run_id].items()):
             changes.append(Change(run_id, metric, None, value, _tolerance(run_id)))
+    for run_id in sorted(set(measured) & set(baseline)):
+        for metric in sorted(set(measured[run_id]) - set(baseline[run_id])):
+            # e.g. outputs the baseline predates: it needs regenerating.
+            changes.append(Change(run_id, metric, None, measured[run_id][metric],
+                                  _tolerance(run_id)))
     return changes
 
 
@@ -208,7 +276,8 @@ def format_changes(changes: Sequence[Change], only_failures: bool = False,
         return '-' if value is None else f'{value:.4f}'
     rows = [[c.run, c.metric, fmt(c.baseline), fmt(c.measured),
              '-' if c.delta is None else f'{c.delta:+.4f}',
-             'exact' if isinstance(c.baseline, str) else f'±{c.tolerance:.2f}',
+             'exact' if isinstance(c.baseline, str) else
+             (f'±{c.tolerance:.2f}' if c.tolerance >= 0.01 else f'±{c.tolerance:.0e}'),
              'ok' if c.ok else ('NEW' if c.baseline is None else 'MOVED')]
             for c in changes if not (only_failures and c.ok)]
     return tabulate(rows, headers=['run', 'metric', reference, 'measured', 'delta',
@@ -248,8 +317,8 @@ def spread_tolerances(per_seed: Sequence[Dict[str, Dict[str, float]]]
     out: Dict[str, Dict[str, float]] = {}
     for run_id, metrics in per_seed[0].items():
         for metric, value in metrics.items():
-            if isinstance(value, str):
-                continue
+            if isinstance(value, str) or metric.startswith(INIT_OUTPUTS):
+                continue  # exact / fixed tolerance, not a seed spread
             values = [s.get(run_id, {}).get(metric) for s in per_seed]
             values = [v for v in values if isinstance(v, float)]
             spread = max(values) - min(values) if values else 0.0

@@ -122,7 +122,7 @@ def _check(shared, entry: str, name: str):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('entry', [ZEROSHOT, ZEROSHOT_UNTRIMMED, VIDEO_ATTRIBUTES, FEWSHOT])
+@pytest.mark.parametrize('entry', [K400, ZEROSHOT, ZEROSHOT_UNTRIMMED, VIDEO_ATTRIBUTES, FEWSHOT])
 def test_unmutated_twin_passes(shared, entry):
     changes = _check(shared, entry, '')
     failed = [c for c in changes if not c.ok]
@@ -131,22 +131,8 @@ def test_unmutated_twin_passes(shared, entry):
                         + ci_regression.format_changes(failed))
 
 
-# Measured on 2026-12-03 after the trail renderer and the retrained toy CLIP
-# (docs/toy_clip.md): these faults no longer move the suite's metrics beyond
-# the seed spread of the baseline (K400 4x3 top-1 0.875 with and without
-# prompt-template / skip-temporal; vcs-mean -0.07 / -0.09 against tolerances
-# 0.17 / 0.11). Strict: the day a change catches them again, this fails.
-UNNOTICED = {
-    'prompt-template': 'K400 4x3 top-1 unchanged (0.875) with bare class names as prompts',
-    'skip-temporal': 'K400 4x3 top-1 unchanged (0.875) without the temporal transformer',
-    'vcs-mean': 'zero-shot half/full top-1 fall by 0.09/0.07, inside the seed spread',
-}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize('name', [pytest.param(
-    n, marks=pytest.mark.xfail(reason=UNNOTICED[n], strict=True)) if n in UNNOTICED else n
-    for n in sorted(TWIN_OF)])
+@pytest.mark.parametrize('name', sorted(TWIN_OF))
 def test_mutation_fails_the_regression_check(shared, name):
     changes = _check(shared, TWIN_OF[name], name)
     failed = [c for c in changes if not c.ok]
