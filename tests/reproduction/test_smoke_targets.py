@@ -18,7 +18,9 @@ SMOKE_RUNS = os.path.join(os.path.dirname(__file__), '..', '..', 'results', 'run
 _SHOTS = ('few-shot top-1 is flat in the number of shots (all within about one test video, per-seed '
           'spread 0.03-0.07): the confusions are direction pairs of one colour-shape pair, whose '
           'caption features stay close in the toy CLIP (cosine 0.94-0.95, record text_cos/*) with '
-          'the text tower frozen, so shots beyond one add nothing it can use; docs/toy_clip.md')
+          'the text tower frozen, so shots beyond one add nothing it can use; clutter that makes one '
+          'shot show less of a class (backgrounds, distractor shapes) left it flat too; '
+          'docs/toy_clip.md#clutter')
 LIMITED = {
     'few-shot ucf101 1 < 2 < 5 shots (mean over seeds)': _SHOTS,
     'few-shot hmdb51 1 < 2 < 5 shots (mean over seeds)': _SHOTS,
