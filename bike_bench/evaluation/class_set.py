@@ -15,6 +15,9 @@ from typing import Any, Dict, Optional, Sequence
 ZERO_SHOT_NOTE = ('the test classes differ from the classes the checkpoint was '
                   'trained on (checkpoint meta dataset_meta.classes): this is a '
                   'zero-shot evaluation of the classes it did not see')
+REORDERED_NOTE = ('the test classes are the classes the checkpoint was trained on, '
+                  'in another order: scored by their names, so not a zero-shot '
+                  'evaluation')
 
 
 def class_set_record(meta: Optional[Dict[str, Any]],
@@ -34,11 +37,12 @@ def class_set_record(meta: Optional[Dict[str, Any]],
         return dict(same_as_training=True, test_classes=len(test),
                     checkpoint_classes=len(trained))
     shared = set(trained) & set(test)
+    reordered = len(shared) == len(test) == len(trained)
     return dict(same_as_training=False, test_classes=len(test),
                 checkpoint_classes=len(trained), shared_classes=len(shared),
                 unseen_classes=len(set(test) - set(trained)),
-                same_names_other_order=(len(shared) == len(test) == len(trained)),
-                note=ZERO_SHOT_NOTE)
+                same_names_other_order=reordered,
+                note=REORDERED_NOTE if reordered else ZERO_SHOT_NOTE)
 
 
 def warn_if_other_classes(record: Dict[str, Any]) -> None:
@@ -46,5 +50,5 @@ def warn_if_other_classes(record: Dict[str, Any]) -> None:
         from mmengine.logging import print_log
         print_log(f'class set: {record["test_classes"]} test classes, '
                   f'{record["checkpoint_classes"]} trained ({record["shared_classes"]} '
-                  f'shared): {ZERO_SHOT_NOTE}', logger='current',
+                  f'shared): {record["note"]}', logger='current',
                   level=logging.WARNING)
