@@ -114,12 +114,13 @@ def build_runner(cfg):
 
 def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--verbose', action='store_true',
-                        help='also print the whole config and the hook table '
-                        'when the Runner starts (always in the log file)')
+                        help='also print the whole config, the environment dump and '
+                        'the hook table when the Runner starts (always in the log file)')
 
 
 # What MMEngine's Runner prints as it starts that only ``--verbose`` shows.
-VERBOSE_ONLY = (' - Config:\n', ' - Hooks will be executed in the following order:')
+VERBOSE_ONLY = (' - Config:\n', ' - Hooks will be executed in the following order:',
+                '\nSystem environment:')  # MMEngine's environment dump (collect_env)
 
 
 class _QuietStream:

@@ -221,8 +221,10 @@ def test_config(cfg, checkpoint: str, *, views: Optional[str] = None,
                             dataset_name=dataset_name).items():
         if value is not None:
             results[name] = value
-    if replace:
-        results['replace'] = True
+    # Whether to replace another run's file is this call's decision, never
+    # inherited from the config a rerun starts from (a reproduce-written
+    # config says True for its own scratch file).
+    results['replace'] = bool(replace)
     if 'manifest' not in results:  # what the file is written for: a rerun on
         # other data warns (ResultsFileHook)
         from bike_bench.evaluation.records import manifest_identity

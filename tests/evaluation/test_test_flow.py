@@ -128,10 +128,33 @@ def test_quiet_by_default_config_and_hooks_with_verbose(trained, tmp_path, capfd
     assert cli(_test_command(trained, tmp_path, tmp_path / 'q.json')) == 0
     quiet = capfd.readouterr().out
     assert 'Config:' not in quiet and 'Hooks will be executed' not in quiet
+    assert 'System environment:' not in quiet  # the shipped config: plain Runner
     assert 'results:' in quiet
     assert cli(_test_command(trained, tmp_path, tmp_path / 'v.json') + ['--verbose']) == 0
     verbose = capfd.readouterr().out
     assert 'Config:' in verbose and 'Hooks will be executed' in verbose
+    assert 'System environment:' in verbose
     # The log file keeps the config either way.
     logs = sorted((tmp_path / 'work').rglob('*.log'))
     assert logs and 'Config:' in logs[0].read_text()
+
+
+def test_a_rerun_of_a_config_that_replaced_its_own_file_still_refuses_another_runs(
+        trained, tmp_path):
+    """``reproduce`` writes its configs with ``replace=True`` for its own
+    scratch file; ``bike-bench test`` of such a config with other views and
+    an existing ``--out`` of another run refuses, as without it."""
+    from mmengine.config import Config
+    out = tmp_path / 'r.json'
+    assert cli(_test_command(trained, tmp_path, out)) == 0
+    written = Config.fromfile(validate_results(str(out))['config']['path'])
+    for hook in written.custom_hooks:
+        if hook['type'] == 'ResultsFileHook':
+            hook['replace'] = True
+    as_reproduce_wrote_it = tmp_path / 'reproduce_written.py'
+    written.dump(str(as_reproduce_wrote_it))
+    before = out.read_text()
+    with pytest.raises(SystemExit, match=f'error: {out} holds another run'):
+        cli(['test', str(as_reproduce_wrote_it), trained['checkpoint'], '--views', '1x1',
+             '--out', str(out), '--work-dir', str(tmp_path / 'work2')])
+    assert out.read_text() == before
