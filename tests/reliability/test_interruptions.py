@@ -51,9 +51,16 @@ def child_env():
     return dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONUNBUFFERED='1')
 
 
+def default_sigint():
+    # A suite started in the background (`make test &`) inherits an ignored
+    # SIGINT, and Python then installs no KeyboardInterrupt handler: the
+    # children get the default disposition, as from a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(command, log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=REPO, env=child_env(), stdout=log.open('w'),
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, preexec_fn=default_sigint)
 
 
 def finish(process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
@@ -155,7 +162,8 @@ def test_ctrl_c_while_a_checkpoint_is_saved_reads_interrupted(clean_videos, tmp_
                PYTHONPATH=os.pathsep.join([str(site), os.environ.get('PYTHONPATH', '')]))
     log = tmp_path / 'train.log'
     process = subprocess.Popen(train_command(tmp_path / 'work', manifest), cwd=REPO,
-                               env=env, stdout=log.open('w'), stderr=subprocess.STDOUT)
+                               env=env, stdout=log.open('w'), stderr=subprocess.STDOUT,
+                               preexec_fn=default_sigint)
     code = _interrupt_when(process, saving.exists, log)
     text = log.read_text()
     assert code == 130, text[-3000:]
