@@ -37,6 +37,7 @@ defined under ``tests/planted/`` that a config transform swaps into the twins
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -105,7 +106,7 @@ class Change:
 
     @property
     def ok(self) -> bool:
-        if isinstance(self.baseline, str) or isinstance(self.measured, str):
+        if isinstance(self.baseline, str):
             return self.measured == self.baseline
         return self.delta is not None and abs(self.delta) <= self.tolerance + 1e-12
 
@@ -126,6 +127,19 @@ SAMPLER = 'BIKESampleFrames'
 DECODER = 'VideoDecode'
 
 
+def _resolved_config(run: dict) -> dict:
+    """The resolved config a results file records (``{}`` if none)."""
+    return (run.get('config') or {}).get('resolved') or {}
+
+
+def _import_custom(config: dict) -> None:
+    """Import the config's ``custom_imports``, as its Runner did: the
+    components it names are then in the registries."""
+    if config.get('custom_imports'):
+        from mmengine.utils import import_modules_from_strings
+        import_modules_from_strings(**config['custom_imports'])
+
+
 def test_frame_indices(run: dict) -> Optional[list]:
     """Frame indices the run's test sampling picks for 16/32-frame videos.
 
@@ -134,18 +148,16 @@ def test_frame_indices(run: dict) -> Optional[list]:
     TRANSFORMS registry after the config's ``custom_imports``, so a step a
     config adds there moves the fingerprint too.
     """
-    from mmengine.utils import import_modules_from_strings
     from mmaction.registry import TRANSFORMS
     import bike_bench.datasets  # noqa: F401  (registers the transforms)
-    config = (run.get('config') or {}).get('resolved') or {}
+    config = _resolved_config(run)
     pipeline = ((config.get('test_dataloader') or {}).get('dataset') or {}).get('pipeline')
     types = [step.get('type') for step in pipeline or []]
     if SAMPLER not in types:
         return None
     first = types.index(SAMPLER)
     last = types.index(DECODER, first) if DECODER in types[first:] else len(types)
-    if config.get('custom_imports'):
-        import_modules_from_strings(**config['custom_imports'])
+    _import_custom(config)
     steps = [TRANSFORMS.build(dict(step)) for step in pipeline[first:last]]
     indices = []
     for total in (16, 32):
@@ -168,16 +180,13 @@ def init_outputs(run: dict) -> Dict[str, float]:
     ``logit_scale``), ``{}`` for a run without a model config.
     """
     import torch
-    from mmengine.utils import import_modules_from_strings
     from mmaction.registry import MODELS
     import bike_bench.models  # noqa: F401  (registers the model components)
-    config = (run.get('config') or {}).get('resolved') or {}
-    model_cfg = config.get('model')
-    if not model_cfg:
+    config = _resolved_config(run)
+    if not config.get('model'):
         return {}
-    if config.get('custom_imports'):
-        import_modules_from_strings(**config['custom_imports'])
-    model_cfg = json.loads(json.dumps(model_cfg))
+    _import_custom(config)
+    model_cfg = copy.deepcopy(config['model'])
     model_cfg['class_names'], model_cfg['num_classes'] = None, None
     model_cfg['backbone']['load_pretrained'] = False
     with torch.random.fork_rng():
@@ -246,23 +255,23 @@ def compare(measured: Dict[str, Dict[str, float]],
     """
     changes = []
     tolerances = tolerances or {}
+
+    def tolerance(run_id: str, metric: str, value) -> float:
+        if isinstance(value, str):
+            return 0.0
+        if metric.startswith(INIT_OUTPUTS):
+            return INIT_OUTPUT_TOLERANCE
+        return tolerances.get(run_id, {}).get(metric, _tolerance(run_id))
+
     for run_id, metrics in sorted(baseline.items()):
         for metric, value in sorted(metrics.items()):
-            got = measured.get(run_id, {}).get(metric)
-            tolerance = tolerances.get(run_id, {}).get(metric, _tolerance(run_id))
-            if isinstance(value, str):
-                tolerance = 0.0
-            elif metric.startswith(INIT_OUTPUTS):
-                tolerance = INIT_OUTPUT_TOLERANCE
-            changes.append(Change(run_id, metric, value, got, tolerance))
-    for run_id in sorted(set(measured) - set(baseline)):
-        for metric, value in sorted(measured[run_id].items()):
-            changes.append(Change(run_id, metric, None, value, _tolerance(run_id)))
-    for run_id in sorted(set(measured) & set(baseline)):
-        for metric in sorted(set(measured[run_id]) - set(baseline[run_id])):
-            # e.g. outputs the baseline predates: it needs regenerating.
-            changes.append(Change(run_id, metric, None, measured[run_id][metric],
-                                  _tolerance(run_id)))
+            changes.append(Change(run_id, metric, value, measured.get(run_id, {}).get(metric),
+                                  tolerance(run_id, metric, value)))
+    # Checks the baseline lacks (a new run, or outputs it predates) are NEW.
+    for run_id, metrics in sorted(measured.items()):
+        for metric in sorted(set(metrics) - set(baseline.get(run_id, {}))):
+            changes.append(Change(run_id, metric, None, metrics[metric],
+                                  tolerance(run_id, metric, metrics[metric])))
     return changes
 
 
@@ -276,7 +285,7 @@ def format_changes(changes: Sequence[Change], only_failures: bool = False,
         return '-' if value is None else f'{value:.4f}'
     rows = [[c.run, c.metric, fmt(c.baseline), fmt(c.measured),
              '-' if c.delta is None else f'{c.delta:+.4f}',
-             'exact' if isinstance(c.baseline, str) else
+             'exact' if isinstance(c.baseline, str) or isinstance(c.measured, str) else
              (f'±{c.tolerance:.2f}' if c.tolerance >= 0.01 else f'±{c.tolerance:.0e}'),
              'ok' if c.ok else ('NEW' if c.baseline is None else 'MOVED')]
             for c in changes if not (only_failures and c.ok)]
