@@ -80,9 +80,3 @@ def _cell(run: dict, spec) -> dict:
         return dict(value=100.0 * mean, std=100.0 * std, n=n, na=na)
     value, std = _metric(run['metrics'], dict(mean=mean_key, std=std_key), run['_path'])
     return dict(value=value, std=std, n=_n(run, mean_key), na=na)
-
-
-def _fmt2(value: Optional[float], std: Optional[float] = None) -> str:
-    if value is None:
-        return ''
-    return f'{value:.2f}' if std is None else f'{value:.2f} ± {std:.2f}'

@@ -29,10 +29,9 @@ from bike_bench.datasets.coverage import cell_suffix, results_coverage
 from bike_bench.evaluation.results import ResultsFileError, validate_results
 from bike_bench.reproduction.paper import PaperTable, load_tables
 from bike_bench.reproduction.settings import tables_beside
-# Cells, rendering and one's own runs: one module each (re-exported here).
-from bike_bench.reproduction.table_cells import _cell, _fmt2  # noqa: F401
-from bike_bench.reproduction.table_render import (_latex, _markdown,  # noqa: F401
-                                                  _runs_source, _update_readme)
+# Cells, rendering and one's own runs: one module each.
+from bike_bench.reproduction.table_cells import _cell, _fmt
+from bike_bench.reproduction.table_render import _latex, _markdown, _runs_source, _update_readme
 from bike_bench.reproduction.user_runs import (OWN_RUNS, SCALES, _own_markdown, own_runs_frame,
                                                place_user_runs)
 from bike_bench.utils.atomic import atomic_write_text
@@ -167,7 +166,7 @@ def build_table(table: PaperTable, runs: Sequence[dict],
             cell = row.metrics.get(metric)
             if cell is None:
                 continue
-            shown[metric] = ('~' if cell.approx else '') + _fmt2(cell.value, cell.std)
+            shown[metric] = _fmt(cell.value, cell.std, cell.approx)
             num[metric], num[f'{metric}_std'] = cell.value, cell.std
             num[f'{metric}_approx'] = int(cell.approx)
         shown['source'] = num['source'] = row.source
@@ -201,8 +200,8 @@ def build_table(table: PaperTable, runs: Sequence[dict],
         shown['stands for'] = ', '.join(names) if names else '(no paper row)'
         single = by_row.get(item['stands_for'][0]) if len(item['stands_for']) == 1 else None
         for metric, cell in item['cells'].items():
-            shown[metric] = f'n/a ({cell["na"]})' if cell['na'] else _fmt2(cell['value'],
-                                                                          cell['std'])
+            shown[metric] = f'n/a ({cell["na"]})' if cell['na'] else _fmt(cell['value'],
+                                                                         cell['std'])
             if not cell['na'] and cell['value'] is not None:  # measured on part of the data
                 shown[metric] += cell_suffix(footnotes[-1]['coverage'])
             num[metric], num[f'{metric}_std'] = cell['value'], cell['std']

@@ -13,7 +13,7 @@ import pandas as pd
 from bike_bench import paths
 from bike_bench.datasets.coverage import cell_suffix, results_coverage
 from bike_bench.evaluation.results import ResultsFileError, validate_results
-from bike_bench.reproduction.table_cells import _fmt2, _not_applicable
+from bike_bench.reproduction.table_cells import _fmt, _not_applicable
 
 SCALES = ('full', 'smoke')  # preference order of the runs' scale folders
 
@@ -109,11 +109,10 @@ def own_runs_frame(runs: Sequence[dict], runs_dir: str) -> pd.DataFrame:
             elif key is None:
                 record[column] = ''
             else:
-                record[column] = _fmt2(100.0 * metrics[key]) + coverage
+                record[column] = _fmt(100.0 * metrics[key]) + coverage
         config = str((run.get('config') or {}).get('path', ''))
-        if os.path.isabs(config) and not os.path.relpath(
-                config, paths.output_path()).startswith('..'):
-            config = os.path.relpath(config, paths.output_path())  # under the output root
+        if os.path.isabs(config):  # relative to the output root when under it
+            config = paths.recorded_path(config)
         record.update(run_id=run['run_id'], config=config,
                       results=os.path.relpath(run['_path'], runs_dir))
         records.append(record)
