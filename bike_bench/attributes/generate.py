@@ -25,8 +25,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 
 from bike_bench.datasets.attribute_sentences import (PHRASES_KEY, SCORES_KEY,
-                                             AttributesFileError, meta_path,
-                                             read_attributes, read_meta)
+                                                     AttributesFileError, meta_path,
+                                                     read_attributes, read_meta)
 from bike_bench.checkpoint_io import load_model_checkpoint
 from bike_bench.datasets.class_table import read_class_table
 from bike_bench.datasets.manifest import read_manifest

@@ -17,8 +17,8 @@ from mmengine.logging import MMLogger
 from mmaction.registry import DATASETS
 
 from bike_bench.datasets.attribute_sentences import (PHRASES_KEY, SENTENCE_PREFIX,
-                                             AttributesFileError,
-                                             build_sentence, read_attributes)
+                                                     AttributesFileError,
+                                                     build_sentence, read_attributes)
 from bike_bench.datasets.video_dataset import ManifestVideoDataset
 
 # How a video is named in the attributes file: its manifest path (what
