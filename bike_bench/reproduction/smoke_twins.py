@@ -74,6 +74,12 @@ DROPPED_TRANSFORMS = ('RandomHorizontalFlip', 'RandomGrayscale')
 # videos a class the official whole-subset repeat gives the 5-shot runs
 # 5/8 of the 1-shot steps; docs/toy_clip.md#k400-few-shot).
 FEWSHOT_SAMPLER = dict(type='SeededFewShotSampler', fill='per_class')
+# The few-shot twins' learning rate, as a multiple of the smoke config's: a
+# few-shot twin trains about 20 steps (80-120 clips an epoch at batch 16, 4
+# epochs), and at the smoke lr it keeps the toy CLIP's confusions of a class
+# pair whatever K; at 3x it fits its K videos, so that more shots can count
+# (docs/toy_clip.md#few-shot-learning-rate).
+FEWSHOT_LR_FACTOR = 3
 # Smallest area of the training crop (OfficialRandomResizedCrop; the official
 # 0.08): a shape covers about a tenth of a synthetic frame, so a smaller
 # crop often holds none of it, or none of its trail.
@@ -176,7 +182,11 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     if twin.protocol == Protocol.FEWSHOT:
         from bike_bench.evaluation.fewshot import SAMPLER_KEY
         cfg[SAMPLER_KEY] = copy.deepcopy(FEWSHOT_SAMPLER)
-        fewshot = ', few-shot videos filled per class'
+        if cfg.get('optim_wrapper'):
+            cfg.optim_wrapper.optimizer.lr = \
+                FEWSHOT_LR_FACTOR * smoke.optim_wrapper.optimizer.lr
+        fewshot = (f', few-shot videos filled per class, lr x{FEWSHOT_LR_FACTOR} '
+                   'of the smoke config')
     derive(cfg, f'smoke twin {twin.id}: backbone of '
            f'{os.path.relpath(SMOKE_CONFIG, DATA_ROOT)}, synthetic {entry.dataset} '
            f'manifests, {INPUT_SIZE} px, no horizontal flip, no grayscale, crop area >= '

@@ -36,6 +36,19 @@ def test_k_per_class_seeded_and_repeated(smoke):
         sample_fewshot(source, 7, seed=0)
 
 
+def test_draws_of_one_seed_are_nested(smoke):
+    source = read_manifest(smoke['train'])  # 8 classes x 6 videos
+    for seed in (0, 1, 7):
+        draws = [{e.path for e in sample_fewshot(source, shots, seed=seed,
+                                                 fill=fill).entries}
+                 for shots in (1, 2, 5) for fill in ('repeat',)]
+        assert draws[0] < draws[1] < draws[2], seed
+        assert {e.path for e in sample_fewshot(source, 5, seed=seed,
+                                               fill='per_class').entries} == draws[2]
+    assert {e.path for e in sample_fewshot(source, 1, seed=0).entries} != \
+        {e.path for e in sample_fewshot(source, 1, seed=1).entries}
+
+
 def test_written_manifest_is_pinned_and_readable_elsewhere(smoke, tmp_path):
     path = write_fewshot_manifest(smoke['train'], 2, 1, str(tmp_path / 'fs'))
     manifest = read_manifest(path)

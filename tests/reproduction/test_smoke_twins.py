@@ -1,6 +1,8 @@
 """What the smoke twins change in the paper's configs (docs/toy_clip.md)."""
 from __future__ import annotations
 
+import pytest
+
 from bike_bench.reproduction.registry import SmokeTwin, build_registry, find_entry
 from bike_bench.reproduction.smoke_twins import MIN_CROP_AREA, twin_config
 
@@ -35,3 +37,14 @@ def test_fewshot_twins_fill_every_shot_count_to_the_same_epoch(tmp_path):
     assert twin.shots == 5
     assert cfg.fewshot_sampler == dict(type='SeededFewShotSampler', fill='per_class')
     assert 'few-shot videos filled per class' in ' '.join(cfg.run_source['derivation'])
+
+
+def test_fewshot_twins_train_at_their_lr_and_the_others_at_the_smoke_lr(tmp_path):
+    from mmengine.config import Config
+    from bike_bench.reproduction.smoke_twins import FEWSHOT_LR_FACTOR, SMOKE_CONFIG
+    smoke_lr = Config.fromfile(SMOKE_CONFIG).optim_wrapper.optimizer.lr
+    _, fewshot = _twin(tmp_path / 'fs', 'fewshot-1shot-8xb32-8x1x1-20e_ucf101')
+    _, k400 = _twin(tmp_path / 'k400', 'bike_vit-l-p14_clip-openai-pre_32xb8-8x1x1-20e_kinetics400')
+    assert fewshot.optim_wrapper.optimizer.lr == pytest.approx(FEWSHOT_LR_FACTOR * smoke_lr)
+    assert k400.optim_wrapper.optimizer.lr == pytest.approx(smoke_lr)
+    assert f'lr x{FEWSHOT_LR_FACTOR}' in ' '.join(fewshot.run_source['derivation'])
