@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '55fa39ad4bbec81836059f77878c0c10c3487c7d16d57ad6a82145ddbb8e2338'
+            '8ecaa172b918c29a19d3a8cb0f899cd35bcf74c16b5a731c2fe70989aeb54783'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_1shot/manifests/train_1shot_seed0.jsonl',
             fewshot_manifest_hash=
-            'da6039b979b670119d6d867f94c5eda82f990ae228dd30efae357e8b3b7cf55e',
+            '57da203ff47d24e680ffd36c80f0b1c07142b933c1d5e8a5cdd3542902ef89de',
             max_epochs=4,
             name='fewshot',
             repeats=17.7,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-1shot-8xb32-8x1x1-20e_activitynet-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 1-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_1shot/manifests/train_1shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '0fc45a0c52e951cb42aa2c51c2edc606df24b61d5228750a72bd7c8b55cc8eea'
+            '951cbbd557966d0f5a41f2b75c5e42b7c4f04c2ad3f4bbf88e7d3f93eedf4ca9'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '178b922e50cbe974c87f0f67991466cbe19e3c7d5f57ed7a42f98de3364e3152',
+            '6044a5340d7d40a4da2c04896bf6d22e23079592b5cf3e77cfc6c83ab86a9e4c',
             max_epochs=4,
             name='fewshot',
             repeats=8.85,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_activitynet-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 2-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

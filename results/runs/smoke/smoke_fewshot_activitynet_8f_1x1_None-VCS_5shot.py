@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '7aedf57c88300a70e3ff211fc8987959bce5326e8f29bf773943a5e242b14831'
+            '6e2ede69baa9910fd8eac1dc870e7ddc05bf43c56ba386be97075c876540c611'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '32d1ff964762642477e36485eac37320c7fd50e3b87581b57e3ea4e689dcffed',
+            '1b41ac7886114135137ce6a8bb3e65026686f186e21a392807a0eb2e7d71d66a',
             max_epochs=4,
             name='fewshot',
             repeats=3.54,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-5shot-8xb32-8x1x1-20e_activitynet-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic activitynet manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 5-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_activitynet_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '265a1bd503049fd7ebb078f403498286cf4aa9387ffeac3014493fb45e94791e'
+            '1310dfc5f84e78509483243fa1744652aa22bc2e897cfbd99a606d7e30b7e662'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_hmdb51_8f_1x1_None-VCS_1shot/manifests/train_split1_1shot_seed0.jsonl',
             fewshot_manifest_hash=
-            'b5c6c7e9d8e0ff82139fbad024b3d18506d4f05f87c5ae8c8341a38e5fdaa67b',
+            '89210388bcc96f318748f7e95d72f1669309f9d6118db1a890979ea4212e80f5',
             max_epochs=4,
             name='fewshot',
             repeats=7.0,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-1shot-8xb32-8x1x1-20e_hmdb51-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_hmdb51_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_hmdb51_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 1-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_hmdb51_8f_1x1_None-VCS_1shot/manifests/train_split1_1shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

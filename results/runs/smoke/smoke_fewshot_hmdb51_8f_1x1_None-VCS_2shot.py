@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '0561dd370c3c501276292f5e40a5750542b824dd54694fda4a729a698deb44ca'
+            '509cc59d3263b449b493d21979749b989640fed7e696f956299358e7cfd5053d'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_hmdb51_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
             fewshot_manifest_hash=
-            'b4b177f37b74d258015d96a0a94c1769e5ec005f8c0743428e109ff06925901c',
+            '92bd5c13ee5423afb55eb3221234e54448680b078138dfabbd44771bd825cc13',
             max_epochs=4,
             name='fewshot',
             repeats=3.5,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_hmdb51-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_hmdb51_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_hmdb51_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 2-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_hmdb51_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

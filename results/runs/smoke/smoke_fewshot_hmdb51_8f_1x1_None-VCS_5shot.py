@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'df4d86bdae8dbf8475929f5fc4ce027686d1c84939d5ef97824d1f766c52b33a'
+            'c180d9a70c487e35273dbe4dabb9c6c4fe3bd1a8e43ba35a6e7d3f00625923b0'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_hmdb51_8f_1x1_None-VCS_5shot/manifests/train_split1_5shot_seed0.jsonl',
             fewshot_manifest_hash=
-            'd7f6e5465b1eb72ba1e8c201e142574bd53f52008af5102367b966a1de0f4d01',
+            'af354c6dd12efc0647de0b05e968baee34256d4b3c64503a2adc0c0c0adaf414',
             max_epochs=4,
             name='fewshot',
             repeats=1.4,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-5shot-8xb32-8x1x1-20e_hmdb51-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_hmdb51_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_hmdb51_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic hmdb51 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 5-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_hmdb51_8f_1x1_None-VCS_5shot/manifests/train_split1_5shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

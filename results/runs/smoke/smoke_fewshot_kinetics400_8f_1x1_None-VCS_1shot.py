@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '66ce39543bea49db402e92a0d1a5c9ce328b22f866cfa154bd8ec86c6471b2e2'
+            '751ddce1fa94950b0b24fd38936d188b2160cdbb11967466c40f47eac64c82b7'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_1shot/manifests/train_1shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '7ee4a0ed20f816a6908cfa605f7ba604c8c296e030a12ab155c34eb439a9e367',
+            'f65b64e04b1747c18b37d2a78e7d9f218c2a711f477a0ec1c1d601ab4dca89eb',
             max_epochs=4,
             name='fewshot',
             repeats=12.0,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-1shot-8xb32-8x1x1-20e_kinetics400-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 1-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_1shot/manifests/train_1shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'ec28cd3d182c831150ad6d3e98c700398e14e6d3bb4e11c0b49b54e48b731654'
+            'ae3c170d633d50d97c672ed53170b849ef2f85c700ec1ef54a72846f099d6eac'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '7483893e37d77c871fc8609dc99091b087da1bb68a9ea3e992d6a48723cae292',
+            '1f6b734682fa14f64347ed9368321b52edc02a8640c6bf27b367891b9e5b3e23',
             max_epochs=4,
             name='fewshot',
             repeats=6.0,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_kinetics400-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 2-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_2shot/manifests/train_2shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

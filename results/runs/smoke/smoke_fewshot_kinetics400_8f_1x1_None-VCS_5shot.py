@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '681f2c6d763339045a3582e304c8a041a87e5e35b88b3d51320a291db3499453'
+            '673fcb0c9434b9b095496e64c1cefada994c3bf9fec79ba0f8058b32848b0bbc'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '4fe20b39bb3834503b9289577f82aef52c39add3c236a9fb4c07c9f62ac831e1',
+            '836aa47c0f987de0d7cc7b8a362cde5d0bfaaf98c8a93fb14cd60ffabdbd0854',
             max_epochs=4,
             name='fewshot',
             repeats=2.4,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-5shot-8xb32-8x1x1-20e_kinetics400-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_kinetics400_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic kinetics400 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 5-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_kinetics400_8f_1x1_None-VCS_5shot/manifests/train_5shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '0355f3c6a29ee480ad4b8e1105eef2cfec314cd8e8e30bca45115eca68683afc'
+            'bbb0a5e82e844160e3c45e85946246a38a63f82e246d2721bdf43e65b7b1a07f'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_1shot/manifests/train_split1_1shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '4c0f5de95cdbc55e49acb502a89e9910fd1751aa3c52bb6cd40f805d22e4b737',
+            '19bfef6affd017de0a926b4bdd767e399ab8f0958bf13dcc9283ec1a827c67f1',
             max_epochs=4,
             name='fewshot',
             repeats=8.0,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-1shot-8xb32-8x1x1-20e_ucf101-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_1shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 1-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_1shot/manifests/train_split1_1shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '5519d89c449fdc1b224eec96c46aeaccbce8270612fd77c755e1ed649e19acc7'
+            '561cc6b42f77f87b0e51ae7ff4c6d8424d7d3cd3898f38dbfb2643502e40bb1b'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
             fewshot_manifest_hash=
-            'e7ad43a7a683ea793eca89500c1c709c5bbf32a2ebe9849d31496d8af691405c',
+            '42cef7f15ef1e8c153e02feb24259829ee0f8ecbe4f3182aa9755dd80410de56',
             max_epochs=4,
             name='fewshot',
             repeats=4.0,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-2shot-8xb32-8x1x1-20e_ucf101-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 2-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_2shot/manifests/train_split1_2shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '801bc43539f1a0570a31cbdbcf02d33df4bb9da4c8b40be19fa67289d90d7905'
+            'fb3da7dcf25b829a246928f797379111e68921de9ffe99bb9600d6d72efddd01'
         ),
         manifest=dict(
             hash=
@@ -19,7 +19,7 @@ custom_hooks = [
             fewshot_manifest=
             'work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_5shot/manifests/train_split1_5shot_seed0.jsonl',
             fewshot_manifest_hash=
-            '6cc90c290fa006f7a7bc9001711c76dc0ce68e25bb08ce6ae83857a3b6a3f1b5',
+            'a7c389d572540de933c78ef833906819123e0d00c3c8f4e3e35829d6f53c6467',
             max_epochs=4,
             name='fewshot',
             repeats=1.6,
@@ -82,7 +82,7 @@ optim_wrapper = dict(
             0.999,
         ),
         eps=1e-08,
-        lr=0.001,
+        lr=0.003,
         type='AdamW',
         weight_decay=0.2),
     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))),
@@ -110,7 +110,7 @@ run_source = dict(
     config=
     'mmconfigs/bike_vit-l-p14_clip-openai-pre_fewshot-5shot-8xb32-8x1x1-20e_ucf101-split1-rgb.py',
     derivation=[
-        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, 4 epochs, CPU',
+        'smoke twin smoke_fewshot_ucf101_8f_1x1_None-VCS_5shot: backbone of mmconfigs/bike_tiny-vit-p16-res64_toy-clip-pre_1xb16-8x1x1-8e_synthetic-rgb.py, synthetic ucf101 manifests, 64 px, no horizontal flip, no grayscale, crop area >= 0.5, few-shot videos filled per class, lr x3 of the smoke config, 4 epochs, CPU',
         'bike-bench evaluation: skip-aware loop and collate, counting metric, sample_idx packed, on_error=None',
         'fewshot 5-shot seed 0: trains on work_dirs/reproduce/smoke/smoke_fewshot_ucf101_8f_1x1_None-VCS_5shot/manifests/train_split1_5shot_seed0.jsonl',
         'bike-bench test of epoch_4.pth (views 1x1, aggregation official)',
