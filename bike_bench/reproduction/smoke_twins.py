@@ -76,9 +76,9 @@ DROPPED_TRANSFORMS = ('RandomHorizontalFlip', 'RandomGrayscale')
 FEWSHOT_SAMPLER = dict(type='SeededFewShotSampler', fill='per_class')
 # The few-shot twins' learning rate, as a multiple of the smoke config's: a
 # few-shot twin trains about 20 steps (80-120 clips an epoch at batch 16, 4
-# epochs), and at the smoke lr it keeps the toy CLIP's confusions of a class
-# pair whatever K; at 3x it fits its K videos, so that more shots can count
-# (docs/toy_clip.md#few-shot-learning-rate).
+# epochs), and at the smoke lr it keeps the toy CLIP's confusions of class
+# pairs whatever K; at 3x it learns more of those pairs, and 1 shot falls
+# below 2 (docs/toy_clip.md#few-shot-learning-rate).
 FEWSHOT_LR_FACTOR = 3
 # Smallest area of the training crop (OfficialRandomResizedCrop; the official
 # 0.08): a shape covers about a tenth of a synthetic frame, so a smaller
