@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '8ecaa172b918c29a19d3a8cb0f899cd35bcf74c16b5a731c2fe70989aeb54783'
+            '9655e833538fd5829f8d636cb207a8de086918737e0f8089929f988bf7f15c43'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '951cbbd557966d0f5a41f2b75c5e42b7c4f04c2ad3f4bbf88e7d3f93eedf4ca9'
+            'b0c15ab23854054e617f3f72fff19c38d715ab68e2d7d6e57a5b5db4e53d76e9'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '6e2ede69baa9910fd8eac1dc870e7ddc05bf43c56ba386be97075c876540c611'
+            '95096804a1e598e37cc41ab0e77c90feaaf5dc6d8c1e9c3ae5ad64d310405c2d'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '1310dfc5f84e78509483243fa1744652aa22bc2e897cfbd99a606d7e30b7e662'
+            'b50cf5fb8047d924cdd688f2095810ee9dd6420b5730540df3257d8ce6558eea'
         ),
         manifest=dict(
             hash=

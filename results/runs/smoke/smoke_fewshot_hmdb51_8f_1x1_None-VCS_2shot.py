@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '509cc59d3263b449b493d21979749b989640fed7e696f956299358e7cfd5053d'
+            'bb6602217aec02bb678e111c49b063d5d508fa5ed1a711475dca5414cd39ab83'
         ),
         manifest=dict(
             hash=

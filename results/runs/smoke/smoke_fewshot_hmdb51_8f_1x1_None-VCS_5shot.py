@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'c180d9a70c487e35273dbe4dabb9c6c4fe3bd1a8e43ba35a6e7d3f00625923b0'
+            'fe85de7b4fc2ad361ad39c798071cbbfd334a49daec2440c558a676d2903f5e5'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '751ddce1fa94950b0b24fd38936d188b2160cdbb11967466c40f47eac64c82b7'
+            '4d0051ee42598e109ab173868797dcabb575bf761f439a5f6ad74e1d1bef1e59'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'ae3c170d633d50d97c672ed53170b849ef2f85c700ec1ef54a72846f099d6eac'
+            '31e58c8a08fdc92d3271671219d7d14f26b887fe55476f04f05c1a25bf4abf8b'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '673fcb0c9434b9b095496e64c1cefada994c3bf9fec79ba0f8058b32848b0bbc'
+            '551fd1c372ec92df40aa668746a78248072aa8ae42d9705131312a1ce5813812'
         ),
         manifest=dict(
             hash=

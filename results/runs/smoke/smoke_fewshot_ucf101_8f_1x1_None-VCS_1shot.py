@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'bbb0a5e82e844160e3c45e85946246a38a63f82e246d2721bdf43e65b7b1a07f'
+            '8c44b39aeceece8fe020411b7afa58f61448a95d9517666f61abef5d329312e2'
         ),
         manifest=dict(
             hash=

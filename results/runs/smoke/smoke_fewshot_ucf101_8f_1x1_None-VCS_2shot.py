@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '561cc6b42f77f87b0e51ae7ff4c6d8424d7d3cd3898f38dbfb2643502e40bb1b'
+            'ff94b530c79da9903e12f0a8d17b06a04f46008b0032483fa3e0469348b31e17'
         ),
         manifest=dict(
             hash=

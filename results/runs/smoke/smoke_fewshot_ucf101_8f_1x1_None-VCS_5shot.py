@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'fb3da7dcf25b829a246928f797379111e68921de9ffe99bb9600d6d72efddd01'
+            'c0d243428396b77b424a0cef782e296993ee898cc8407749566bc9204b13ece3'
         ),
         manifest=dict(
             hash=
