@@ -4,12 +4,11 @@
 The K-per-class subset is drawn with ``numpy.random.default_rng(seed)`` and
 written out as a manifest, so the exact videos are pinned, reusable and the
 same on every rank (the official code draws them with an unseeded
-``random.sample`` on each rank). The draws of one seed are nested: its
-K-shot videos of a class are the first K of one seeded permutation, so the
-2-shot set holds the 1-shot video and the 5-shot set both, and a difference
-between shot counts is the added videos', not another draw's. As in the official code the subset is
-repeated ``len(train) // len(subset)`` times so an epoch keeps the training
-set's length. Which videos are drawn is a registered component (``TASK_UTILS``)
+``random.sample`` on each rank). The draws of one seed are nested
+(``sample_fewshot``), so a difference between shot counts is the added
+videos', not another draw's. As in the official code the subset is repeated
+``len(train) // len(subset)`` times so an epoch keeps the training set's
+length. Which videos are drawn is a registered component (``TASK_UTILS``)
 the config names: ``fewshot_sampler = dict(type='SeededFewShotSampler')``,
 the default, so a test can swap another in.
 """
@@ -79,8 +78,6 @@ def sample_fewshot(manifest: Manifest, shots: int, seed: int,
         if len(pool) < shots:
             raise FewShotError(f'{manifest.path}: class {label} ({name!r}) has '
                                f'{len(pool)} training videos, fewer than {shots} shots')
-        # The first K of one permutation of the class's videos: the K-shot
-        # draw of a seed holds the draws of every smaller K of that seed.
         picks = [pool[i] for i in sorted(rng.permutation(len(pool))[:shots].tolist())]
         chosen.extend(picks)
         filled.extend(picks[i % shots] for i in range(len(pool)))

@@ -162,7 +162,8 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
         cfg.train_cfg.val_interval = epochs  # validate once, at the end
         cfg.optim_wrapper = copy.deepcopy(real.optim_wrapper)
         cfg.optim_wrapper.type = 'OptimWrapper'  # no AMP on the CPU
-        cfg.optim_wrapper.optimizer.lr = smoke.optim_wrapper.optimizer.lr
+        lr_factor = FEWSHOT_LR_FACTOR if twin.protocol == Protocol.FEWSHOT else 1
+        cfg.optim_wrapper.optimizer.lr = lr_factor * smoke.optim_wrapper.optimizer.lr
         cfg.param_scheduler = [
             dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
                  convert_to_iter_based=True),
@@ -182,9 +183,6 @@ def twin_config(entry: Experiment, twin: SmokeTwin, synth_root: str, work_dir: s
     if twin.protocol == Protocol.FEWSHOT:
         from bike_bench.evaluation.fewshot import SAMPLER_KEY
         cfg[SAMPLER_KEY] = copy.deepcopy(FEWSHOT_SAMPLER)
-        if cfg.get('optim_wrapper'):
-            cfg.optim_wrapper.optimizer.lr = \
-                FEWSHOT_LR_FACTOR * smoke.optim_wrapper.optimizer.lr
         fewshot = (f', few-shot videos filled per class, lr x{FEWSHOT_LR_FACTOR} '
                    'of the smoke config')
     derive(cfg, f'smoke twin {twin.id}: backbone of '
