@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '9655e833538fd5829f8d636cb207a8de086918737e0f8089929f988bf7f15c43'
+            'f36b11804b0526dc28a88dc4f4c1b7a25bb65ec907747943f6c016b221224203'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'b0c15ab23854054e617f3f72fff19c38d715ab68e2d7d6e57a5b5db4e53d76e9'
+            '0300709f7828029a935cb828aa072b5a5e64c4466d7cbff60a8f16a290680e8c'
         ),
         manifest=dict(
             hash=

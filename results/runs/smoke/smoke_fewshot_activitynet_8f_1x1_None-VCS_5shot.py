@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '95096804a1e598e37cc41ab0e77c90feaaf5dc6d8c1e9c3ae5ad64d310405c2d'
+            'b62248699ac51495c73ab16062398adb2cbc0eb2ae91ca4512eb921210ea3a0a'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'b50cf5fb8047d924cdd688f2095810ee9dd6420b5730540df3257d8ce6558eea'
+            '21e3cdbc6b34672a04e62d1e1fafa62f9bb2ae51a2b2028568fb10e554528107'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'bb6602217aec02bb678e111c49b063d5d508fa5ed1a711475dca5414cd39ab83'
+            'e6605a708a279867a57c4652e8b3128445038bccc474229344968eecda793f12'
         ),
         manifest=dict(
             hash=

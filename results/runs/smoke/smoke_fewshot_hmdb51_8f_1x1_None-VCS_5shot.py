@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'fe85de7b4fc2ad361ad39c798071cbbfd334a49daec2440c558a676d2903f5e5'
+            '1776cd32220828bf395d4761cae93e0af95bf9061226311b5eaa0ce5be54b92c'
         ),
         manifest=dict(
             hash=

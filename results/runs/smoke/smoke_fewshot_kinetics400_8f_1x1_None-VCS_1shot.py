@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '4d0051ee42598e109ab173868797dcabb575bf761f439a5f6ad74e1d1bef1e59'
+            '853ce9ebaa683112877fbb5384546040053ece368636832751331275b9dacc7f'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '31e58c8a08fdc92d3271671219d7d14f26b887fe55476f04f05c1a25bf4abf8b'
+            'c088ae4e3fa499f82f4c39e7a1dda38c58422d8dd30b340d4b69822c85f651d6'
         ),
         manifest=dict(
             hash=

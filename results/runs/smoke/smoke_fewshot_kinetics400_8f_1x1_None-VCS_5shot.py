@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '551fd1c372ec92df40aa668746a78248072aa8ae42d9705131312a1ce5813812'
+            '55faa4e7811d4c8373f54ba59d5040b421845165fd004cd47570ee9cb37ebb88'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '8c44b39aeceece8fe020411b7afa58f61448a95d9517666f61abef5d329312e2'
+            'c4b06e7071864b904538566ee0b0d469e4160db3e91f32ed375ac690c63e0206'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'ff94b530c79da9903e12f0a8d17b06a04f46008b0032483fa3e0469348b31e17'
+            'ab20b419d646ba25d32a29335da32b4ab148fafea6dfff62f025a4e3585e9b9d'
         ),
         manifest=dict(
             hash=

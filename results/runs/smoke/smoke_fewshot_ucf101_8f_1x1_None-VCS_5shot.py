@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'c0d243428396b77b424a0cef782e296993ee898cc8407749566bc9204b13ece3'
+            '784d142fb5f3048cc98de4cf34aaabde661f870aaed50c71e5ee15a918f15734'
         ),
         manifest=dict(
             hash=
