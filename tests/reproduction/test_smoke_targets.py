@@ -15,12 +15,13 @@ from bike_bench.reproduction import targets as targets_mod
 
 SMOKE_RUNS = os.path.join(os.path.dirname(__file__), '..', '..', 'results', 'runs', 'smoke')
 
-_SHOTS = ('HMDB few-shot is near its ceiling: with nested draws and the few-shot twins at 3x '
-          'the smoke lr, 1 < 2 shots (0.867 < 0.892) but 5 shots 0.883, a third of a test video '
-          'below 2; over five seeds 0.880 / 0.880 / 0.885. Its errors are direction pairs of one '
-          'colour-shape pair whose captions stay close in the toy CLIP (cosine 0.94-0.95, record '
-          'text_cos/*) with the text tower frozen, so videos beyond two add little; '
-          'docs/toy_clip.md#few-shot-learning-rate')
+_SHOTS = ('HMDB few-shot is at its full-data ceiling: with nested draws and the few-shot twins '
+          'at 3x the smoke lr, 1 < 2 shots (0.867 < 0.892) but 5 shots 0.883, a third of a test '
+          'video below 2; over ten seeds 0.852 / 0.877 / 0.895, and all 7 training videos give '
+          '0.890. Every error is one direction pair ("blue triangle moving down" taken for '
+          '"... moving left"), and the toy CLIP\'s mean-pooled frame features do not tell the '
+          'two apart (linear probe at chance); docs/toy_clip.md'
+          '#ten-seeds-the-full-data-ceiling-and-the-frame-features')
 LIMITED = {
     'few-shot hmdb51 1 < 2 < 5 shots (mean over seeds)': _SHOTS,
 }
