@@ -12,6 +12,10 @@ def add_parser(subparsers):
     parser.add_argument('--steps', type=int, help='training steps (default: the '
                         'recipe\'s)')
     parser.add_argument('--seed', type=int, help='seed (default: the recipe\'s)')
+    parser.add_argument('--no-temporal-probe', dest='temporal_probe', action='store_false',
+                        default=None, help='pre-train on the plain mean of frames, '
+                        'without the throw-away half-clip probe (default: the recipe\'s, '
+                        'with it; docs/toy_clip.md)')
     parser.add_argument('--verify', action='store_true',
                         help='only check the committed checkpoint against the '
                         'sha256 of its record and print the record\'s metrics')
@@ -32,7 +36,8 @@ def run(args) -> int:
             print(f'  {key}: {value:.3f}')
         return 0
     recipe = toy_clip.Recipe()
-    changes = {k: v for k, v in (('steps', args.steps), ('seed', args.seed))
+    changes = {k: v for k, v in (('steps', args.steps), ('seed', args.seed),
+                                 ('temporal_probe', args.temporal_probe))
                if v is not None}
     recipe = dataclasses.replace(recipe, **changes)
     toy_clip.pretrain(recipe, out=args.out or toy_clip.resolve(toy_clip.CHECKPOINT))

@@ -1,6 +1,7 @@
 """The toy CLIP of the smoke configs (``bike-bench pretrain-toy``)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import open_clip
@@ -102,3 +103,32 @@ def test_batches_group_motions_of_one_pair_so_direction_words_matter():
     assert np.array_equal(toy_clip._batch_classes(np.random.default_rng(0), by_pair, 32, 1),
                           np.random.default_rng(0).integers(0, 108, 32))
     assert toy_clip.Recipe().motions_per_pair == 4
+
+
+def test_pretraining_without_the_temporal_probe_pools_frames_only(tmp_path):
+    """``--no-temporal-probe``: the probe takes no part, so no ``*_probe``
+    metrics, and the within-pair motion metric is recorded with its chance."""
+    assert toy_clip.Recipe().temporal_probe  # the committed recipe keeps it
+    recipe = toy_clip.Recipe(steps=2, clips_per_batch=4, videos_per_class=1,
+                             eval_videos_per_class=1, temporal_probe=False)
+    record = toy_clip.pretrain(recipe, out=str(tmp_path / 'a.pt'), echo=lambda _: None)
+    assert record['recipe']['temporal_probe'] is False
+    metrics = record['metrics']
+    assert not [k for k in metrics if k.endswith('_probe')]
+    assert metrics['chance_heldout_motion_top1'] == pytest.approx(1 / 6)
+    assert 0 <= metrics['heldout_motion_top1'] <= 1
+    with_probe = toy_clip.pretrain(dataclasses.replace(recipe, temporal_probe=True),
+                                   out=str(tmp_path / 'b.pt'), echo=lambda _: None)
+    assert 'heldout_motion_top1_probe' in with_probe['metrics']
+
+
+def test_pretrain_toy_cli_passes_no_temporal_probe(monkeypatch, tmp_path):
+    from bike_bench.cli.main import main
+    seen = {}
+    monkeypatch.setattr(toy_clip, 'pretrain', lambda recipe, out: seen.update(
+        recipe=recipe, out=out))
+    assert main(['pretrain-toy', '--no-temporal-probe', '--steps', '3',
+                 '--out', str(tmp_path / 't.pt')]) in (0, None)
+    assert seen['recipe'].temporal_probe is False and seen['recipe'].steps == 3
+    assert main(['pretrain-toy', '--out', str(tmp_path / 't.pt')]) in (0, None)
+    assert seen['recipe'].temporal_probe is True
