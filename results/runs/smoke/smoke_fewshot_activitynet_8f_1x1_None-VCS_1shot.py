@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'f36b11804b0526dc28a88dc4f4c1b7a25bb65ec907747943f6c016b221224203'
+            '93004d41b6c0a26bf5abcb965a154bbce8883623611d5e7fa0010cb291737094'
         ),
         manifest=dict(
             hash=

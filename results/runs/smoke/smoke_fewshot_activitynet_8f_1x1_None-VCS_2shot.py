@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '0300709f7828029a935cb828aa072b5a5e64c4466d7cbff60a8f16a290680e8c'
+            'ba04437c31777824d05088017d8966f95bec527d3f2b7a7c590c6340ef94a96b'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'b62248699ac51495c73ab16062398adb2cbc0eb2ae91ca4512eb921210ea3a0a'
+            'e24dfeb3627a3f1b78b2ffe275bec20e8083fb9a2dc5402e6ed5937073866aff'
         ),
         manifest=dict(
             hash=

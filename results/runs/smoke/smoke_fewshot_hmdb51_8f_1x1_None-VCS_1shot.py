@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '21e3cdbc6b34672a04e62d1e1fafa62f9bb2ae51a2b2028568fb10e554528107'
+            'f2bb157d24c4066f6e319c01b388eb91b1439f2a0ff50d872f322a0817b6abd6'
         ),
         manifest=dict(
             hash=

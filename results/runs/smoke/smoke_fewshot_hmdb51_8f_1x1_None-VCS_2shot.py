@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'e6605a708a279867a57c4652e8b3128445038bccc474229344968eecda793f12'
+            '519ed63a7976299b1f237b5db636adf275505d50c95cfa058aca4b379de7e15f'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '1776cd32220828bf395d4761cae93e0af95bf9061226311b5eaa0ce5be54b92c'
+            '7e936c5b2f8f76eadca497db37d0d302c14e5300f1680045c2ea73247c10467b'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '853ce9ebaa683112877fbb5384546040053ece368636832751331275b9dacc7f'
+            '5dc20e256a6eabc419d35689e1b40148eef28b42e939be0229e4c1636e534a57'
         ),
         manifest=dict(
             hash=

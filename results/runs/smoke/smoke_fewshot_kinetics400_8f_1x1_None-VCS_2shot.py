@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'c088ae4e3fa499f82f4c39e7a1dda38c58422d8dd30b340d4b69822c85f651d6'
+            '021d4783704ab95e2652694dcaa43caf5c40442f30fcc6863d9141bf108710ec'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '55faa4e7811d4c8373f54ba59d5040b421845165fd004cd47570ee9cb37ebb88'
+            '1bd3213cc0936690407416693acfa8e3f7efb8f143301d26622a436aba333407'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'c4b06e7071864b904538566ee0b0d469e4160db3e91f32ed375ac690c63e0206'
+            '1ffed4b67a1261ad3250f51c47c46e20a3f562c75c8f9bd89f36ca254dcee96b'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'ab20b419d646ba25d32a29335da32b4ab148fafea6dfff62f025a4e3585e9b9d'
+            'f5ee59f716ac53acd380948d27744c3d6c4965e5884042c120e779a0263242a9'
         ),
         manifest=dict(
             hash=

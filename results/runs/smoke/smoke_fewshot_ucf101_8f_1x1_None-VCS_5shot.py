@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '784d142fb5f3048cc98de4cf34aaabde661f870aaed50c71e5ee15a918f15734'
+            'd0e5196e1e9328a488ee2e3eef5f528ed3512dc99187f9cad82ba09c97ebe152'
         ),
         manifest=dict(
             hash=
