@@ -20,7 +20,7 @@ _SHOTS = ('HMDB few-shot is at its full-data ceiling: with nested draws and the 
           'video below 2; over ten seeds 0.852 / 0.877 / 0.895, and all 7 training videos give '
           '0.890. Every error is one direction pair ("blue triangle moving down" taken for '
           '"... moving left"), and the toy CLIP\'s mean-pooled frame features do not tell the '
-          'two apart (linear probe at chance); docs/toy_clip.md'
+          'two apart (linear probe near chance); docs/toy_clip.md'
           '#ten-seeds-the-full-data-ceiling-and-the-frame-features')
 LIMITED = {
     'few-shot hmdb51 1 < 2 < 5 shots (mean over seeds)': _SHOTS,
