@@ -17,8 +17,9 @@ def add_parser(subparsers):
                         'without the throw-away half-clip probe (default: the recipe\'s, '
                         'with it; docs/toy_clip.md)')
     parser.add_argument('--verify', action='store_true',
-                        help='only check the committed checkpoint against the '
-                        'sha256 of its record and print the record\'s metrics')
+                        help='only check the checkpoint (--out; default the '
+                        'committed one) against the sha256 of its record and print '
+                        'the record\'s metrics')
     parser.set_defaults(func=run)
 
 
