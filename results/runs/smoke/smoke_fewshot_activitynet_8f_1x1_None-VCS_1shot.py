@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '93004d41b6c0a26bf5abcb965a154bbce8883623611d5e7fa0010cb291737094'
+            'f3f01758809398613b2c9dbfb83762bfd1123fabea8ac45bdc23430bd4331515'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'ba04437c31777824d05088017d8966f95bec527d3f2b7a7c590c6340ef94a96b'
+            '4600f91db43119f030bbd6d1cd80a0b5f44712437f802ec3b12c08f2bc2d0b58'
         ),
         manifest=dict(
             hash=

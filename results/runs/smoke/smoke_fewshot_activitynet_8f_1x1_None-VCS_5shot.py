@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'e24dfeb3627a3f1b78b2ffe275bec20e8083fb9a2dc5402e6ed5937073866aff'
+            '6951a72e0d37cee4a53d28015679d9f78e333b20998ecb25031e14a951e83c1f'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'f2bb157d24c4066f6e319c01b388eb91b1439f2a0ff50d872f322a0817b6abd6'
+            'b48a3b3324e927e91e3b258188fb026b20cbc97c441652346b1a25117453b445'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '519ed63a7976299b1f237b5db636adf275505d50c95cfa058aca4b379de7e15f'
+            'a901423f698d1035762a71fcdb800a7a9e4c75810b54aabe1615a1c4c863442b'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '7e936c5b2f8f76eadca497db37d0d302c14e5300f1680045c2ea73247c10467b'
+            '045918925abdfb9dce73374f14ada89de7fd7d2171293fdbc19f7aa988c67afe'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '5dc20e256a6eabc419d35689e1b40148eef28b42e939be0229e4c1636e534a57'
+            'f7b577d85852f91f222c7aa0d076c7ffd1c4a162dc8ab6049e4ffb51b16631a3'
         ),
         manifest=dict(
             hash=

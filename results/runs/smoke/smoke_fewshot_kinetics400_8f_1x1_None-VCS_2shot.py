@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '021d4783704ab95e2652694dcaa43caf5c40442f30fcc6863d9141bf108710ec'
+            '0b715e703bb3d5640dda5fb470b3e8d2921d8f8220d1f75d96d753ea506220b3'
         ),
         manifest=dict(
             hash=

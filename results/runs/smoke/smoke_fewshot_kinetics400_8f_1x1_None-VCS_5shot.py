@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '1bd3213cc0936690407416693acfa8e3f7efb8f143301d26622a436aba333407'
+            '06d4e896bac43d35d9aecd7c8d105510a27b7ec0599cc7e6c149ab446655a558'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '1ffed4b67a1261ad3250f51c47c46e20a3f562c75c8f9bd89f36ca254dcee96b'
+            'b6078c89902c60fcdefbfa28bc9c820ea49defcdabefe5dae191d366a0be36cc'
         ),
         manifest=dict(
             hash=

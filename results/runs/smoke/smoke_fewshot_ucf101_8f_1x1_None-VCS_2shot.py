@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'f5ee59f716ac53acd380948d27744c3d6c4965e5884042c120e779a0263242a9'
+            '007b32e86c0397017885374a34fbf0c59cdf6160e4f279d9a5d8992afce3c57e'
         ),
         manifest=dict(
             hash=

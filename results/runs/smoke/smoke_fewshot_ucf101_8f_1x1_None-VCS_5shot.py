@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'd0e5196e1e9328a488ee2e3eef5f528ed3512dc99187f9cad82ba09c97ebe152'
+            '533106bde088d9676c1dc1e6612d316815e9baff26204a3bcae3dbbe6652233e'
         ),
         manifest=dict(
             hash=
