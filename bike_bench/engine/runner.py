@@ -5,7 +5,11 @@ MMEngine's ``Runner`` logs, when it is built, the whole system environment
 and the whole config, at INFO level. ``BIKERunner`` keeps both in the log
 file (``<work_dir>/<timestamp>/<timestamp>.log``) and off the console, where
 one line says where they are; with ``log_level='DEBUG'`` (``--verbose``) the
-console shows them as before. Everything else is MMEngine's ``Runner``.
+console shows them as before. Below INFO (``log_level='WARNING'`` or
+``'ERROR'``, as the configs ``bike-bench reproduce`` writes) nothing of them
+would be written anywhere, so they are not gathered: ``collect_env`` runs
+compilers and takes seconds, and every few-shot (shots, seed) builds two
+Runners. Everything else is MMEngine's ``Runner``.
 """
 from __future__ import annotations
 
@@ -32,6 +36,9 @@ class BIKERunner(Runner):
     log file only, unless the log level is DEBUG."""
 
     def _log_env(self, env_cfg: dict) -> None:
+        if not self.logger.isEnabledFor(logging.INFO) or all(
+                h.level > logging.INFO for h in self.logger.handlers):
+            return  # MMEngine would gather both and no handler write them
         console = console_handlers(self.logger)
         if not console or min(h.level for h in console) <= logging.DEBUG:
             super()._log_env(env_cfg)

@@ -50,6 +50,22 @@ def test_verbose_shows_the_environment_dump(tmp_path, capsys):
     assert 'System environment' in out.out + out.err
 
 
+def test_below_info_the_environment_is_not_gathered(tmp_path, capsys, monkeypatch):
+    import mmengine.runner.runner as mm_runner
+
+    def fail():
+        raise AssertionError('collect_env ran although nothing logs it')
+
+    monkeypatch.setattr(mm_runner, 'collect_env', fail)
+    _build(tmp_path, 'ERROR')
+    out = capsys.readouterr()
+    assert 'System environment' not in out.out + out.err
+    assert 'System environment' not in _log_file(tmp_path, 'ERROR')
+    monkeypatch.undo()
+    _build(tmp_path, 'INFO')  # at INFO it is gathered and written, as before
+    assert 'System environment' in _log_file(tmp_path, 'INFO')
+
+
 def test_fewshot_training_uses_the_quiet_runner():
     import inspect
     from bike_bench.evaluation import fewshot
