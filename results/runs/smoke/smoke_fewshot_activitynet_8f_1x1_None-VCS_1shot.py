@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'f3f01758809398613b2c9dbfb83762bfd1123fabea8ac45bdc23430bd4331515'
+            '8fa76767641b6ad84c5dd564d75236aaed2b4d259f0918a9cff1ab5d65ad57c2'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '4600f91db43119f030bbd6d1cd80a0b5f44712437f802ec3b12c08f2bc2d0b58'
+            '98706b9bc830d42e0eaceb036168a39808089ace0f2596ecf5bbc7d3dd71edd6'
         ),
         manifest=dict(
             hash=

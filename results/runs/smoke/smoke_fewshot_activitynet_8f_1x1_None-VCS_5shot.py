@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '6951a72e0d37cee4a53d28015679d9f78e333b20998ecb25031e14a951e83c1f'
+            '9228ad383a47641adb731d5032e29eaa5ec69252e76fed188fb5a96f364c206c'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'b48a3b3324e927e91e3b258188fb026b20cbc97c441652346b1a25117453b445'
+            '8e219184da4695e9ac36c0c449d1d89cdb136496db8e247ae771c0d6357663d0'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'a901423f698d1035762a71fcdb800a7a9e4c75810b54aabe1615a1c4c863442b'
+            '5476c19a57c07e220e5545750a69bc695bc11f8ae488c549c338ee75a6f384b2'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '045918925abdfb9dce73374f14ada89de7fd7d2171293fdbc19f7aa988c67afe'
+            'c49f71ded6722db2b4d7d805c099122bf1d8a1a49e5f18b50ff8580fb55f501e'
         ),
         manifest=dict(
             hash=

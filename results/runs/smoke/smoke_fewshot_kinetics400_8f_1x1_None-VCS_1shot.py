@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'f7b577d85852f91f222c7aa0d076c7ffd1c4a162dc8ab6049e4ffb51b16631a3'
+            'c914501cf38d94eb8175a76f568bcc138d46ff031e86da084e6da35dfe36928a'
         ),
         manifest=dict(
             hash=

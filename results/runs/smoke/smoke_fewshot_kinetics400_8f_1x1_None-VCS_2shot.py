@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '0b715e703bb3d5640dda5fb470b3e8d2921d8f8220d1f75d96d753ea506220b3'
+            'dbc4c1dc1b528d8acae95a4a3c506097db64687b800820b58210b81307b827be'
         ),
         manifest=dict(
             hash=

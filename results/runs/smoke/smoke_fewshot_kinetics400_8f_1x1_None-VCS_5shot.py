@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '06d4e896bac43d35d9aecd7c8d105510a27b7ec0599cc7e6c149ab446655a558'
+            '8f479dbaa274fa862abd1eb524b4c33a105aa548fd2698e2cec6629fc78f2a1e'
         ),
         manifest=dict(
             hash=

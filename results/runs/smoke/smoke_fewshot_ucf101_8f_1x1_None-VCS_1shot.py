@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            'b6078c89902c60fcdefbfa28bc9c820ea49defcdabefe5dae191d366a0be36cc'
+            'd43ebf74a90d8fd4e42d3757a5a965537f494136df4ab9d7c3b72b707e5b5a7e'
         ),
         manifest=dict(
             hash=

@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '007b32e86c0397017885374a34fbf0c59cdf6160e4f279d9a5d8992afce3c57e'
+            '7a5ca8984a65542f1b59e54f262d303d4317a5b3c0d19319d009447d362c02bb'
         ),
         manifest=dict(
             hash=

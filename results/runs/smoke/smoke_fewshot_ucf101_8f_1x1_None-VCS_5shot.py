@@ -7,7 +7,7 @@ custom_hooks = [
     dict(
         extra=dict(
             reuse_key=
-            '533106bde088d9676c1dc1e6612d316815e9baff26204a3bcae3dbbe6652233e'
+            'a4888e09d1a4bc6114a1e5a05858a497db3ecfe5ac397bbf41db2e4a3d61ec0d'
         ),
         manifest=dict(
             hash=
